@@ -1,0 +1,78 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from guichet.catalogue.models import Session
+from guichet.core.phones import phone_display, phone_to_e164
+
+
+def reservation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ReservationStatus(models.TextChoices):
+    VALID = "valid", _("Valide")
+    CANCELLED = "cancelled", _("Annulé")
+    ARCHIVED = "archived", _("Archivé")
+
+
+# Reservations in these states hold their seats; "Archivé" is a valid reservation of a past session.
+SEAT_HOLDING_STATUSES = (ReservationStatus.VALID, ReservationStatus.ARCHIVED)
+
+
+class Reservation(models.Model):
+    Status = ReservationStatus
+
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("session")
+    )
+    status = models.CharField(
+        _("statut"), max_length=20, choices=ReservationStatus.choices, default=ReservationStatus.VALID
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("numéro de téléphone"), max_length=20)
+    city = models.CharField(_("ville"), max_length=100)
+    quantity = models.PositiveIntegerField(_("quantité"), default=1)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
+    token = models.CharField(max_length=64, unique=True, default=reservation_token, editable=False)
+
+    class Meta:
+        verbose_name = _("réservation")
+        verbose_name_plural = _("réservations")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["session", "status"], name="reservation_session_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="reservation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(phone__startswith="+"), name="reservation_phone_e164"),
+            models.CheckConstraint(
+                condition=~Q(first_name="") & ~Q(last_name="") & ~Q(email="") & ~Q(city=""),
+                name="reservation_person_required",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} — {self.session}"
+
+    def clean(self) -> None:
+        if self.phone:
+            self.phone = phone_to_e164(self.phone)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def phone_display(self) -> str:
+        return phone_display(self.phone)
+
+    @property
+    def holds_seats(self) -> bool:
+        return self.status in SEAT_HOLDING_STATUSES

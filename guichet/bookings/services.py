@@ -1,0 +1,201 @@
+"""Every change that takes or gives back seats: the one place where seats are counted.
+
+Seats are held in `Session.seats_taken` and moved only by `_seats_take` / `_seats_release`.
+Taking is a guarded UPDATE: one statement checks the room left and writes, so two bookings for
+the last seat cannot both succeed (the second waits on the row lock, then re-checks its WHERE).
+The `session_seats_within_limit` constraint backs it up. See docs/design/seats.md.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
+from guichet.catalogue.models import Session, SessionStatus
+
+
+class BookingError(Exception):
+    """A booking or change refused for a reason the person can act on; str() is the message."""
+
+
+class NotEnoughSeats(BookingError):
+    pass
+
+
+class SessionNotBookable(BookingError):
+    pass
+
+
+def _seats_take(*, session_id: int, seats: int) -> None:
+    room = Q(seat_limit__isnull=True) | Q(seats_taken__lte=F("seat_limit") - seats)
+    taken = (
+        Session.objects.filter(room, pk=session_id)
+        .exclude(status=SessionStatus.CANCELLED)
+        .update(seats_taken=F("seats_taken") + seats)
+    )
+    if not taken:
+        session = Session.objects.get(pk=session_id)
+        if session.is_cancelled:
+            raise SessionNotBookable(_("Cette session est annulée."))
+        raise NotEnoughSeats(
+            ngettext(
+                "Il n'y a pas assez de places : il reste %(left)d place.",
+                "Il n'y a pas assez de places : il reste %(left)d places.",
+                session.seats_left,
+            )
+            % {"left": session.seats_left}
+        )
+
+
+def _seats_release(*, session_id: int, seats: int) -> None:
+    # No guard: giving seats back cannot oversell.
+    Session.objects.filter(pk=session_id).update(seats_taken=F("seats_taken") - seats)
+
+
+def _seats_move(*, before: dict[int, int], after: dict[int, int]) -> None:
+    """Apply the difference between two {session_id: seats} holdings, sessions in pk order
+    so that two concurrent moves between the same sessions lock rows in the same order."""
+    deltas: dict[int, int] = defaultdict(int)
+    for session_id, seats in before.items():
+        deltas[session_id] -= seats
+    for session_id, seats in after.items():
+        deltas[session_id] += seats
+    for session_id in sorted(deltas):
+        delta = deltas[session_id]
+        if delta > 0:
+            _seats_take(session_id=session_id, seats=delta)
+        elif delta < 0:
+            _seats_release(session_id=session_id, seats=-delta)
+
+
+def _holding(reservation: Reservation) -> dict[int, int]:
+    return {reservation.session_id: reservation.quantity} if reservation.holds_seats else {}
+
+
+@transaction.atomic
+def reservation_create(
+    *,
+    session: Session,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    city: str,
+    quantity: int,
+    online: bool,
+    now: datetime | None = None,
+) -> Reservation:
+    """Book `quantity` seats. Online bookings also obey the activity's online rules
+    (bookable online, booking deadline, most places per booking); staff may book past them."""
+    if online:
+        activity = session.activity
+        now = now or timezone.now()
+        if not activity.bookable_online:
+            raise SessionNotBookable(_("Cette session est en accès libre, sans réservation."))
+        if session.is_booking_closed(now):
+            raise SessionNotBookable(_("Les réservations sont closes pour cette session."))
+        if quantity > activity.max_places_per_booking:
+            raise BookingError(
+                _("Vous pouvez réserver au plus %(max)d places en ligne.") % {"max": activity.max_places_per_booking}
+            )
+    reservation = Reservation(
+        session=session,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        city=city,
+        quantity=quantity,
+    )
+    reservation.full_clean()
+    _seats_take(session_id=session.pk, seats=quantity)
+    reservation.save()
+    return reservation
+
+
+@transaction.atomic
+def reservation_update(*, reservation: Reservation) -> Reservation:
+    """Save staff edits of an existing reservation (session, quantity, status, person's details):
+    seats move with it, under the same rules as a new booking."""
+    before = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    reservation.full_clean()
+    if reservation.status == ReservationStatus.CANCELLED and before.status != ReservationStatus.CANCELLED:
+        reservation.cancelled_at = timezone.now()
+    elif reservation.status != ReservationStatus.CANCELLED:
+        reservation.cancelled_at = None
+    _seats_move(before=_holding(before), after=_holding(reservation))
+    reservation.save()
+    return reservation
+
+
+@transaction.atomic
+def reservation_cancel(*, reservation: Reservation) -> bool:
+    """Cancel a reservation and give its seats back; False when it was already cancelled."""
+    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    if locked.status == ReservationStatus.CANCELLED:
+        return False
+    _seats_move(before=_holding(locked), after={})
+    locked.status = ReservationStatus.CANCELLED
+    locked.cancelled_at = timezone.now()
+    locked.save(update_fields=["status", "cancelled_at"])
+    reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
+    return True
+
+
+@transaction.atomic
+def session_save(*, session: Session) -> Session:
+    """Create or change a session. Lowering the limit below the seats already booked is refused;
+    cancelling the session cancels its valid reservations and gives their seats back."""
+    if session.pk is None:
+        session.seats_taken = 0
+        session.full_clean()
+        session.save()
+        session.refresh_from_db(fields=["effective_start", "effective_end"])
+        return session
+    before = Session.objects.select_for_update().get(pk=session.pk)
+    session.seats_taken = before.seats_taken  # the form's copy may be stale
+    session.full_clean()
+    if session.seat_limit is not None and session.seat_limit < before.seats_taken:
+        raise ValidationError(
+            {
+                "seat_limit": _(
+                    "%(taken)d places sont déjà réservées : la limite ne peut pas être inférieure."
+                )
+                % {"taken": before.seats_taken}
+            }
+        )
+    session.save()
+    if session.is_cancelled and not before.is_cancelled:
+        _session_reservations_cancel(session=session)
+    session.refresh_from_db(fields=["seats_taken", "effective_start", "effective_end"])
+    return session
+
+
+def _session_reservations_cancel(*, session: Session) -> None:
+    valid = Reservation.objects.select_for_update().filter(session=session, status=ReservationStatus.VALID)
+    seats = valid.aggregate(seats=Sum("quantity"))["seats"] or 0
+    # One statement for the whole list: the session-cancelled message replaces per-reservation ones.
+    valid.update(status=ReservationStatus.CANCELLED, cancelled_at=timezone.now())
+    _seats_release(session_id=session.pk, seats=seats)
+
+
+def reservations_archive_past(*, now: datetime | None = None) -> int:
+    """Mark valid reservations of sessions that are over as "Archivé"; returns how many.
+    Archived reservations keep their seats, so no seat count changes; running it again does nothing."""
+    now = now or timezone.now()
+    over = Q(session__effective_end__lt=now) | Q(session__effective_end__isnull=True, session__effective_start__lt=now)
+    return Reservation.objects.filter(over, status=ReservationStatus.VALID).update(status=ReservationStatus.ARCHIVED)
+
+
+def seats_mismatches() -> list[tuple[Session, int]]:
+    """Sessions whose seat counter differs from their reservations' quantities, with the right count."""
+    sessions = Session.objects.select_related("activity").annotate(
+        held=Sum("reservations__quantity", filter=Q(reservations__status__in=SEAT_HOLDING_STATUSES), default=0)
+    )
+    return [(s, s.held) for s in sessions.exclude(seats_taken=F("held"))]

@@ -1,0 +1,301 @@
+"""What can be booked: places, activities and their dated sessions."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from guichet.core.richtext import RichTextField
+
+
+class NamedModel(models.Model):
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(NamedModel):
+    class Meta(NamedModel.Meta):
+        verbose_name = _("catégorie")
+        verbose_name_plural = _("catégories")
+
+
+class Audience(NamedModel):
+    class Meta(NamedModel.Meta):
+        verbose_name = _("publique")
+        verbose_name_plural = _("publiques")
+
+
+class ActivityType(NamedModel):
+    class Meta(NamedModel.Meta):
+        verbose_name = _("type d'activité")
+        verbose_name_plural = _("types d'activité")
+
+
+class Location(models.Model):
+    name = models.CharField(_("nom"), max_length=200)
+    description = RichTextField(verbose_name=_("description"))
+    address = models.TextField(
+        _("adresse"), help_text=_("Texte simple sur plusieurs lignes : il sert aux agendas, cartes et e-mails.")
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+    photo = models.ImageField(_("photo"), upload_to="locations/", blank=True)
+    group_contact = models.CharField(
+        _("contact pour les groupes"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Par exemple « Contactez directement les serres au 03.59.63.44.48 ». "
+            "Vide : le téléphone de l'organisation."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("localisation")
+        verbose_name_plural = _("localisations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90), name="location_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180), name="location_longitude_range"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="location_name_required"),
+            models.CheckConstraint(condition=~Q(address=""), name="location_address_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            errors["latitude"] = _("La latitude est comprise entre -90 et 90.")
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            errors["longitude"] = _("La longitude est comprise entre -180 et 180.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Activity(models.Model):
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="activities", verbose_name=_("localisation")
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=220, unique=True, blank=True, help_text=_("Généré à partir du nom si vide.")
+    )
+    description = RichTextField(verbose_name=_("description"), blank=True)
+    image = models.ImageField(_("image"), upload_to="activities/", blank=True)
+    audience = models.ForeignKey(
+        Audience, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("publique")
+    )
+    activity_type = models.ForeignKey(
+        ActivityType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("type d'activité")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("catégorie")
+    )
+    bookable_online = models.BooleanField(_("réservable en ligne"), default=True)
+    booking_delay = models.DurationField(
+        _("délai de réservation"),
+        default=timedelta(0),
+        help_text=_(
+            "La réservation en ligne ferme ce délai avant le début de la session. "
+            "00:00:00 = désactivé, 1 00:00:00 = 1 jour avant (jours heures:minutes:secondes)."
+        ),
+    )
+    max_places_per_booking = models.PositiveSmallIntegerField(
+        _("places au plus par réservation en ligne"), default=8
+    )
+
+    class Meta:
+        verbose_name = _("activité")
+        verbose_name_plural = _("activités")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="activity_name_required"),
+            models.CheckConstraint(condition=~Q(slug=""), name="activity_slug_required"),
+            models.CheckConstraint(
+                condition=Q(booking_delay__gte=timedelta(0)), name="activity_booking_delay_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_places_per_booking__gte=1), name="activity_max_places_at_least_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.booking_delay is not None and self.booking_delay < timedelta(0):
+            raise ValidationError({"booking_delay": _("Le délai de réservation ne peut pas être négatif.")})
+        if self.max_places_per_booking is not None and self.max_places_per_booking < 1:
+            raise ValidationError({"max_places_per_booking": _("Au moins une place par réservation.")})
+
+
+class SessionStatus(models.TextChoices):
+    NONE = "", _("—")
+    CANCELLED = "cancelled", _("Annulé")
+    POSTPONED = "postponed", _("Reporté")
+
+
+def format_datetime(value) -> str:
+    """'16 avril 2025 10:00' in the local time zone."""
+    return date_format(timezone.localtime(value), "j F Y H:i")
+
+
+class Session(models.Model):
+    """One dated occurrence of an activity. A postponed session counts by its new dates."""
+
+    Status = SessionStatus
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("activité")
+    )
+    start = models.DateTimeField(_("débute le"))
+    end = models.DateTimeField(_("fini le"), null=True, blank=True)
+    seat_limit = models.PositiveIntegerField(
+        _("limite"), null=True, blank=True, help_text=_("Vide : pas de limite de places.")
+    )
+    # Seats held by valid (and archived) reservations. Written only by guichet.bookings.services;
+    # `manage.py check_seats` proves it equals the reservations' quantities.
+    seats_taken = models.PositiveIntegerField(_("places réservées"), default=0, editable=False)
+    price = models.DecimalField(_("prix"), max_digits=8, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(
+        _("statut"), max_length=20, choices=SessionStatus.choices, default=SessionStatus.NONE, blank=True
+    )
+    reason = models.TextField(_("motif"), blank=True)
+    new_start = models.DateTimeField(_("nouveau début"), null=True, blank=True)
+    new_end = models.DateTimeField(_("nouvelle fin"), null=True, blank=True)
+    # The dates that count everywhere (lists, deadlines, archiving, calendars, exports, reminders).
+    effective_start = models.GeneratedField(
+        expression=Coalesce(F("new_start"), F("start")),
+        output_field=models.DateTimeField(verbose_name=_("début effectif")),
+        db_persist=True,
+    )
+    effective_end = models.GeneratedField(
+        expression=Case(When(status=SessionStatus.POSTPONED, then=F("new_end")), default=F("end")),
+        output_field=models.DateTimeField(null=True, verbose_name=_("fin effective")),
+        db_persist=True,
+    )
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["start", "pk"]
+        indexes = [models.Index(fields=["effective_start"], name="session_effective_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")), name="session_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(seat_limit__isnull=True) | Q(seat_limit__gte=1), name="session_seat_limit_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(seat_limit__isnull=True) | Q(seats_taken__lte=F("seat_limit")),
+                name="session_seats_within_limit",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=SessionStatus.values), name="session_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SessionStatus.POSTPONED, new_start__isnull=False)
+                | (~Q(status=SessionStatus.POSTPONED) & Q(new_start__isnull=True, new_end__isnull=True)),
+                name="session_new_dates_only_when_postponed",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_end__isnull=True) | Q(new_end__gt=F("new_start")),
+                name="session_new_end_after_new_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity.name} ({self.dates_display})"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = _("La fin doit être après le début.")
+        if self.seat_limit is not None and self.seat_limit < 1:
+            errors["seat_limit"] = _("La limite est d'au moins une place ; laissez vide pour ne pas limiter.")
+        if self.price is not None and self.price < 0:
+            errors["price"] = _("Le prix ne peut pas être négatif.")
+        if self.status == SessionStatus.POSTPONED:
+            if not self.new_start:
+                errors["new_start"] = _("Une session reportée a besoin d'une nouvelle date de début.")
+            elif self.new_end and self.new_end <= self.new_start:
+                errors["new_end"] = _("La nouvelle fin doit être après le nouveau début.")
+        else:
+            if self.new_start:
+                errors["new_start"] = _("Une nouvelle date ne se renseigne que pour une session reportée.")
+            if self.new_end:
+                errors["new_end"] = _("Une nouvelle date ne se renseigne que pour une session reportée.")
+        if errors:
+            raise ValidationError(errors)
+
+    # The effective dates, also right on an instance whose status was just changed in memory.
+    @property
+    def starts_at(self):
+        return self.new_start if self.status == SessionStatus.POSTPONED and self.new_start else self.start
+
+    @property
+    def ends_at(self):
+        return self.new_end if self.status == SessionStatus.POSTPONED else self.end
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    @property
+    def is_postponed(self) -> bool:
+        return self.status == SessionStatus.POSTPONED
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.seat_limit is None
+
+    @property
+    def seats_left(self) -> int | None:
+        """Seats still free; None when the session has no limit."""
+        return None if self.seat_limit is None else max(self.seat_limit - self.seats_taken, 0)
+
+    @property
+    def booking_closes_at(self):
+        return self.starts_at - self.activity.booking_delay
+
+    def has_started(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.starts_at
+
+    def is_booking_closed(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.booking_closes_at
+
+    @staticmethod
+    def _dates(start, end) -> str:
+        text = _("Du %(start)s") % {"start": format_datetime(start)}
+        if end:
+            text += " " + _("au %(end)s") % {"end": format_datetime(end)}
+        return text
+
+    @property
+    def dates_display(self) -> str:
+        """'Du 16 avril 2025 10:00 au 16 avril 2025 11:30' by the dates that count."""
+        return self._dates(self.starts_at, self.ends_at)
+
+    @property
+    def original_dates_display(self) -> str:
+        return self._dates(self.start, self.end)

@@ -1,0 +1,57 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from guichet.core.phones import phone_display, phone_to_e164
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Organisation(models.Model):
+    """The one organisation running this Guichet; pages and e-mails read their contact details here."""
+
+    SINGLETON_PK = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    name = models.CharField(_("nom"), max_length=200)
+    logo = models.ImageField(_("logo"), upload_to="organisation/", blank=True)
+    postal_address = models.TextField(_("adresse postale"), blank=True)
+    phone = models.CharField(
+        _("téléphone"),
+        max_length=20,
+        blank=True,
+        help_text=_("Numéro à appeler pour annuler ou modifier une réservation."),
+    )
+    website = models.URLField(_("site web"), blank=True)
+    sender_email = models.EmailField(
+        _("adresse d'envoi des e-mails"),
+        blank=True,
+        help_text=_("Laisser vide pour utiliser l'adresse d'envoi du serveur."),
+    )
+
+    class Meta:
+        verbose_name = _("paramètres de l'organisation")
+        verbose_name_plural = _("paramètres de l'organisation")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="organisation_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__startswith="+"),
+                name="organisation_phone_e164",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.phone:
+            self.phone = phone_to_e164(self.phone)
+
+    @property
+    def phone_display(self) -> str:
+        return phone_display(self.phone)

@@ -1,0 +1,18 @@
+"""Settings for the test suite: production settings, with what a test run cannot have."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "off")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "off")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "off")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+
+from guichet.settings import *  # noqa: E402,F403
+from guichet.settings import STORAGES  # noqa: E402
+
+# No collectstatic before tests: serve static files from the apps' folders.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
