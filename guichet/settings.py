@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "guichet.core",
     "guichet.catalogue",
     "guichet.bookings",
+    "guichet.notifications",
+    "guichet.public",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

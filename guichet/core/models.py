@@ -33,6 +33,14 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("Laisser vide pour utiliser l'adresse d'envoi du serveur."),
     )
+    online_cancellation_allowed = models.BooleanField(
+        _("annulation en ligne"),
+        default=True,
+        help_text=_(
+            "Les personnes peuvent annuler elles-mêmes leur réservation depuis leur page, "
+            "jusqu'à la date limite de réservation."
+        ),
+    )
 
     class Meta:
         verbose_name = _("paramètres de l'organisation")
