@@ -1,0 +1,34 @@
+import factory
+
+from guichet.bookings.models import Reservation
+from guichet.catalogue.tests.factories import SessionFactory
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    """A reservation row written directly: it does not move the session's seat counter.
+    Use guichet.bookings.services.reservation_create where seats matter."""
+
+    class Meta:
+        model = Reservation
+
+    session = factory.SubFactory(SessionFactory)
+    first_name = factory.Sequence(lambda n: f"Camille{n}")
+    last_name = "Exemple"
+    email = factory.Sequence(lambda n: f"camille{n}@example.org")
+    phone = "+33612345678"
+    city = "Tourcoing"
+    quantity = 1
+
+
+def booking_data(**overrides) -> dict:
+    """Keyword arguments for reservation_create, minus the session."""
+    data = {
+        "first_name": "Camille",
+        "last_name": "Exemple",
+        "email": "camille@example.org",
+        "phone": "06 12 34 56 78",
+        "city": "Tourcoing",
+        "quantity": 1,
+        "online": True,
+    }
+    return data | overrides
