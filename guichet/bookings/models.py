@@ -40,6 +40,8 @@ class Reservation(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
     token = models.CharField(max_length=64, unique=True, default=reservation_token, editable=False)
+    # Set by the booking form: the same form submitted twice (double click, reload) books once.
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("réservation")

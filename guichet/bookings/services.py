@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.catalogue.models import Session, SessionStatus
+from guichet.core.selectors import organisation_get
 
 
 class BookingError(Exception):
@@ -89,10 +90,16 @@ def reservation_create(
     city: str,
     quantity: int,
     online: bool,
+    submission_key: str | None = None,
     now: datetime | None = None,
 ) -> Reservation:
     """Book `quantity` seats. Online bookings also obey the activity's online rules
-    (bookable online, booking deadline, most places per booking); staff may book past them."""
+    (bookable online, booking deadline, most places per booking); staff may book past them.
+    A `submission_key` already used returns the reservation it made instead of booking again."""
+    if submission_key:
+        earlier = Reservation.objects.filter(submission_key=submission_key).first()
+        if earlier is not None:
+            return earlier
     if online:
         activity = session.activity
         now = now or timezone.now()
@@ -112,10 +119,19 @@ def reservation_create(
         phone=phone,
         city=city,
         quantity=quantity,
+        submission_key=submission_key,
     )
-    reservation.full_clean()
-    _seats_take(session_id=session.pk, seats=quantity)
-    reservation.save()
+    reservation.full_clean(validate_unique=False)  # the key's uniqueness is settled by the insert
+    try:
+        with transaction.atomic():
+            _seats_take(session_id=session.pk, seats=quantity)
+            reservation.save()
+    except IntegrityError:
+        # The same form submitted twice at once: the other request booked it.
+        earlier = Reservation.objects.filter(submission_key=submission_key).first() if submission_key else None
+        if earlier is None:
+            raise
+        return earlier
     return reservation
 
 
@@ -146,6 +162,27 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
     locked.save(update_fields=["status", "cancelled_at"])
     reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
     return True
+
+
+def reservation_cancellable_online(*, reservation: Reservation, now: datetime | None = None) -> bool:
+    """May the person cancel this reservation from its page? Until the booking deadline, when the
+    organisation allows it, for a valid reservation of a session that is not cancelled."""
+    return (
+        reservation.status == ReservationStatus.VALID
+        and not reservation.session.is_cancelled
+        and not reservation.session.is_booking_closed(now)
+        and organisation_get().online_cancellation_allowed
+    )
+
+
+@transaction.atomic
+def reservation_cancel_online(*, reservation: Reservation, now: datetime | None = None) -> None:
+    """The person cancels from their reservation page; raises BookingError when no longer allowed."""
+    if not reservation_cancellable_online(reservation=reservation, now=now):
+        raise BookingError(
+            _("Cette réservation ne peut plus être annulée en ligne : appelez-nous pour toute modification.")
+        )
+    reservation_cancel(reservation=reservation)
 
 
 @transaction.atomic
