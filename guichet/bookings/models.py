@@ -1,5 +1,6 @@
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +66,10 @@ class Reservation(models.Model):
 
     def clean(self) -> None:
         if self.phone:
-            self.phone = phone_to_e164(self.phone)
+            try:
+                self.phone = phone_to_e164(self.phone)
+            except ValidationError as exc:
+                raise ValidationError({"phone": exc}) from exc
 
     @property
     def full_name(self) -> str:

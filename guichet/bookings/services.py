@@ -9,7 +9,6 @@ The `session_seats_within_limit` constraint backs it up. See docs/design/seats.m
 from collections import defaultdict
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -197,16 +196,7 @@ def session_save(*, session: Session) -> Session:
         return session
     before = Session.objects.select_for_update().get(pk=session.pk)
     session.seats_taken = before.seats_taken  # the form's copy may be stale
-    session.full_clean()
-    if session.seat_limit is not None and session.seat_limit < before.seats_taken:
-        raise ValidationError(
-            {
-                "seat_limit": _(
-                    "%(taken)d places sont déjà réservées : la limite ne peut pas être inférieure."
-                )
-                % {"taken": before.seats_taken}
-            }
-        )
+    session.full_clean()  # refuses a limit below the seats booked
     session.save()
     if session.is_cancelled and not before.is_cancelled:
         _session_reservations_cancel(session=session)

@@ -233,6 +233,10 @@ class Session(models.Model):
             errors["end"] = _("La fin doit être après le début.")
         if self.seat_limit is not None and self.seat_limit < 1:
             errors["seat_limit"] = _("La limite est d'au moins une place ; laissez vide pour ne pas limiter.")
+        elif self.seat_limit is not None and self.seat_limit < self.seats_taken:
+            errors["seat_limit"] = _(
+                "%(taken)d places sont déjà réservées : la limite ne peut pas être inférieure."
+            ) % {"taken": self.seats_taken}
         if self.price is not None and self.price < 0:
             errors["price"] = _("Le prix ne peut pas être négatif.")
         if self.status == SessionStatus.POSTPONED:

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -58,7 +59,10 @@ class Organisation(models.Model):
 
     def clean(self) -> None:
         if self.phone:
-            self.phone = phone_to_e164(self.phone)
+            try:
+                self.phone = phone_to_e164(self.phone)
+            except ValidationError as exc:
+                raise ValidationError({"phone": exc}) from exc
 
     @property
     def phone_display(self) -> str:
