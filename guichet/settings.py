@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -154,7 +154,8 @@ FRAME_ANCESTORS = env.list("FRAME_ANCESTORS", default=[SELF])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
+        # NONCE: the rich-text editor's inline import map (see guichet.core.admin).
+        "script-src": [SELF, NONCE],
         # The admin and the rich-text editor set inline style attributes.
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "data:", _origin(MAP_TILE_URL)],
@@ -185,3 +186,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Public booking site (guichet.public) ---
+# Booking submissions allowed per client address, e.g. "20/m", "100/h"; empty turns the limit off.
+BOOKING_RATE_LIMIT = env.str("BOOKING_RATE_LIMIT", default="20/m")
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the client address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# The activity list and pages may be served from the cache for this many seconds (at most 5,
+# so that seat counts are never staler); 0 = not cached. Worth it with a Redis CACHE_URL.
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0)
+# --- end of public booking site ---

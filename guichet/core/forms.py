@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -9,7 +10,9 @@ class ServiceModelForm(forms.ModelForm):
     The admin validates and saves inside one transaction and services are atomic (a savepoint),
     so a refused write leaves nothing behind. Subclasses implement `perform(instance)`, which
     calls the service and returns the saved instance, and list in `service_errors` the
-    exceptions whose message is shown to the user as it is.
+    exceptions whose message is shown to the user as it is. The model's own validation
+    (full_clean) is left to the service, which may fill fields first (a slug, a counter).
+    Use it with guichet.core.admin.ServiceModelAdmin, which does not save a second time.
     """
 
     service_errors: tuple[type[Exception], ...] = ()
@@ -18,7 +21,10 @@ class ServiceModelForm(forms.ModelForm):
         raise NotImplementedError
 
     def _post_clean(self):
-        super()._post_clean()
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
         if self.errors:
             return
         try:
@@ -29,6 +35,9 @@ class ServiceModelForm(forms.ModelForm):
             self.add_error(None, str(exc))
 
     def save(self, commit=True):
-        # Already written by the service during validation.
-        self._save_m2m()
+        # Already written by the service during validation; only relations are left.
+        if commit:
+            self._save_m2m()
+        else:
+            self.save_m2m = self._save_m2m
         return self.instance

@@ -1,0 +1,87 @@
+from django import forms
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+
+from guichet.catalogue.models import Activity, ActivityType, Audience, Category, Location
+from guichet.catalogue.services import activity_save
+from guichet.core.admin import RichTextAdmin, ServiceModelAdmin
+from guichet.core.forms import ServiceModelForm
+from guichet.core.widgets import CoordinatesMapWidget
+
+
+@admin.register(Category, Audience, ActivityType)
+class NamedAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+class LocationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = "__all__"
+        widgets = {"longitude": CoordinatesMapWidget(latitude_field="latitude")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            # A new place is most likely near the others: open the map on the last one added.
+            self.fields["longitude"].widget.default_center = (
+                Location.objects.order_by("-pk").values_list("latitude", "longitude").first()
+            )
+
+
+@admin.register(Location)
+class LocationAdmin(RichTextAdmin):
+    form = LocationAdminForm
+    list_display = ["name", "address"]
+    search_fields = ["name", "address"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "address"]}),
+        (
+            _("Coordonnées"),
+            {
+                "fields": ["latitude", "longitude"],
+                "description": _(
+                    "Cliquez sur la carte pour placer le point, ou déplacez le marqueur : "
+                    "la latitude et la longitude se remplissent. Elles peuvent aussi être saisies."
+                ),
+            },
+        ),
+        (None, {"fields": ["photo", "group_contact"]}),
+    ]
+
+
+class ActivityAdminForm(ServiceModelForm):
+    class Meta:
+        model = Activity
+        fields = "__all__"
+
+    def perform(self, instance):
+        return activity_save(activity=instance)
+
+
+@admin.register(Activity)
+class ActivityAdmin(ServiceModelAdmin, RichTextAdmin):
+    form = ActivityAdminForm
+    list_display = [
+        "name",
+        "location",
+        "audience",
+        "activity_type",
+        "category",
+        "bookable_online",
+        "booking_delay_display",
+    ]
+    list_filter = ["location", "audience", "activity_type", "category", "bookable_online"]
+    list_select_related = ["location", "audience", "activity_type", "category"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description=_("délai de réservation"), ordering="booking_delay")
+    def booking_delay_display(self, activity: Activity) -> str:
+        if not activity.booking_delay:
+            return _("désactivé")
+        now = timezone.now()
+        return timesince(now - activity.booking_delay, now, depth=2)

@@ -1,0 +1,56 @@
+from django.contrib import admin
+from django.db import models
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from js_asset import Media
+
+from guichet.core.models import Organisation
+
+admin.site.site_header = _("Guichet — administration")
+admin.site.site_title = _("Guichet — administration")
+
+
+class RichTextAdmin(admin.ModelAdmin):
+    """The admin of a model with a guichet.core.richtext.RichTextField. The editor's modules
+    need an inline import map, which the CSP (script-src 'self' + nonce) runs only with the
+    request's nonce."""
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["media"] = Media.from_media(context["media"], nonce=request.csp_nonce)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+class ServiceModelAdmin(admin.ModelAdmin):
+    """The admin of a model whose form is a guichet.core.forms.ServiceModelForm: the service has
+    already written the object (and its many-to-many fields) while the form was validated."""
+
+    def save_model(self, request, obj, form, change):
+        # A second save would write the in-memory row over what the service changed in the
+        # database (counters moved with F(), rows it cancelled…).
+        pass
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    """One row (pk=1): the list leads straight to it; it cannot be added twice nor deleted."""
+
+    fieldsets = [
+        (None, {"fields": ["name", "logo", "postal_address", "phone", "website"]}),
+        (_("E-mails et réservations"), {"fields": ["sender_email", "online_cancellation_allowed"]}),
+    ]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not Organisation.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        organisation = Organisation.objects.first()
+        if organisation is not None:
+            return redirect(reverse("admin:core_organisation_change", args=[organisation.pk]))
+        if self.has_add_permission(request):
+            return redirect(reverse("admin:core_organisation_add"))
+        return super().changelist_view(request, extra_context)
