@@ -38,9 +38,9 @@ def weekly_starts(*, start: datetime, weeks: int) -> list[datetime]:
 
 @transaction.atomic
 def session_copy(*, session: Session, starts: list[datetime]) -> list[Session]:
-    """New sessions like `session` (activity, duration, limit, price) at each of `starts`;
-    the copies have no status and no reservation."""
-    duration = session.end - session.start if session.end else None
+    """New sessions like `session` (activity, duration by its effective dates, limit, price) at
+    each of `starts`; the copies have no status and no reservation."""
+    duration = session.ends_at - session.starts_at if session.ends_at else None
     copies = []
     for start in starts:
         copy = Session(

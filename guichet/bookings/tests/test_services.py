@@ -57,7 +57,7 @@ def test_booking_takes_seats_and_stores_the_phone_in_e164():
 def test_booking_more_than_the_seats_left_is_refused_and_books_nothing():
     session = SessionFactory(seat_limit=4)
     book(session, quantity=3)
-    with pytest.raises(NotEnoughSeats, match="il reste 1 place"):
+    with pytest.raises(NotEnoughSeats, match="places restantes : 1"):
         book(session, quantity=2)
     assert seats_taken(session) == 3
     assert Reservation.objects.count() == 1

@@ -1,0 +1,286 @@
+"""Admin for sessions and reservations: every write that moves seats goes through
+guichet.bookings.services, called from the forms (guichet.bookings.forms) or per row in actions."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from guichet.bookings.exports import reservations_csv, reservations_xlsx, session_reception_xlsx
+from guichet.bookings.forms import (
+    ReservationAddForm,
+    ReservationChangeForm,
+    SessionAdminForm,
+    SessionCopyForm,
+)
+from guichet.bookings.models import Reservation
+from guichet.bookings.services import reservation_cancel
+from guichet.catalogue.models import Session, SessionStatus
+from guichet.catalogue.services import session_copy
+from guichet.core.admin import ServiceModelAdmin
+from guichet.core.db import with_retry
+from guichet.core.phones import phone_to_e164
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_FORMATS = {
+    "csv": (reservations_csv, "text/csv; charset=utf-8"),
+    "xlsx": (reservations_xlsx, XLSX_CONTENT_TYPE),
+}
+
+
+def _download(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    return HttpResponse(
+        content,
+        content_type=content_type,
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+
+
+def _export_response(reservations, fmt: str) -> HttpResponse:
+    export, content_type = EXPORT_FORMATS[fmt]
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    return _download(
+        export(reservations=reservations), filename=f"reservations-{stamp}.{fmt}", content_type=content_type
+    )
+
+
+def _local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class SessionDateFilter(admin.SimpleListFilter):
+    """By the session's effective start, in local days."""
+
+    title = _("date")
+    parameter_name = "quand"
+    date_field = "effective_start"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("Aujourd'hui")),
+            ("week", _("7 prochains jours")),
+            ("future", _("À venir")),
+            ("past", _("Passées")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        today = timezone.localdate(now)
+        ranges = {
+            "today": (_local_midnight(today), _local_midnight(today + timedelta(days=1))),
+            "week": (_local_midnight(today), _local_midnight(today + timedelta(days=8))),
+            "future": (now, None),
+            "past": (None, now),
+        }
+        if self.value() not in ranges:
+            return queryset
+        start, end = ranges[self.value()]
+        if start is not None:
+            queryset = queryset.filter(**{f"{self.date_field}__gte": start})
+        if end is not None:
+            queryset = queryset.filter(**{f"{self.date_field}__lt": end})
+        return queryset
+
+
+class ReservationSessionDateFilter(SessionDateFilter):
+    title = _("date de la session")
+    date_field = "session__effective_start"
+
+
+STATUS_HELP = _(
+    "Report : indiquez la nouvelle date/heure de début (la nouvelle fin est facultative) ; "
+    "les réservations restent valides. Annulation : seul le statut est obligatoire, "
+    "aucune nouvelle date ; toutes les réservations valides de la session sont annulées. "
+    "Le motif est communiqué aux personnes."
+)
+
+
+@admin.register(Session)
+class SessionAdmin(ServiceModelAdmin):
+    form = SessionAdminForm
+    list_display = ("id", "activity", "starts", "ends", "seat_limit", "price", "status", "booked", "left")
+    list_display_links = ("id", "activity")
+    list_select_related = ("activity",)
+    list_filter = ("status", SessionDateFilter, "activity", "activity__location")
+    date_hierarchy = "start"
+    search_fields = ("activity__name",)
+    empty_value_display = "—"
+    readonly_fields = ("seats_taken",)
+    fieldsets = (
+        (None, {"fields": ("activity", "start", "end", "seat_limit", "seats_taken", "price")}),
+        (_("Statut"), {"fields": ("status", "reason", "new_start", "new_end"), "description": STATUS_HELP}),
+    )
+    actions = ("copy_to_dates", "reception_list")
+
+    @admin.display(description=_("Débute le"), ordering="effective_start")
+    def starts(self, session):
+        return session.effective_start
+
+    @admin.display(description=_("Fini le"), ordering="effective_end")
+    def ends(self, session):
+        return session.effective_end
+
+    @admin.display(description=_("Places réservées"), ordering="seats_taken")
+    def booked(self, session):
+        url = reverse("admin:bookings_reservation_changelist")
+        return format_html('<a href="{}?session__id__exact={}">{}</a>', url, session.pk, session.seats_taken)
+
+    @admin.display(description=_("Places restantes"))
+    def left(self, session):
+        return _("illimité") if session.is_unlimited else session.seats_left
+
+    def get_search_results(self, request, queryset, search_term):
+        if request.GET.get("model_name") == "reservation" and request.GET.get("field_name") == "session":
+            # The reservation form's session picker: a cancelled session cannot be booked.
+            queryset = queryset.exclude(status=SessionStatus.CANCELLED).select_related("activity")
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_view_reservations_permission(self, request):
+        return request.user.has_perm("bookings.view_reservation")
+
+    @admin.action(description=_("Copier vers d'autres dates"), permissions=["add"])
+    def copy_to_dates(self, request, queryset):
+        queryset = queryset.select_related("activity")
+        # The page posts back here; "copy" tells its submission from the changelist's.
+        form = SessionCopyForm(request.POST if "copy" in request.POST else None)
+        if form.is_valid():
+            with transaction.atomic():
+                created = sum(len(session_copy(session=s, starts=form.starts_for(s))) for s in queryset)
+            self.message_user(
+                request,
+                ngettext("%(count)d session créée.", "%(count)d sessions créées.", created)
+                % {"count": created},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Copier vers d'autres dates"),
+            "opts": self.opts,
+            "queryset": queryset,
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/bookings/session_copy.html", context)
+
+    @admin.action(description=_("Liste d'accueil (XLSX)"), permissions=["view_reservations"])
+    def reception_list(self, request, queryset):
+        sessions = list(queryset.select_related("activity")[:2])
+        if len(sessions) != 1:
+            self.message_user(
+                request, _("Choisissez une seule session pour sa liste d'accueil."), messages.WARNING
+            )
+            return None
+        session = sessions[0]
+        day = timezone.localtime(session.starts_at).strftime("%Y-%m-%d-%H%M")
+        return _download(
+            session_reception_xlsx(session=session),
+            filename=f"accueil-{session.activity.slug}-{day}.xlsx",
+            content_type=XLSX_CONTENT_TYPE,
+        )
+
+
+PERSON_FIELDSET = (_("Personne"), {"fields": ("first_name", "last_name", "email", "phone", "city")})
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ServiceModelAdmin):
+    form = ReservationChangeForm
+    add_form = ReservationAddForm
+    list_display = (
+        "session", "status", "first_name", "last_name", "email", "phone_number", "quantity", "city"
+    )
+    list_select_related = ("session__activity",)
+    list_filter = ("status", ReservationSessionDateFilter, "session__activity", "session__activity__location")
+    search_fields = ("first_name", "last_name", "email", "phone", "city", "=token")
+    autocomplete_fields = ("session",)
+    readonly_fields = ("token", "created_at", "cancelled_at")
+    actions = ("cancel_selected", "export_csv", "export_xlsx")
+
+    @admin.display(description=_("Numéro de téléphone"), ordering="phone")
+    def phone_number(self, reservation):
+        return reservation.phone_display
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ("session", "quantity")}), PERSON_FIELDSET]
+        return [
+            (None, {"fields": ("session", "status", "quantity")}),
+            PERSON_FIELDSET,
+            (_("Suivi"), {"fields": ("token", "created_at", "cancelled_at")}),
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        # A reservation is cancelled, never deleted: its history and seat count must stay.
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = phone_to_e164(search_term)
+        except ValidationError:
+            return results, may_have_duplicates
+        # Phones are stored as +33612345678: also find one typed as 06 12 34 56 78.
+        return results | queryset.filter(phone=phone), may_have_duplicates
+
+    def get_urls(self):
+        export = path(
+            "export/<str:fmt>/",
+            self.admin_site.admin_view(self.export_view),
+            name="bookings_reservation_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_view(self, request, fmt):
+        """Everything the changelist shows with its current filters and search, in one file."""
+        if fmt not in EXPORT_FORMATS:
+            raise Http404
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(f"{reverse('admin:bookings_reservation_changelist')}?{ERROR_FLAG}=1")
+        return _export_response(changelist.get_queryset(request), fmt)
+
+    @admin.action(description=_("Annuler les réservations sélectionnées"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        cancelled = 0
+        for reservation in queryset.select_related("session__activity"):  # named in the log
+            # One service call per row: each gives its seats back (never queryset.update()).
+            if with_retry(reservation_cancel, reservation=reservation):
+                cancelled += 1
+                self.log_change(request, reservation, str(_("Annulée depuis la liste des réservations.")))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d réservation annulée.", "%(count)d réservations annulées.", cancelled
+            ) % {"count": cancelled},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Exporter la sélection (CSV)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return _export_response(queryset, "csv")
+
+    @admin.action(description=_("Exporter la sélection (XLSX)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return _export_response(queryset, "xlsx")
