@@ -99,9 +99,18 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://guichet_cache")}
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reservations@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds; an SMTP server that hangs must not hold a worker
 
 # Background tasks (django-tasks; Django 6 ships the same API as django.tasks).
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# E-mail notifications (docs/notifications.md). A worker's claim on a batch of mails lapses after
+# NOTIFICATIONS_CLAIM_TIMEOUT seconds: if it died, another worker sends them then (at least once).
+NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300)
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=200)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_DELAY = env.int("NOTIFICATIONS_RETRY_DELAY", default=60)  # seconds, doubled after each failure
+NOTIFICATIONS_ATTACHMENT_MAX_SIZE = env.int("NOTIFICATIONS_ATTACHMENT_MAX_SIZE", default=5 * 1024 * 1024)
 
 # Staff sign in with Django accounts; a later issue adds OIDC/LDAP backends here.
 AUTHENTICATION_BACKENDS = env.list(

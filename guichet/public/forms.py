@@ -1,0 +1,170 @@
+import secrets
+
+from django import forms
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from guichet.catalogue.models import Session
+from guichet.core.phones import phone_to_e164
+from guichet.public.selectors import FilterChoices
+
+SUBMISSION_SALT = "guichet.public.booking"
+
+
+class ActivityFilterForm(forms.Form):
+    """The home page filters; a value that is not offered is ignored, not shown as an error."""
+
+    name = forms.CharField(label=_("Nom contient"), required=False, max_length=100)
+    location = forms.TypedChoiceField(
+        label=_("Localisation"), required=False, coerce=int, empty_value=None
+    )
+    audience = forms.TypedChoiceField(
+        label=_("Publique"), required=False, coerce=int, empty_value=None
+    )
+    activity_type = forms.TypedChoiceField(
+        label=_("Type d'activité"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, data, *, choices: FilterChoices):
+        super().__init__(data)
+        self.fields["location"].choices = [("", _("Toutes"))] + choices.locations
+        self.fields["audience"].choices = [("", _("Tous"))] + choices.audiences
+        self.fields["activity_type"].choices = [("", _("Tous"))] + choices.activity_types
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "name": data.get("name") or "",
+            "location_id": data.get("location"),
+            "audience_id": data.get("audience"),
+            "activity_type_id": data.get("activity_type"),
+        }
+
+
+def submission_key_new(*, session: Session) -> str:
+    """A one-time key for one loaded booking form, signed: only keys we issued are accepted."""
+    return signing.dumps({"s": session.pk, "k": secrets.token_urlsafe(24)}, salt=SUBMISSION_SALT)
+
+
+EXPIRED = _(
+    "Ce formulaire n'était plus valable : vérifiez vos informations puis envoyez-le à nouveau."
+)
+
+
+def _required(message):
+    return {"required": message}
+
+
+class BookingForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("Prénom"), max_length=100, error_messages=_required(_("Saisissez votre prénom."))
+    )
+    last_name = forms.CharField(
+        label=_("Nom"), max_length=100, error_messages=_required(_("Saisissez votre nom."))
+    )
+    email = forms.EmailField(
+        label=pgettext_lazy(
+            "champ", "Email"
+        ),  # without a context, Django's catalogue says "Courriel"
+        help_text=_("Par exemple : camille.martin@example.org"),
+        error_messages={
+            "required": _("Saisissez votre adresse e-mail."),
+            "invalid": _("Adresse e-mail invalide : saisissez-la sous la forme nom@exemple.fr."),
+        },
+    )
+    phone = forms.CharField(
+        label=_("Numéro de téléphone"),
+        max_length=30,
+        help_text=_("Par exemple : 06 12 34 56 78 ou +33 6 12 34 56 78"),
+        error_messages=_required(_("Saisissez votre numéro de téléphone.")),
+    )
+    city = forms.CharField(
+        label=_("Ville"), max_length=100, error_messages=_required(_("Saisissez votre ville."))
+    )
+    quantity = forms.TypedChoiceField(label=_("Quantité"), coerce=int)
+    # Honeypot: hidden from people (CSS and aria-hidden), filled in by bots that fill every field.
+    website = forms.CharField(label=_("Ne pas remplir ce champ"), required=False)
+    submission = forms.CharField(widget=forms.HiddenInput, error_messages=_required(EXPIRED))
+
+    def __init__(self, data=None, *, session: Session):
+        initial = (
+            None
+            if data is not None
+            else {"submission": submission_key_new(session=session), "quantity": 1}
+        )
+        super().__init__(data, initial=initial)
+        self.session = session
+        self.max_quantity = session.activity.max_places_per_booking
+        if session.seats_left is not None:
+            self.max_quantity = min(self.max_quantity, session.seats_left)
+        quantity = self.fields["quantity"]
+        quantity.choices = [(n, str(n)) for n in range(1, self.max_quantity + 1)]
+        quantity.error_messages = {
+            "required": _("Choisissez une quantité."),
+            "invalid_choice": _("Choisissez une quantité de 1 à %(max)d.")
+            % {"max": self.max_quantity}
+            if self.max_quantity > 1
+            else _("La quantité ne peut être que 1."),
+        }
+        autocomplete = {
+            "first_name": "given-name",
+            "last_name": "family-name",
+            "email": "email",
+            "phone": "tel",
+            "city": "address-level2",
+        }
+        for name, value in autocomplete.items():
+            self.fields[name].widget.attrs["autocomplete"] = value
+        self.fields["phone"].widget.input_type = "tel"
+        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    def clean_phone(self) -> str:
+        return phone_to_e164(self.cleaned_data["phone"])
+
+    def submission_key(self) -> str | None:
+        """The one-time key sent with the form, if we issued it for this session."""
+        try:
+            signed = signing.loads(self.data.get("submission", ""), salt=SUBMISSION_SALT)
+        except signing.BadSignature:
+            return None
+        if (
+            not isinstance(signed, dict)
+            or signed.get("s") != self.session.pk
+            or not signed.get("k")
+        ):
+            return None
+        return str(signed["k"])
+
+    def clean_submission(self) -> str:
+        key = self.submission_key()
+        if key is None:
+            raise forms.ValidationError(EXPIRED)
+        return key
+
+    PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "city", "quantity")
+
+    @property
+    def person_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.PERSON_FIELDS]
+
+    @property
+    def submission_value(self) -> str:
+        """The key to embed in the page: the one sent, or a new one when it was refused."""
+        if not self.is_bound:
+            return self.initial["submission"]
+        if self.errors.get("submission"):
+            return submission_key_new(session=self.session)
+        return self.data.get("submission", "")
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def booking_data(self) -> dict:
+        """Keyword arguments for reservation_create."""
+        data = self.cleaned_data
+        return {name: data[name] for name in self.PERSON_FIELDS} | {
+            "submission_key": data["submission"]
+        }

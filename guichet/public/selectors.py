@@ -1,0 +1,131 @@
+"""Reads for the public pages: each returns what one page shows in a fixed number of queries."""
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from guichet.bookings.models import Reservation
+from guichet.catalogue.models import Activity, Session
+
+
+def session_upcoming_q(now: datetime, prefix: str = "") -> Q:
+    """Sessions that are not over, by the dates that count: ended later than now, or without
+    an end and starting later than now (the same rule as archiving reservations)."""
+    return Q(**{f"{prefix}effective_end__gte": now}) | Q(
+        **{f"{prefix}effective_end__isnull": True, f"{prefix}effective_start__gte": now}
+    )
+
+
+def activity_list_public(
+    *,
+    now: datetime | None = None,
+    name: str = "",
+    location_id=None,
+    audience_id=None,
+    activity_type_id=None,
+) -> QuerySet[Activity]:
+    """Activities that have a session to come, with `price_min`/`price_max` over those sessions."""
+    now = now or timezone.now()
+    upcoming = Session.objects.filter(session_upcoming_q(now), activity=OuterRef("pk"))
+    activities = (
+        Activity.objects.filter(Exists(upcoming))
+        .select_related("location")
+        .annotate(
+            price_min=Subquery(upcoming.order_by("price").values("price")[:1]),
+            price_max=Subquery(upcoming.order_by("-price").values("price")[:1]),
+        )
+        .order_by("name", "pk")
+    )
+    if name:
+        activities = activities.filter(name__icontains=name)
+    if location_id:
+        activities = activities.filter(location_id=location_id)
+    if audience_id:
+        activities = activities.filter(audience_id=audience_id)
+    if activity_type_id:
+        activities = activities.filter(activity_type_id=activity_type_id)
+    return activities
+
+
+def _sort_key(label: str) -> str:
+    # "Écoles" sorts with the E's, not after Z.
+    return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    locations: list[tuple[int, str]]
+    audiences: list[tuple[int, str]]
+    activity_types: list[tuple[int, str]]
+
+
+def filter_choices_public(*, now: datetime | None = None) -> FilterChoices:
+    """The places, publics and types of the listed activities, in one query."""
+    rows = (
+        activity_list_public(now=now)
+        .order_by()
+        .values_list(
+            "location_id",
+            "location__name",
+            "audience_id",
+            "audience__name",
+            "activity_type_id",
+            "activity_type__name",
+        )
+        .distinct()
+    )
+    found: list[dict[int, str]] = [{}, {}, {}]
+    for row in rows:
+        for index, choices in enumerate(found):
+            pk, label = row[2 * index], row[2 * index + 1]
+            if pk is not None:
+                choices[pk] = label
+    return FilterChoices(
+        *(sorted(choices.items(), key=lambda c: _sort_key(c[1])) for choices in found)
+    )
+
+
+def activity_get_public(*, slug: str) -> Activity:
+    return get_object_or_404(
+        Activity.objects.select_related("location", "audience", "activity_type", "category"),
+        slug=slug,
+    )
+
+
+def activity_sessions_upcoming(*, activity: Activity, now: datetime | None = None) -> list[Session]:
+    """The activity's sessions to come, by the dates that count; each knows its activity."""
+    # The reverse manager hands every session this same `activity` instance: no query per session.
+    return list(
+        activity.sessions.filter(session_upcoming_q(now or timezone.now())).order_by(
+            "effective_start", "pk"
+        )
+    )
+
+
+def session_get_public(*, pk: int) -> Session:
+    return get_object_or_404(
+        Session.objects.select_related(
+            "activity__location", "activity__audience", "activity__activity_type"
+        ),
+        pk=pk,
+    )
+
+
+def reservation_get_by_token(*, token: str) -> Reservation:
+    return get_object_or_404(
+        Reservation.objects.select_related(
+            "session__activity__location",
+            "session__activity__audience",
+            "session__activity__activity_type",
+        ),
+        token=token,
+    )
+
+
+def reservation_for_submission(*, key: str | None) -> Reservation | None:
+    """The reservation a booking form already made, when the same form is sent again."""
+    return Reservation.objects.filter(submission_key=key).first() if key else None

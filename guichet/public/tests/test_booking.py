@@ -1,0 +1,383 @@
+"""The booking form: what it accepts, what it refuses and how, and that the server decides."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from guichet.bookings import services
+from guichet.bookings.models import Reservation
+from guichet.bookings.services import reservation_create, session_save
+from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.models import SessionStatus
+from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
+from guichet.public import views
+from guichet.public.forms import SUBMISSION_SALT
+from guichet.public.tests.conftest import paris
+
+pytestmark = pytest.mark.django_db
+
+TYPED = {
+    "first_name": "Camille",
+    "last_name": "Exemple",
+    "email": "camille@example.org",
+    "phone": "06 12 34 56 78",
+    "city": "Tourcoing",
+    "quantity": "2",
+}
+
+
+def book_url(session) -> str:
+    return reverse("public:session_book", args=[session.pk])
+
+
+def load_form(client, session) -> dict:
+    """GET the form as a browser would; returns the POST data with its one-time key."""
+    response = client.get(book_url(session))
+    assert response.status_code == 200
+    return TYPED | {"submission": response.context["form"].submission_value}
+
+
+def post(client, session, data, **extra):
+    return client.post(book_url(session), data, **extra)
+
+
+@pytest.fixture
+def session(now, organisation):
+    return SessionFactory(seat_limit=10, start=paris(2025, 4, 16, 10, 0))
+
+
+class TestForm:
+    def test_shows_summary_notices_and_fields(self, client, session):
+        session.activity.location.group_contact = (
+            "Contactez directement les serres au 03 20 00 00 01"
+        )
+        session.activity.location.save()
+        html = client.get(book_url(session)).content.decode()
+        for text in (
+            "Formulaire de réservation",
+            session.activity.name,
+            "Le mercredi 16 avril 2025 de 10h00 à 11h30",
+            "GRATUIT",
+            "Quantité restante : 10",
+            "Pour les groupes (plus de 8 personnes) : "
+            "Contactez directement les serres au 03 20 00 00 01",
+            ">RESERVER</button>",
+            ">RÉINITIALISATION</a>",
+            ">RETOUR</a>",
+            ">Retour à la liste</a>",
+            'autocomplete="given-name"',
+            'type="tel"',
+        ):
+            assert text in html, text
+        for label in ("Prénom", "Nom", "Email", "Numéro de téléphone", "Ville", "Quantité"):
+            assert f">{label}<span" in html, label
+
+    def test_group_notice_falls_back_to_the_organisation(self, client, session):
+        html = client.get(book_url(session)).content.decode()
+        assert "Contactez-nous au +33 3 20 00 00 00 pour convenir d&#x27;une date." in html
+
+    def test_unlimited_session_has_no_seat_notice(self, client, now, organisation):
+        session = SessionFactory(seat_limit=None)
+        assert "Quantité restante" not in client.get(book_url(session)).content.decode()
+
+    @pytest.mark.parametrize(
+        ("max_places", "seats_taken", "offered"), [(8, 0, 8), (4, 0, 4), (8, 7, 3)]
+    )
+    def test_quantity_offered_up_to_the_smaller_bound(
+        self, client, session, max_places, seats_taken, offered
+    ):
+        session.activity.max_places_per_booking = max_places
+        session.activity.save()
+        session.seats_taken = seats_taken
+        session.save()
+        form = client.get(book_url(session)).context["form"]
+        assert [value for value, _label in form.fields["quantity"].choices] == list(
+            range(1, offered + 1)
+        )
+
+
+class TestBooking:
+    def test_books_and_shows_the_reservation(self, client, session):
+        response = post(client, session, load_form(client, session))
+        reservation = Reservation.objects.get()
+        assert response.status_code == 303
+        assert response["Location"] == reverse(
+            "public:reservation_detail", args=[reservation.token]
+        )
+        assert (reservation.first_name, reservation.email, reservation.city) == (
+            "Camille",
+            "camille@example.org",
+            "Tourcoing",
+        )
+        assert reservation.phone == "+33612345678"
+        assert reservation.quantity == 2
+        session.refresh_from_db()
+        assert session.seats_taken == 2
+
+    @pytest.mark.parametrize(
+        ("typed", "stored"),
+        [
+            ("0612345678", "+33612345678"),
+            ("06.12.34.56.78", "+33612345678"),
+            ("+33 6 12 34 56 78", "+33612345678"),
+            ("0033 6 12 34 56 78", "+33612345678"),
+            ("03 20 26 89 03", "+33320268903"),
+            ("+32 470 12 34 56", "+32470123456"),
+        ],
+    )
+    def test_phone_stored_in_e164(self, client, session, typed, stored):
+        post(client, session, load_form(client, session) | {"phone": typed})
+        assert Reservation.objects.get().phone == stored
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("first_name", "", "Saisissez votre prénom."),
+            ("last_name", "  ", "Saisissez votre nom."),
+            ("email", "", "Saisissez votre adresse e-mail."),
+            ("email", "camille@", "Adresse e-mail invalide"),
+            ("phone", "", "Saisissez votre numéro de téléphone."),
+            (
+                "phone",
+                "12 34",
+                "Numéro de téléphone invalide : saisissez par exemple 06 12 34 56 78",
+            ),
+            ("city", "", "Saisissez votre ville."),
+            ("quantity", "", "Choisissez une quantité."),
+            ("quantity", "0", "Choisissez une quantité de 1 à 8."),
+            ("quantity", "9", "Choisissez une quantité de 1 à 8."),
+            ("quantity", "deux", "Choisissez une quantité de 1 à 8."),
+        ],
+    )
+    def test_rejection_says_what_to_fix_and_keeps_what_was_typed(
+        self, client, session, field, value, message
+    ):
+        response = post(client, session, load_form(client, session) | {field: value})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert not Reservation.objects.exists()
+        assert message in html
+        # Announced: the summary is an alert, the field points at its error.
+        assert 'role="alert"' in html
+        assert (
+            f'aria-describedby="id_{field}_error"' in html
+            or f"id_{field}_helptext id_{field}_error" in html
+        )
+        assert 'aria-invalid="true"' in html
+        for other, typed in TYPED.items():
+            if other not in (field, "quantity"):
+                assert f'value="{typed}"' in html, other
+        assert "<title>Erreur :" in html
+
+    def test_quantity_limited_by_the_seats_left_when_posted(self, client, session):
+        data = load_form(client, session) | {"quantity": "4"}
+        reservation_create(session=session, **booking_data(quantity=7))  # someone else, meanwhile
+        response = post(client, session, data)
+        assert "Choisissez une quantité de 1 à 3." in response.content.decode()
+        assert 'value="Camille"' in response.content.decode()
+        assert Reservation.objects.count() == 1
+
+    def test_lost_race_says_not_enough_seats_and_books_nothing(self, client, session, monkeypatch):
+        """Two people submit for the last seats together: the form saw them free, the seat
+        service (guarded update) gives them to whoever came first."""
+
+        def other_person_first(**kwargs):
+            competitor = booking_data(
+                quantity=9, email="autre@example.org", online=False
+            )  # booked by staff
+            reservation_create(session=kwargs["session"], **competitor)
+            return reservation_create(**kwargs)
+
+        monkeypatch.setattr(views, "reservation_create", other_person_first)
+        response = post(client, session, load_form(client, session))
+        html = response.content.decode()
+        assert response.status_code == 409
+        assert "pas assez de places" in html
+        assert "La quantité ne peut être que 1." in html
+        assert 'value="Camille"' in html
+        assert "Quantité restante : 1" in html
+        assert list(Reservation.objects.values_list("email", flat=True)) == ["autre@example.org"]
+        session.refresh_from_db()
+        assert session.seats_taken == 9
+
+
+class TestServerDecides:
+    """The form was loaded while the session was open; by the time it is sent, it is not."""
+
+    def test_cancelled(self, client, session):
+        data = load_form(client, session)
+        session.status, session.reason = SessionStatus.CANCELLED, "Météo"
+        session_save(session=session)
+        response = post(client, session, data)
+        assert response.status_code == 409
+        assert "Cette session est annulée." in response.content.decode()
+        assert not Reservation.objects.exists()
+
+    def test_closed(self, client, session, time_machine):
+        session.activity.booking_delay = timedelta(days=1)
+        session.activity.save()
+        data = load_form(client, session)
+        time_machine.move_to(session.start - timedelta(hours=23), tick=False)
+        response = post(client, session, data)
+        assert response.status_code == 409
+        assert "Les réservations sont closes pour cette session." in response.content.decode()
+        assert not Reservation.objects.exists()
+
+    def test_full(self, client, session):
+        data = load_form(client, session)
+        reservation_create(session=session, **booking_data(quantity=8))
+        reservation_create(session=session, **booking_data(quantity=2))
+        response = post(client, session, data | {"quantity": "1"})
+        assert response.status_code == 409
+        assert "Cette session est complète." in response.content.decode()
+        assert Reservation.objects.count() == 2
+
+    def test_no_longer_bookable_online(self, client, session):
+        data = load_form(client, session)
+        session.activity.bookable_online = False
+        session.activity.save()
+        response = post(client, session, data)
+        assert response.status_code == 409
+        assert "Cette session est en accès libre, sans réservation." in response.content.decode()
+        assert not Reservation.objects.exists()
+
+    def test_form_not_offered_when_not_bookable(self, client, now, organisation):
+        session = SessionFactory(seats_taken=10)
+        response = client.get(book_url(session))
+        assert response.context["form"] is None
+        assert "Cette session est complète." in response.content.decode()
+        assert "<form" not in response.content.decode()
+
+
+class TestSubmittedOnce:
+    def test_double_submit_books_once(self, client, session):
+        data = load_form(client, session)
+        first = post(client, session, data)
+        second = post(client, session, data)
+        assert first["Location"] == second["Location"]
+        assert Reservation.objects.count() == 1
+        session.refresh_from_db()
+        assert session.seats_taken == 2
+
+    def test_back_and_resubmit_after_the_session_filled_up(self, client, session):
+        data = load_form(client, session)
+        first = post(client, session, data)
+        reservation_create(session=session, **booking_data(quantity=8))
+        again = post(client, session, data | {"first_name": "Dominique"})
+        assert again.status_code == 303 and again["Location"] == first["Location"]
+        assert Reservation.objects.filter(first_name="Dominique").count() == 0
+
+    def test_a_new_form_books_again(self, client, session):
+        post(client, session, load_form(client, session))
+        post(client, session, load_form(client, session))
+        assert Reservation.objects.count() == 2
+
+    @pytest.mark.parametrize("key", ["", "made-up", "forged:abc"])
+    def test_key_not_issued_by_us_is_refused(self, client, session, key):
+        response = post(client, session, TYPED | {"submission": key})
+        html = response.content.decode()
+        assert "Ce formulaire n&#x27;était plus valable : vérifiez vos informations" in html
+        assert not Reservation.objects.exists()
+        assert 'value="Camille"' in html
+        # The page carries a fresh key, so sending it again books.
+        fresh = response.context["form"].submission_value
+        assert signing.loads(fresh, salt=SUBMISSION_SALT)["s"] == session.pk
+        assert post(client, session, TYPED | {"submission": fresh}).status_code == 303
+
+    def test_key_of_another_session_is_refused(self, client, session):
+        other = SessionFactory(activity=ActivityFactory(location=LocationFactory()))
+        data = load_form(client, other)
+        post(client, session, data)
+        assert not Reservation.objects.exists()
+
+
+class TestAbuse:
+    def test_honeypot_refuses_quietly(self, client, session):
+        response = post(
+            client, session, load_form(client, session) | {"website": "http://spam.example.org"}
+        )
+        assert response.status_code == 400
+        assert "Votre demande n&#x27;a pas pu être enregistrée." in response.content.decode()
+        assert not Reservation.objects.exists()
+
+    def test_honeypot_is_hidden_from_people(self, client, session):
+        html = client.get(book_url(session)).content.decode()
+        assert '<div class="honeypot" aria-hidden="true">' in html
+        assert 'name="website"' in html and 'tabindex="-1"' in html
+
+    def test_rate_limited_per_client_address(self, client, session, settings):
+        settings.BOOKING_RATE_LIMIT = "2/m"
+        for _ in range(2):
+            assert post(client, session, load_form(client, session)).status_code == 303
+        response = post(client, session, load_form(client, session))
+        html = response.content.decode()
+        assert response.status_code == 429
+        assert "Trop de demandes de réservation viennent de votre connexion" in html
+        assert 'value="Camille"' in html
+        assert Reservation.objects.count() == 2
+        # Another address is not held up.
+        other = post(client, session, load_form(client, session), REMOTE_ADDR="192.0.2.7")
+        assert other.status_code == 303
+
+    def test_rate_limit_reads_forwarded_address_only_from_trusted_proxies(
+        self, client, session, settings
+    ):
+        settings.BOOKING_RATE_LIMIT = "1/m"
+        settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+        via_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+        assert (
+            post(
+                client,
+                session,
+                load_form(client, session),
+                HTTP_X_FORWARDED_FOR="198.51.100.1",
+                **via_proxy,
+            ).status_code
+            == 303
+        )
+        # A different visitor behind the same proxy has their own allowance.
+        assert (
+            post(
+                client,
+                session,
+                load_form(client, session),
+                HTTP_X_FORWARDED_FOR="198.51.100.2",
+                **via_proxy,
+            ).status_code
+            == 303
+        )
+        # Not from a trusted proxy: a forged header changes nothing.
+        direct = {"REMOTE_ADDR": "203.0.113.9"}
+        assert (
+            post(
+                client,
+                session,
+                load_form(client, session),
+                HTTP_X_FORWARDED_FOR="1.1.1.1",
+                **direct,
+            ).status_code
+            == 303
+        )
+        assert (
+            post(
+                client,
+                session,
+                load_form(client, session),
+                HTTP_X_FORWARDED_FOR="2.2.2.2",
+                **direct,
+            ).status_code
+            == 429
+        )
+
+    def test_rate_limit_off(self, client, session, settings):
+        settings.BOOKING_RATE_LIMIT = ""
+        for _ in range(3):
+            assert post(client, session, load_form(client, session)).status_code == 303
+
+
+def test_service_messages_are_the_ones_shown():
+    # The view shows str(exc) of these: they must stay BookingError subclasses.
+    assert issubclass(services.NotEnoughSeats, services.BookingError)
+    assert issubclass(services.SessionNotBookable, services.BookingError)

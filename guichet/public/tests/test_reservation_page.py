@@ -1,0 +1,214 @@
+"""'Ma réservation': confirmation, calendar, alerts and online cancellation."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import icalendar
+import pytest
+from django.urls import reverse
+
+from guichet.bookings.models import Reservation
+from guichet.bookings.services import reservation_create, session_save
+from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.models import SessionStatus
+from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
+from guichet.public.tests.conftest import PARIS, paris
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reservation(now, organisation) -> Reservation:
+    location = LocationFactory(
+        name="Jardin Botanique", address="32 rue du Moulin\n59200 Exempleville"
+    )
+    activity = ActivityFactory(
+        location=location, name="Atelier nichoirs", booking_delay=timedelta(days=2)
+    )
+    session = SessionFactory(
+        activity=activity,
+        start=paris(2025, 4, 16, 10, 0),
+        end=paris(2025, 4, 16, 11, 30),
+        seat_limit=10,
+    )
+    return reservation_create(session=session, **booking_data(quantity=3))
+
+
+def page_url(reservation) -> str:
+    return reverse("public:reservation_detail", args=[reservation.token])
+
+
+def ics_url(reservation) -> str:
+    return reverse("public:reservation_ics", args=[reservation.token])
+
+
+def cancel_url(reservation) -> str:
+    return reverse("public:reservation_cancel", args=[reservation.token])
+
+
+class TestPage:
+    def test_confirmation_contents(self, client, reservation):
+        response = client.get(page_url(reservation))
+        html = response.content.decode()
+        assert response.status_code == 200
+        for text in (
+            "Ma réservation",
+            "Camille, votre réservation a été prise en compte.",
+            'href="tel:+33320000000">+33 3 20 00 00 00</a>',
+            f'href="{ics_url(reservation)}" download>Ajouter à mon calendrier</a>',
+            "Imprimer la page",
+            "Récapitulatif",
+            "Le mercredi 16 avril 2025 de 10h00 à 11h30",
+            "Camille Exemple",
+            "+33 6 12 34 56 78",
+            "Comment puis-je me rendre à l'événement ?",
+            "32 rue du Moulin<br>59200 Exempleville",
+            'class="map__canvas js-map"',
+            "Annuler ma réservation",
+            "jusqu'au 14 avril 2025 10:00",
+        ):
+            assert text in html, text
+        assert '<meta name="robots" content="noindex, nofollow">' in html
+        assert response["X-Robots-Tag"] == "noindex, nofollow"
+        assert "no-store" in response["Cache-Control"]
+
+    def test_google_calendar_link(self, client, reservation, settings):
+        response = client.get(page_url(reservation))
+        link = urlsplit(response.context["google_calendar_url"])
+        query = parse_qs(link.query)
+        assert (link.netloc, link.path) == ("calendar.google.com", "/calendar/render")
+        assert query["action"] == ["TEMPLATE"]
+        assert query["text"] == ["Atelier nichoirs"]
+        assert query["dates"] == ["20250416T080000Z/20250416T093000Z"]
+        assert query["location"] == ["32 rue du Moulin, 59200 Exempleville"]
+        assert settings.SITE_URL + page_url(reservation) in query["details"][0]
+
+    def test_unknown_link(self, client, organisation):
+        assert client.get("/reservation/pas-un-vrai-lien/").status_code == 404
+
+    def test_postponed_session_alert(self, client, reservation):
+        session = reservation.session
+        session.status, session.reason = SessionStatus.POSTPONED, "Travaux dans les serres"
+        session.new_start, session.new_end = paris(2025, 4, 23, 14, 0), paris(2025, 4, 23, 15, 0)
+        session_save(session=session)
+        html = client.get(page_url(reservation)).content.decode()
+        assert 'data-alert="session-postponed"' in html
+        assert "Cette session a été reportée." in html
+        assert "Nouvelle date : 23 avril 2025 14:00 à 15:00" in html
+        assert "Motif : Travaux dans les serres" in html
+        assert "votre réservation a été prise en compte" in html
+
+    def test_cancelled_session_alert(self, client, reservation):
+        session = reservation.session
+        session.status, session.reason = SessionStatus.CANCELLED, "Condition météo difficile"
+        session_save(session=session)
+        html = client.get(page_url(reservation)).content.decode()
+        assert 'data-alert="session-cancelled"' in html
+        assert (
+            "Cette session a été annulée." in html and "Motif : Condition météo difficile" in html
+        )
+        assert "votre réservation a été prise en compte" not in html
+        assert "Ajouter à mon calendrier" not in html and "Annuler ma réservation" not in html
+
+    def test_cancelled_reservation_alert(self, client, reservation):
+        client.post(cancel_url(reservation))
+        html = client.get(page_url(reservation)).content.decode()
+        assert 'data-alert="reservation-cancelled"' in html
+        assert "Votre réservation a été annulée." in html
+        assert "Annulation enregistrée le 10 avril 2025 09:00." in html
+        assert "votre réservation a été prise en compte" not in html
+
+
+class TestCalendarFile:
+    def get_event(self, client, reservation) -> icalendar.Event:
+        response = client.get(ics_url(reservation))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/calendar; charset=utf-8"
+        assert (
+            response["Content-Disposition"]
+            == f'attachment; filename="reservation-{reservation.session.activity.slug}.ics"'
+        )
+        calendar = icalendar.Calendar.from_ical(response.content)
+        assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+        (event,) = calendar.walk("VEVENT")
+        return event
+
+    def test_event_in_paris_time(self, client, reservation, settings):
+        event = self.get_event(client, reservation)
+        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+        assert event["DTSTART"].params["TZID"] == "Europe/Paris"
+        assert (start, end) == (paris(2025, 4, 16, 10, 0), paris(2025, 4, 16, 11, 30))
+        assert (start.hour, start.utcoffset()) == (10, timedelta(hours=2))
+        assert str(event["SUMMARY"]) == "Atelier nichoirs"
+        assert str(event["LOCATION"]) == "32 rue du Moulin, 59200 Exempleville"
+        assert str(event["URL"]) == settings.SITE_URL + page_url(reservation)
+        assert str(event["STATUS"]) == "CONFIRMED"
+        assert "3 places réservées" in str(event["DESCRIPTION"])
+
+    def test_winter_time_and_postponed_dates(self, client, reservation):
+        session = reservation.session
+        session.status = SessionStatus.POSTPONED
+        session.new_start, session.new_end = paris(2025, 11, 5, 14, 0), None
+        session_save(session=session)
+        event = self.get_event(client, reservation)
+        start = event.decoded("DTSTART")
+        assert start == paris(2025, 11, 5, 14, 0)
+        assert start.astimezone(PARIS).utcoffset() == timedelta(hours=1)
+        assert "DTEND" not in event
+
+    def test_cancelled_event(self, client, reservation):
+        client.post(cancel_url(reservation))
+        assert str(self.get_event(client, reservation)["STATUS"]) == "CANCELLED"
+
+
+class TestOnlineCancellation:
+    def test_confirmation_step_then_cancel_gives_seats_back(self, client, reservation):
+        confirm = client.get(cancel_url(reservation))
+        assert confirm.status_code == 200
+        assert (
+            "Voulez-vous vraiment annuler votre réservation de 3 places ?"
+            in confirm.content.decode()
+        )
+        reservation.refresh_from_db()
+        assert reservation.status == Reservation.Status.VALID
+
+        response = client.post(cancel_url(reservation))
+        assert response.status_code == 303 and response["Location"] == page_url(reservation)
+        reservation.refresh_from_db()
+        assert reservation.status == Reservation.Status.CANCELLED
+        reservation.session.refresh_from_db()
+        assert reservation.session.seats_taken == 0
+
+    def test_refused_after_the_deadline(self, client, reservation, time_machine):
+        time_machine.move_to(paris(2025, 4, 14, 10, 0), tick=False)
+        assert (
+            "Annuler ma réservation</a>" not in client.get(page_url(reservation)).content.decode()
+        )
+        page = client.get(cancel_url(reservation)).content.decode()
+        assert "Cette réservation ne peut plus être annulée en ligne." in page
+        assert "<form" not in page
+        response = client.post(cancel_url(reservation))
+        assert response.status_code == 409
+        assert "appelez-nous" in response.content.decode()
+        reservation.refresh_from_db()
+        assert reservation.status == Reservation.Status.VALID
+        reservation.session.refresh_from_db()
+        assert reservation.session.seats_taken == 3
+
+    def test_off_when_the_organisation_says_so(self, client, reservation, organisation):
+        organisation.online_cancellation_allowed = False
+        organisation.save()
+        html = client.get(page_url(reservation)).content.decode()
+        assert "Annuler ma réservation" not in html
+        assert (
+            "Pour toute modification ou annulation, veuillez nous contacter par téléphone" in html
+        )
+        assert client.post(cancel_url(reservation)).status_code == 409
+        reservation.refresh_from_db()
+        assert reservation.status == Reservation.Status.VALID
+
+    def test_already_cancelled_goes_back_to_the_page(self, client, reservation):
+        client.post(cancel_url(reservation))
+        assert client.post(cancel_url(reservation))["Location"] == page_url(reservation)
+        reservation.session.refresh_from_db()
+        assert reservation.session.seats_taken == 0

@@ -1,0 +1,259 @@
+"""The public booking site: thin views over the catalogue reads and the booking services."""
+
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_page, never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.decorators import ratelimit
+
+from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.services import (
+    BookingError,
+    reservation_cancel_online,
+    reservation_cancellable_online,
+    reservation_create,
+)
+from guichet.catalogue.models import Location
+from guichet.core.db import ServiceBusy, with_retry
+from guichet.core.models import Organisation
+from guichet.core.selectors import organisation_get
+from guichet.public import calendar
+from guichet.public.clients import booking_rate, client_key
+from guichet.public.forms import ActivityFilterForm, BookingForm
+from guichet.public.offers import session_offer
+from guichet.public.selectors import (
+    activity_get_public,
+    activity_list_public,
+    activity_sessions_upcoming,
+    filter_choices_public,
+    reservation_for_submission,
+    reservation_get_by_token,
+    session_get_public,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTIVITIES_PER_PAGE = 12
+# Seat counts shown on a cached page must never be staler than this.
+MAX_CACHE_SECONDS = 5
+
+
+def public_page_cache(view):
+    """Cache a page that is the same for every visitor for settings.PUBLIC_PAGE_CACHE_SECONDS
+    (at most 5 seconds); 0 turns the cache off. Bookings never read this cache."""
+
+    @wraps(view)
+    def cached(request, *args, **kwargs):
+        seconds = min(settings.PUBLIC_PAGE_CACHE_SECONDS, MAX_CACHE_SECONDS)
+        if seconds <= 0:
+            return view(request, *args, **kwargs)
+        return cache_page(seconds, key_prefix="public")(view)(request, *args, **kwargs)
+
+    return cached
+
+
+def noindex(view):
+    """Personal pages reached by their secret link: kept out of search engines and caches."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapped)
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    context = {
+        "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+    } | context
+    if "organisation" not in context:
+        context["organisation"] = organisation_get()
+    return render(request, template, context, status=status)
+
+
+def _session_context(session) -> dict:
+    """What the session summary (public/_summary.html) and the map read."""
+    return {"session": session, "activity": session.activity, "location": session.activity.location}
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    # 303: the browser reloads the result page with GET, never the form.
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+@xframe_options_exempt
+@public_page_cache
+@require_safe
+def activity_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    form = ActivityFilterForm(request.GET or None, choices=filter_choices_public(now=now))
+    filters = form.filters() if form.is_bound else {}
+    activities = activity_list_public(now=now, **filters)
+    page = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "query": query.urlencode(),
+        "filtered": any(filters.values()),
+    }
+    return _render(request, "public/activity_list.html", context)
+
+
+@xframe_options_exempt
+@public_page_cache
+@require_safe
+def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    activity = activity_get_public(slug=slug)
+    now = timezone.now()
+    sessions = [
+        (session, session_offer(session=session, now=now))
+        for session in activity_sessions_upcoming(activity=activity, now=now)
+    ]
+    return _render(
+        request,
+        "public/activity_detail.html",
+        {"activity": activity, "location": activity.location, "sessions": sessions},
+    )
+
+
+def group_contact(location: Location, organisation: Organisation) -> str:
+    """Whom groups larger than an online booking call: the place's contact, else ours."""
+    if location.group_contact:
+        return location.group_contact
+    if organisation.phone:
+        return _("Contactez-nous au %(phone)s pour convenir d'une date.") % {
+            "phone": organisation.phone_display
+        }
+    return _("Contactez-nous pour convenir d'une date.")
+
+
+def _booking_page(request, session, form, status=200, refusal="") -> HttpResponse:
+    organisation = organisation_get()
+    offer = session_offer(session=session)
+    context = _session_context(session) | {
+        "offer": offer,
+        "form": form if offer.bookable else None,
+        "refusal": refusal or offer.refusal,
+        "group_contact": group_contact(session.activity.location, organisation),
+        "organisation": organisation,
+    }
+    return _render(request, "public/session_book.html", context, status=status)
+
+
+def _booking_refused(request, session, form, message: str, status: int) -> HttpResponse:
+    """The form again, with what was typed, its own errors and the reason for the refusal."""
+    form.is_valid()
+    form.add_error(None, message)
+    return _booking_page(request, session, form, status=status, refusal=message)
+
+
+@xframe_options_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(group="public.booking", key=client_key, rate=booking_rate, method="POST", block=False)
+def session_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """The booking form. Whatever the page showed when it was loaded, the POST decides on the
+    database: the session's state is read again here and once more under the seat lock."""
+    session = session_get_public(pk=pk)
+    if request.method != "POST":
+        return _booking_page(request, session, BookingForm(session=session))
+    form = BookingForm(request.POST, session=session)
+    if getattr(request, "limited", False):
+        message = _(
+            "Trop de demandes de réservation viennent de votre connexion : "
+            "veuillez patienter quelques minutes avant de réessayer."
+        )
+        return _booking_refused(request, session, form, message, status=429)
+    if form.is_bot:
+        logger.info("Booking refused: honeypot filled (session %s)", session.pk)
+        message = _("Votre demande n'a pas pu être enregistrée.")
+        return _booking_refused(request, session, form, message, status=400)
+    earlier = reservation_for_submission(key=form.submission_key())
+    if earlier is not None:  # the same form sent again (double click, reload, back): already booked
+        return _see_other(reverse("public:reservation_detail", args=[earlier.token]))
+    if not session_offer(session=session).bookable:
+        return _booking_page(request, session, None, status=409)
+    if not form.is_valid():
+        return _booking_page(request, session, form)
+    try:
+        reservation = with_retry(
+            reservation_create, session=session, online=True, **form.booking_data()
+        )
+    except (BookingError, ServiceBusy) as exc:
+        # The seats or the session changed since the page was read: show them as they are now.
+        session = session_get_public(pk=pk)
+        form = BookingForm(request.POST, session=session)
+        return _booking_refused(request, session, form, str(exc), status=409)
+    return _see_other(reverse("public:reservation_detail", args=[reservation.token]))
+
+
+def _reservation_url(reservation: Reservation) -> str:
+    return settings.SITE_URL + reverse("public:reservation_detail", args=[reservation.token])
+
+
+@xframe_options_exempt
+@noindex
+@require_safe
+def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """'Ma réservation': the confirmation page, and the person's page reached later by its link."""
+    reservation = reservation_get_by_token(token=token)
+    context = _session_context(reservation.session) | {
+        "reservation": reservation,
+        "is_cancelled": reservation.status == ReservationStatus.CANCELLED,
+        "cancellable": reservation_cancellable_online(reservation=reservation),
+        "google_calendar_url": calendar.google_calendar_url(
+            reservation=reservation, page_url=_reservation_url(reservation)
+        ),
+    }
+    return _render(request, "public/reservation_detail.html", context)
+
+
+@xframe_options_exempt
+@noindex
+@require_safe
+def reservation_ics(request: HttpRequest, token: str) -> HttpResponse:
+    reservation = reservation_get_by_token(token=token)
+    body = calendar.reservation_ics(reservation=reservation, page_url=_reservation_url(reservation))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    filename = f"reservation-{reservation.session.activity.slug}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@xframe_options_exempt
+@noindex
+@require_http_methods(["GET", "HEAD", "POST"])
+def reservation_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """'Annuler ma réservation': a confirmation step (GET), then the cancellation (POST)."""
+    reservation = reservation_get_by_token(token=token)
+    if reservation.status == ReservationStatus.CANCELLED:
+        return redirect("public:reservation_detail", token=token)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            with_retry(reservation_cancel_online, reservation=reservation)
+        except (BookingError, ServiceBusy) as exc:
+            error, status = str(exc), 409
+        else:
+            return _see_other(reverse("public:reservation_detail", args=[token]))
+    context = _session_context(reservation.session) | {
+        "reservation": reservation,
+        "cancellable": reservation_cancellable_online(reservation=reservation),
+        "error": error,
+    }
+    return _render(request, "public/reservation_cancel.html", context, status=status)
