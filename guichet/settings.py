@@ -95,7 +95,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every worker (rate limits, cached pages): the database by default, Redis in production.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://guichet_cache")}
 
-# E-mail: EMAIL_URL such as smtp://user:password@host:587/?tls=True or consolemail://
+# E-mail: EMAIL_URL such as smtp+tls://user:password@host:587, smtps://… or consolemail://
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reservations@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

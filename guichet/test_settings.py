@@ -17,6 +17,9 @@ from guichet.settings import STORAGES  # noqa: E402
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+# WhiteNoise wants the folder to exist; tests never collect into it.
+STATIC_ROOT = os.path.join(tempfile.gettempdir(), "guichet-test-static")
+os.makedirs(STATIC_ROOT, exist_ok=True)
 
 # SQLite tests use a file, not the shared in-memory database: threads then wait for the write
 # lock as requests do in production (the in-memory shared cache fails at once instead).

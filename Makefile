@@ -1,0 +1,45 @@
+# Guichet development tasks. Needs GNU make and Python >= 3.11; everything else goes into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: install run test lock clean
+
+install: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Guichet needs Python 3.11 or newer (PYTHON=$(PYTHON))."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when the dependencies change (the stamp is older than pyproject.toml or the lock).
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $@
+
+# The development site with demo data: web server, task worker and scheduler; Ctrl-C stops all three.
+run: export DEBUG = on
+run: install
+	mkdir -p var
+	$(MANAGE) migrate --no-input
+	$(MANAGE) createcachetable
+	$(MANAGE) load_demo_data
+	$(MANAGE) devserver
+
+# pytest -ra (pyproject.toml) lists every skipped test with its reason; CI=true turns
+# the PostgreSQL and Chromium skips into failures.
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# After a change of the ranges in pyproject.toml: installs what they now need (without the old
+# pins) and pins the result. Start from `make clean` to drop packages no longer needed.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	{ sed -n '/^#/p' requirements.lock; $(BIN)/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,11 @@
+"""Background tasks of the bookings app, run by `manage.py db_worker`."""
+
+from django_tasks import task
+
+from guichet.bookings.services import reservations_archive_past
+
+
+@task()
+def reservations_archive_task() -> int:
+    """Nightly (guichet.core.scheduler): valid reservations of past sessions become "Archivé"."""
+    return reservations_archive_past()

@@ -1,0 +1,93 @@
+"""Markers `postgres` and `browser`, and the headless Chromium fixtures.
+
+A test marked `postgres` or `browser` is skipped, with its reason, where PostgreSQL or Chromium is
+missing; with CI=true the same test fails instead, so that CI cannot pass by skipping them.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # The machine's network is closed: without these, Chromium keeps trying to reach Google.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_FIXTURES = {"chromium", "browser_page"}
+
+
+def chromium_path() -> Path:
+    return Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def missing_requirement(item) -> str | None:
+    """Why this test cannot run here, or None."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if item.get_closest_marker("postgres") and engine != "django.db.backends.postgresql":
+        return "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/guichet"
+    if item.get_closest_marker("browser") and not os.access(chromium_path(), os.X_OK):
+        return (
+            f"needs Chromium at {chromium_path()} (apt-get install chromium chromium-driver, "
+            "or set CHROMIUM to its path)"
+        )
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        # A test driving the browser needs Chromium whether or not its author marked it.
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+        reason = missing_requirement(item)
+        if reason and not running_in_ci():
+            # A skip marker (not a skip from a hook) so that `pytest -ra` names each skipped test.
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item):
+    reason = missing_requirement(item)
+    if reason and running_in_ci():
+        pytest.fail(f"{reason} — CI=true: this test must run, not be skipped.", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Debian Chromium driven by Playwright (never a browser downloaded by Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, so Django would refuse
+    # database access from the test itself; the tests stay synchronous, so this is safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=str(chromium_path()), headless=True, args=CHROMIUM_FLAGS
+    )
+    yield browser
+    browser.close()
+    playwright.stop()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A page in a fresh browser context (no cookies shared between tests), in French."""
+    context = chromium.new_context(locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from guichet.core.demo import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Charge les données de démonstration (activités du Jardin Botanique, sessions, "
+        "réservations, comptes demo-gestionnaire et demo-admin). Relancer ne crée rien de plus : "
+        "les sessions sont replacées par rapport à aujourd'hui."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Charger même avec DEBUG désactivé (les comptes de démonstration ont un mot de "
+            "passe connu).",
+        )
+
+    def handle(self, *args, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG est désactivé : les données de démonstration créent des comptes au mot de "
+                "passe connu. Utilisez --force si cette base est bien une base de démonstration."
+            )
+        summary = demo_load()
+        self.stdout.write(
+            f"Données de démonstration : {summary.activities} activités, "
+            f"{summary.sessions} sessions, {summary.reservations} réservations."
+        )
+        self.stdout.write(
+            f"Connexion : {settings.SITE_URL}/admin/ — identifiant {STAFF_USERNAME} / mot de passe "
+            f"{DEMO_PASSWORD} (administrateur : {ADMIN_USERNAME}, même mot de passe)"
+        )

@@ -1,0 +1,178 @@
+"""The demo data: every session state of the guide, and loading again changes nothing."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.services import reservations_archive_past, seats_mismatches
+from guichet.catalogue.models import Activity, Location, Session
+from guichet.core.demo import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
+from guichet.core.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+# The listing of the guide, with "Réservation en ligne" where it shows it.
+GUIDE_ACTIVITIES = {
+    'Activités manuelles : "Thème de Pâques"': True,
+    'Atelier : "Fabrication de nichoirs à oiseaux"': True,
+    'Atelier pour enfants : "Découverte des légumes du potager et des outils du jardinier"': True,
+    'Dimanche familial : "Découverte des plantes en jouant" - épreuves physiques et quizz': False,
+    'Dimanche familial : "Jeux de société sur les plantes et l\'environnement"': False,
+    "Petite visite guidée des serres": False,
+    "Tourcoing se met au vert": False,
+    "Visite guidée des serres pédagogiques": True,
+    'Visite thématique des serres : "Adaptation des plantes à la sécheresse"': True,
+    'Visite thématique des serres : "Les plantes et les animaux"': True,
+}
+DEMO_APPS = ("core.", "catalogue.", "bookings.", "auth.")
+
+
+def snapshot() -> dict:
+    return {
+        # Every model, the e-mails and tasks that bookings cause included.
+        "counts": {
+            model._meta.label: model._default_manager.count() for model in apps.get_models()
+        },
+        "sessions": list(
+            Session.objects.order_by("pk").values_list(
+                "pk", "start", "new_start", "status", "seat_limit", "seats_taken"
+            )
+        ),
+        "reservations": list(
+            Reservation.objects.order_by("pk").values_list("pk", "session_id", "status", "quantity")
+        ),
+    }
+
+
+def demo_counts(snap: dict) -> dict:
+    return {label: count for label, count in snap["counts"].items() if label.startswith(DEMO_APPS)}
+
+
+def states() -> set[str]:
+    """The session states of the guide (section 1.2) found among the upcoming sessions."""
+    now = timezone.now()
+    found = set()
+    for session in Session.objects.select_related("activity").filter(effective_start__gt=now):
+        valid = sum(
+            session.reservations.filter(status=ReservationStatus.VALID).values_list(
+                "quantity", flat=True
+            )
+        )
+        open_online = (
+            session.activity.bookable_online
+            and not session.is_cancelled
+            and not session.is_booking_closed()
+        )
+        if not session.activity.bookable_online:
+            found.add("free access")
+        if session.seat_limit and session.seats_taken == session.seat_limit == valid:
+            found.add("full")
+        if session.is_cancelled and session.reason and not valid:
+            found.add("cancelled with a reason")
+        if session.is_postponed and session.new_start > session.start and open_online:
+            found.add("postponed")
+        if (
+            open_online
+            and session.activity.booking_delay == timedelta(days=2)
+            and session.seats_left
+        ):
+            found.add("booking deadline")
+        if open_online and session.seat_limit and 0 < session.seats_left < session.seat_limit:
+            found.add("places left")
+        if open_online and session.is_unlimited:
+            found.add("unlimited")
+        if (
+            session.activity.bookable_online
+            and not session.is_cancelled
+            and session.is_booking_closed(now)
+        ):
+            found.add("booking closed")
+    if Reservation.objects.filter(
+        status=ReservationStatus.ARCHIVED, session__effective_end__lt=now
+    ).exists():
+        found.add("past, archived")
+    return found
+
+
+ALL_STATES = {
+    "free access",
+    "full",
+    "cancelled with a reason",
+    "postponed",
+    "booking deadline",
+    "places left",
+    "unlimited",
+    "booking closed",
+    "past, archived",
+}
+
+
+def test_demo_has_the_guide_catalogue_and_every_session_state():
+    demo_load()
+
+    assert dict(Activity.objects.values_list("name", "bookable_online")) == GUIDE_ACTIVITIES
+    garden = Location.objects.get(name="Jardin Botanique de Tourcoing")
+    assert garden.address == "32 rue du Moulin Fagot\n59200 Tourcoing"
+    assert (garden.latitude, garden.longitude) == (Decimal("50.731800"), Decimal("3.160100"))
+    assert set(Activity.objects.values_list("location", flat=True)) == {garden.pk}
+    organisation = Organisation.objects.get()
+    assert organisation.phone == "+33320000000"
+    assert organisation.sender_email.endswith("@example.org")
+    assert all(
+        email.endswith("@example.org")
+        for email in Reservation.objects.values_list("email", flat=True)
+    )
+    assert states() == ALL_STATES
+    assert seats_mismatches() == []
+
+
+def test_demo_accounts():
+    demo_load()
+
+    staff = User.objects.get(username=STAFF_USERNAME)
+    assert staff.is_staff and not staff.is_superuser
+    assert staff.check_password(DEMO_PASSWORD)
+    assert list(staff.groups.values_list("name", flat=True)) == ["Gestionnaire"]
+    admin = User.objects.get(username=ADMIN_USERNAME)
+    assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
+
+
+def test_loading_twice_changes_nothing():
+    demo_load()
+    before = snapshot()
+
+    demo_load()
+
+    assert snapshot() == before
+
+
+def test_loading_days_later_moves_the_sessions_and_adds_nothing(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    demo_load()
+    before = snapshot()
+    days = {
+        pk: timezone.localdate(start) for pk, start in Session.objects.values_list("pk", "start")
+    }
+
+    time_machine.move_to(timezone.now() + timedelta(days=10), tick=False)
+    reservations_archive_past()  # the nightly job archived what is now past
+    demo_load()
+
+    # Moving a booked session re-plans its e-mails (reminders, postponement notice) as a real
+    # move would, so only the demo's own rows are compared.
+    assert demo_counts(snapshot()) == demo_counts(before)
+    moved = {
+        (timezone.localdate(start) - days[pk]).days
+        for pk, start in Session.objects.values_list("pk", "start")
+    }
+    assert moved <= {7, 10, 14} and 10 in moved  # the Sunday sessions move to a Sunday
+    assert states() == ALL_STATES
+    assert not Reservation.objects.filter(
+        status=ReservationStatus.ARCHIVED, session__effective_start__gt=timezone.now()
+    ).exists()
+    assert seats_mismatches() == []
