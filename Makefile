@@ -30,8 +30,13 @@ run: install
 
 # pytest -ra (pyproject.toml) lists every skipped test with its reason; CI=true turns
 # the PostgreSQL and Chromium skips into failures.
-test: install
+test: install node_modules/.package-lock.json
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# axe-core for the accessibility tests; without npm those tests are skipped (failed with CI=true).
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)."; fi
 
 # After a change of the ranges in pyproject.toml: installs what they now need (without the old
 # pins) and pins the result. Start from `make clean` to drop packages no longer needed.

@@ -1,10 +1,13 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
+from guichet.catalogue.tests.factories import SessionFactory
 from guichet.core.models import Organisation
+from guichet.public.tests.browsing import keep_offline
 
 PARIS = ZoneInfo("Europe/Paris")
 # Thursday 10 April 2025, 09:00 in Tourcoing: the guide's dates are a few days later.
@@ -39,3 +42,22 @@ def organisation(db) -> Organisation:
         },
     )
     return organisation
+
+
+# Browser tests (test_browser.py, test_accessibility.py)
+
+
+@pytest.fixture
+def page(browser_page, live_server):
+    keep_offline(browser_page.context, live_server.url)
+    browser_page.set_default_timeout(5000)  # a missing element fails in seconds, not 30
+    return browser_page
+
+
+@pytest.fixture
+def open_session(organisation):
+    """A session next week at 14:30 in Paris with 10 seats; another activity elsewhere."""
+    start = (timezone.now() + timedelta(days=7)).astimezone(PARIS)
+    start = start.replace(hour=14, minute=30, second=0, microsecond=0)
+    SessionFactory()
+    return SessionFactory(start=start, end=start + timedelta(hours=2), seat_limit=10)
