@@ -1,12 +1,11 @@
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from guichet.catalogue.models import Session
-from guichet.core.phones import phone_display, phone_to_e164
+from guichet.core.phones import PhoneNumberField, phone_display
 
 
 def reservation_token() -> str:
@@ -35,7 +34,7 @@ class Reservation(models.Model):
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
     email = models.EmailField(_("email"))
-    phone = models.CharField(_("numéro de téléphone"), max_length=20)
+    phone = PhoneNumberField(_("numéro de téléphone"))
     city = models.CharField(_("ville"), max_length=100)
     quantity = models.PositiveIntegerField(_("quantité"), default=1)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
@@ -63,13 +62,6 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} — {self.session}"
-
-    def clean(self) -> None:
-        if self.phone:
-            try:
-                self.phone = phone_to_e164(self.phone)
-            except ValidationError as exc:
-                raise ValidationError({"phone": exc}) from exc
 
     @property
     def full_name(self) -> str:

@@ -1,8 +1,7 @@
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from guichet.core.phones import phone_display, phone_to_e164
+from guichet.core.phones import PhoneNumberField, phone_display
 
 
 class TimeStampedModel(models.Model):
@@ -22,9 +21,8 @@ class Organisation(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     logo = models.ImageField(_("logo"), upload_to="organisation/", blank=True)
     postal_address = models.TextField(_("adresse postale"), blank=True)
-    phone = models.CharField(
+    phone = PhoneNumberField(
         _("téléphone"),
-        max_length=20,
         blank=True,
         help_text=_("Numéro à appeler pour annuler ou modifier une réservation."),
     )
@@ -56,13 +54,6 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        if self.phone:
-            try:
-                self.phone = phone_to_e164(self.phone)
-            except ValidationError as exc:
-                raise ValidationError({"phone": exc}) from exc
 
     @property
     def phone_display(self) -> str:
