@@ -32,6 +32,7 @@ from guichet.catalogue.services import session_copy
 from guichet.core.admin import ServiceModelAdmin
 from guichet.core.db import with_retry
 from guichet.core.phones import phone_to_e164
+from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = {
@@ -108,7 +109,7 @@ STATUS_HELP = _(
 
 
 @admin.register(Session)
-class SessionAdmin(ServiceModelAdmin):
+class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
     form = SessionAdminForm
     list_display = ("id", "activity", "starts", "ends", "seat_limit", "price", "status", "booked", "left")
     list_display_links = ("id", "activity")

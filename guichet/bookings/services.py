@@ -17,6 +17,12 @@ from django.utils.translation import gettext as _
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.core.selectors import organisation_get
+from guichet.notifications.services import (
+    notify_reservation_cancelled,
+    notify_reservation_created,
+    notify_reservation_updated,
+    notify_session_changed,
+)
 
 
 class BookingError(Exception):
@@ -119,6 +125,7 @@ def reservation_create(
         with transaction.atomic():
             _seats_take(session_id=session.pk, seats=quantity)
             reservation.save()
+            notify_reservation_created(reservation=reservation)
     except IntegrityError:
         # The same form submitted twice at once: the other request booked it.
         earlier = Reservation.objects.filter(submission_key=submission_key).first() if submission_key else None
@@ -140,6 +147,7 @@ def reservation_update(*, reservation: Reservation) -> Reservation:
         reservation.cancelled_at = None
     _seats_move(before=_holding(before), after=_holding(reservation))
     reservation.save()
+    notify_reservation_updated(reservation=reservation, before=before)
     return reservation
 
 
@@ -153,6 +161,7 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
     locked.status = ReservationStatus.CANCELLED
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
+    notify_reservation_cancelled(reservation=locked)
     reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
     return True
 
@@ -193,6 +202,7 @@ def session_save(*, session: Session) -> Session:
     session.full_clean()  # refuses a limit below the seats booked
     session.save()
     # Before the cancellation below: the mail goes to the reservations that were valid.
+    notify_session_changed(session=session, before=before)
     if session.is_cancelled and not before.is_cancelled:
         _session_reservations_cancel(session=session)
     session.refresh_from_db(fields=["seats_taken", "effective_start", "effective_end"])

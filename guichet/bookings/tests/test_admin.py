@@ -9,6 +9,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
+from guichet.bookings.admin import SessionAdmin
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import ReservationFactory, booking_data
@@ -41,8 +42,9 @@ def split(name: str, value: datetime | None) -> dict:
 
 
 def session_post(session, **changes) -> dict:
+    """The session's change form as posted after the confirmation step of a status change."""
     fields = ["activity", "start", "end", "seat_limit", "price", "status", "reason", "new_start", "new_end"]
-    data = {}
+    data = {SessionAdmin.CONFIRM_FIELD: "1"}
     for name, value in (model_to_dict(session, fields=fields) | changes).items():
         if name in {"start", "end", "new_start", "new_end"}:
             data |= split(name, value)
@@ -377,3 +379,15 @@ def test_copy_every_week_needs_a_number_of_weeks(admin_client):
     response = copy(admin_client, [session], mode="weekly", weeks="")
     assert response.context["form"].errors["weeks"] == ["Indiquez le nombre de semaines."]
     assert Session.objects.count() == 1
+
+
+def test_a_status_change_is_confirmed_before_it_is_saved(admin_client):
+    session = SessionFactory(seat_limit=10)
+    reservation_create(session=session, **booking_data(quantity=2))
+    data = session_post(session, status=SessionStatus.CANCELLED, reason="Orage")
+    del data[SessionAdmin.CONFIRM_FIELD]
+    response = admin_client.post(change_url(session), data)
+    assert response.status_code == 200
+    assert "pour 1 réservation valide" in response.content.decode()
+    session.refresh_from_db()
+    assert session.status == SessionStatus.NONE

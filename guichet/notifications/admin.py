@@ -1,0 +1,235 @@
+"""Back-office: the list of mails ("Notifications"), their texts ("Configuration des
+notifications") and the files sent with them ("Pièces jointes")."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from guichet.core.admin import RichTextAdmin
+from guichet.notifications.emails import MailRenderer, message_preview
+from guichet.notifications.models import (
+    DEFERRED_KINDS,
+    MessageAttachment,
+    MessageState,
+    MessageTemplate,
+    OutgoingMessage,
+)
+from guichet.notifications.services import message_resend
+
+
+def _short(value) -> str:
+    return date_format(timezone.localtime(value), "d/m/y H:i")
+
+
+class QFilter(admin.SimpleListFilter):
+    """A list filter whose choices are conditions: {value: (label, Q)}."""
+
+    conditions: dict[str, tuple[str, Q]] = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _condition) in self.conditions.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.conditions:
+            return queryset.filter(self.conditions[self.value()][1])
+        return queryset
+
+
+class SentFilter(QFilter):
+    title = _("Statut d'envoi")
+    parameter_name = "envoi"
+    conditions = {
+        "sent": (_("Notifications envoyées"), Q(state=MessageState.SENT)),
+        "not_sent": (_("Notifications non envoyées"), ~Q(state=MessageState.SENT)),
+    }
+
+
+class DeferredFilter(QFilter):
+    title = _("Statut de retardement")
+    parameter_name = "retardement"
+    conditions = {
+        "deferred": (_("Notifications retardées"), Q(kind__in=DEFERRED_KINDS)),
+        "immediate": (_("Envoi immédiat"), ~Q(kind__in=DEFERRED_KINDS)),
+    }
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(admin.ModelAdmin):
+    """Rows are written by the services and the worker only: staff look, and may send again."""
+
+    list_display = (
+        "subject_and_state",
+        "dates",
+        "linked_object",
+        "state_display",
+        "recipients_display",
+    )
+    list_select_related = ("reservation",)
+    list_filter = (SentFilter, DeferredFilter, "kind", "state")
+    date_hierarchy = "created_at"
+    search_fields = (
+        "subject",
+        "reservation__email",
+        "reservation__last_name",
+        "=reservation__token",
+    )
+    actions = ("resend",)
+    fields = (
+        "kind",
+        "subject",
+        "recipients",
+        "reservation",
+        "session",
+        "state",
+        "created_at",
+        "scheduled_for",
+        "sent_at",
+        "attempts",
+        "last_error",
+        "preview",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.change_outgoingmessage")
+
+    @admin.display(description=_("Sujet"), ordering="subject")
+    def subject_and_state(self, message):
+        if message.state == MessageState.SENT:
+            state = _("Envoyé %(date)s") % {"date": _short(message.sent_at)}
+        else:
+            state = _("Non envoyé")
+        return format_html("{}<br><small>{}</small>", message.subject, state)
+
+    @admin.display(description=_("Dates"), ordering="created_at")
+    def dates(self, message):
+        lines = [_("Ajouté le %(date)s") % {"date": _short(message.created_at)}]
+        if message.sent_at:
+            lines.append(_("Envoyé le %(date)s") % {"date": _short(message.sent_at)})
+        elif message.state == MessageState.PENDING:
+            lines.append(_("Programmé pour le %(date)s") % {"date": _short(message.scheduled_for)})
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+    @admin.display(description=_("Objet associé"))
+    def linked_object(self, message):
+        if message.reservation is None:
+            return "—"
+        url = reverse("admin:bookings_reservation_change", args=[message.reservation_id])
+        return format_html('<a href="{}">{}</a>', url, message.reservation.full_name)
+
+    @admin.display(description=_("États"), ordering="state")
+    def state_display(self, message):
+        if message.state in (MessageState.PENDING, MessageState.FAILED) and message.last_error:
+            return format_html(
+                '{}<br><small title="{}">{}</small>',
+                message.get_state_display(),
+                message.last_error,
+                ngettext("%(count)d tentative", "%(count)d tentatives", message.attempts)
+                % {"count": message.attempts},
+            )
+        return message.get_state_display()
+
+    @admin.display(description=_("Destinataires"))
+    def recipients_display(self, message):
+        return format_html("{}<br>{}", _("Adresses électroniques"), ", ".join(message.recipients))
+
+    @admin.display(description=_("Aperçu (texte, avec les données actuelles)"))
+    def preview(self, message):
+        if message.reservation is None:
+            return "—"
+        body = MailRenderer().email(message, attachments=False).body
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', body)
+
+    @admin.action(description=_("Renvoyer les notifications sélectionnées"), permissions=["resend"])
+    def resend(self, request, queryset):
+        with transaction.atomic():
+            count = 0
+            for message in queryset:
+                message_resend(message=message)
+                count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d notification sera envoyée de nouveau.",
+                "%(count)d notifications seront envoyées de nouveau.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(RichTextAdmin):
+    """One row per kind of mail (installed by a migration): edited, never added nor deleted."""
+
+    list_display = ("kind", "header_title")
+    readonly_fields = ("kind",)
+    fields = ("kind", "header_title", *MessageTemplate.SECTIONS)
+    change_form_template = "admin/notifications/messagetemplate/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/apercu/",
+            self.admin_site.admin_view(self.preview_view),
+            name="notifications_messagetemplate_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request, object_id):
+        """The mail with invented data and the texts as typed in the form, not saved."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        template = get_object_or_404(MessageTemplate, pk=object_id)
+        if not self.has_change_permission(request, template):
+            raise PermissionDenied
+        form = self.get_form(request, template, change=True)(request.POST, instance=template)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Aperçu"),
+            "form": form,
+        }
+        if form.is_valid():
+            email = message_preview(template=form.instance)
+            context |= {
+                "subject": email.subject,
+                "html": email.alternatives[0].content,
+                "text": email.body,
+            }
+        return TemplateResponse(
+            request, "admin/notifications/messagetemplate/preview.html", context
+        )
+
+
+@admin.register(MessageAttachment)
+class MessageAttachmentAdmin(admin.ModelAdmin):
+    list_display = ("filename", "kind", "created_at")
+    list_filter = ("kind",)
+    fields = ("kind", "file")

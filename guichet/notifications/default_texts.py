@@ -1,0 +1,96 @@
+"""The editable sections of each e-mail as first installed: the texts of the guide we replace,
+mended where it was wrong ("REPORT" not "RAPPORT", agreements, phone and website never typed in
+a text but taken from the organisation's settings through {telephone}, {site_web}, {organisation}).
+The guide has no text for the reservation-cancelled mail: that one is written in the same style."""
+
+from django.utils.translation import gettext_lazy as _
+
+from guichet.notifications.models import MessageKind
+
+SIGNATURE_SOON = _("<p>À très bientôt,<br><strong>Le service Parcs et Jardins.</strong></p>")
+SIGNATURE_REGARDS = _("<p>Cordialement,<br><strong>Le service Parcs et Jardins.</strong></p>")
+FOOTER = "<p>{organisation}</p>"
+
+DEFAULT_TEXTS = {
+    MessageKind.CONFIRMATION: {
+        "header_title": _("CONFIRMATION DE RÉSERVATION"),
+        "sub_greeting": _(
+            "<p>Nous avons le plaisir de vous confirmer la réservation de la visite suivante :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Nous nous réjouissons de vous accueillir bientôt. Si vous avez des questions ou si vous "
+            "souhaitez modifier votre réservation, n'hésitez pas à nous contacter au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_SOON,
+        "footer": FOOTER,
+    },
+    MessageKind.REMINDER: {
+        "header_title": _("J-2 AVANT VOTRE ACTIVITÉ"),
+        "sub_greeting": _(
+            "<p>Nous vous rappelons que votre réservation suivante aura lieu dans <strong>2 jours</strong>.<br>"
+            "Pensez à regarder à l'avance <strong>l'heure et le lieu du rendez-vous</strong> dans la "
+            "description si elle est communiquée.</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous avez des questions ou si vous devez apporter des modifications à votre réservation, "
+            "n'hésitez pas à nous contacter au <strong>{telephone}</strong>.</p>"
+            "<p>Nous avons hâte de vous accueillir et de partager cette expérience avec vous !</p>"
+        ),
+        "signature": SIGNATURE_SOON,
+        "footer": FOOTER,
+    },
+    MessageKind.SESSION_CANCELLED: {
+        "header_title": _("ANNULATION DE L'ACTIVITÉ"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Nous comprenons que cette situation peut être gênante, et nous vous présentons nos sincères "
+            "excuses pour ce désagrément. Nous vous invitons à réserver une prochaine session ou une "
+            "nouvelle activité dès à présent.</p>"
+        ),
+        "main_ending": _(
+            "<p>Si vous souhaitez obtenir des informations supplémentaires ou discuter des prochaines étapes, "
+            "n'hésitez pas à nous contacter au {telephone}.</p>"
+            "<p>Nous vous remercions pour votre compréhension et espérons avoir l'occasion de vous accueillir "
+            "lors d'un futur événement.</p>"
+        ),
+        "signature": SIGNATURE_REGARDS,
+        "footer": FOOTER,
+    },
+    MessageKind.SESSION_POSTPONED: {
+        "header_title": _("REPORT DE L'ACTIVITÉ"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Nous comprenons que cette situation peut être gênante, et nous vous présentons nos sincères "
+            "excuses pour ce désagrément.<br>Votre réservation reste valide à la nouvelle date indiquée "
+            "ci-dessus.</p>"
+        ),
+        "main_ending": _(
+            "<p>Si vous souhaitez annuler ou modifier votre réservation, obtenir des informations "
+            "supplémentaires ou discuter des prochaines étapes, n'hésitez pas à nous contacter au "
+            "{telephone}.<br>Nous vous remercions pour votre compréhension.</p>"
+        ),
+        "signature": SIGNATURE_REGARDS,
+        "footer": FOOTER,
+    },
+    MessageKind.RESERVATION_CANCELLED: {
+        "header_title": _("ANNULATION DE VOTRE RÉSERVATION"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Les places que vous aviez réservées sont de nouveau disponibles pour d'autres personnes. "
+            "Nous serions heureux de vous accueillir lors d'une prochaine activité.</p>"
+        ),
+        "main_ending": _(
+            "<p>Si cette annulation est une erreur ou si vous avez des questions, n'hésitez pas à nous "
+            "contacter au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_REGARDS,
+        "footer": FOOTER,
+    },
+}
+
+
+def default_texts(kind: str) -> dict[str, str]:
+    """The sections of `kind` as plain strings, in the active language."""
+    return {field: str(text) for field, text in DEFAULT_TEXTS[MessageKind(kind)].items()}

@@ -1,0 +1,372 @@
+"""Turning an outbox row into an e-mail: rendered when it is sent, from the reservation's current
+state, the current texts of its kind and the organisation's settings, so that a staff edit shows
+in the next mail and a moved reminder shows the new dates."""
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import formataddr
+from html.parser import HTMLParser
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django_prose_editor.fields import create_sanitizer
+
+from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.catalogue.models import Activity, Location, Session, SessionStatus, format_datetime
+from guichet.core.models import Organisation
+from guichet.core.richtext import RICH_TEXT_CONFIG
+from guichet.core.selectors import organisation_get
+from guichet.notifications.models import (
+    MessageAttachment,
+    MessageKind,
+    MessageTemplate,
+    OutgoingMessage,
+)
+from guichet.notifications.selectors import message_template_get
+from guichet.public.calendar import reservation_ics
+
+# Rich text is sanitised when a form saves it; rows written otherwise (imports, factories) are
+# cleaned again here before they go into a mail.
+sanitize = create_sanitizer(RICH_TEXT_CONFIG["extensions"])
+
+# The public pages the buttons lead to (guichet.public), made absolute with SITE_URL.
+PAGE_URL_NAMES = {
+    "reservation": "public:reservation_detail",
+    "calendar": "public:reservation_ics",
+    "cancel": "public:reservation_cancel",
+    "home": "public:activity_list",
+}
+
+# Which blocks each kind shows: the reservation's details, and its buttons in this order
+# ("cancel" only while the person may still cancel online).
+LAYOUTS = {
+    MessageKind.CONFIRMATION: (True, ("calendar", "reservation", "cancel")),
+    MessageKind.REMINDER: (True, ("reservation", "cancel")),
+    MessageKind.SESSION_CANCELLED: (False, ("home",)),
+    MessageKind.SESSION_POSTPONED: (False, ("calendar", "cancel", "home")),
+    MessageKind.RESERVATION_CANCELLED: (False, ("home",)),
+}
+
+
+def button_labels() -> dict[str, str]:
+    return {
+        "calendar": _("Ajouter à mon agenda"),
+        "reservation": _("Accéder à ma réservation"),
+        "cancel": _("Annuler ma réservation"),
+        "home": _("Réserver une nouvelle activité"),
+    }
+
+
+def page_url(name: str, reservation: Reservation) -> str:
+    kwargs = {} if name == "home" else {"token": reservation.token}
+    return settings.SITE_URL + reverse(PAGE_URL_NAMES[name], kwargs=kwargs)
+
+
+def message_subject(*, kind: str, activity_name: str) -> str:
+    """'Confirmation de réservation - Visite des serres', as in the guide's list of mails."""
+    return f"{MessageKind(kind).label} - {activity_name}"
+
+
+class _TextExtractor(HTMLParser):
+    BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "blockquote", "ul", "ol", "tr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.links: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href"))
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "a" and self.links:
+            href = self.links.pop()
+            if href and href.startswith(("http:", "https:")):
+                self.parts.append(f" ({href})")
+
+    def handle_data(self, data):
+        self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """The plain-text part's version of a piece of rich text: paragraphs, line breaks, list items
+    and link targets kept, tags dropped."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of the mail in both forms: HTML (safe) and plain text."""
+
+    html: SafeString
+    text: str
+
+
+PLACEHOLDER = re.compile(r"\{(telephone|site_web|organisation)\}")
+
+
+def section(raw: str, organisation: Organisation) -> Part:
+    """A staff-edited section, with {telephone}, {site_web} and {organisation} filled in."""
+    values = {
+        "telephone": organisation.phone_display,
+        "site_web": organisation.website,
+        "organisation": organisation.name,
+    }
+    html = PLACEHOLDER.sub(lambda m: escape(values[m[1]]), sanitize(raw or ""))
+    text = PLACEHOLDER.sub(lambda m: values[m[1]], html_to_text(sanitize(raw or "")))
+    return Part(mark_safe(html), text)  # noqa: S308 - sanitised above, values escaped
+
+
+def dates_line(start: datetime, end: datetime | None) -> str:
+    """'10 avril 2025 14:00 - 10 avril 2025 15:00' in local time; no end when there is none."""
+    return f"{format_datetime(start)} - {format_datetime(end)}" if end else format_datetime(start)
+
+
+def _span(start: datetime, end: datetime | None, *, single: str) -> str:
+    """'du 10 avril 2025 14:00 au 10 avril 2025 15:00', or `single` when there is no end."""
+    if end:
+        return _("du %(start)s au %(end)s") % {
+            "start": format_datetime(start),
+            "end": format_datetime(end),
+        }
+    return single % {"start": format_datetime(start)}
+
+
+def _planned(start: datetime, end: datetime | None) -> str:
+    return _span(start, end, single=_("le %(start)s"))
+
+
+def _new_dates(start: datetime, end: datetime | None) -> str:
+    return _span(start, end, single=_("au %(start)s"))
+
+
+def _when(details: dict, key: str) -> datetime | None:
+    value = details.get(key)
+    return datetime.fromisoformat(value) if value else None
+
+
+def _intro(message: OutgoingMessage, reservation: Reservation) -> Part | None:
+    """The fixed sentence that says what happened, for the mails about a change."""
+    activity = reservation.session.activity.name
+    details = message.details
+    if message.kind == MessageKind.SESSION_CANCELLED:
+        sentence = _(
+            "Nous avons le regret de vous informer que votre réservation « %(activity)s » prévue "
+            "%(planned)s a été %(what)s."
+        )
+        values = {
+            "planned": _planned(_when(details, "start"), _when(details, "end")),
+            "what": _("ANNULÉE"),
+        }
+    elif message.kind == MessageKind.SESSION_POSTPONED:
+        sentence = _(
+            "Nous avons le regret de vous informer que votre réservation « %(activity)s » prévue "
+            "%(planned)s a été %(what)s %(new)s."
+        )
+        values = {
+            "planned": _planned(_when(details, "previous_start"), _when(details, "previous_end")),
+            "what": _("REPORTÉE"),
+            "new": _new_dates(_when(details, "start"), _when(details, "end")),
+        }
+    elif message.kind == MessageKind.RESERVATION_CANCELLED:
+        session = reservation.session
+        sentence = _("Votre réservation « %(activity)s » prévue %(planned)s a été %(what)s.")
+        values = {"planned": _planned(session.starts_at, session.ends_at), "what": _("ANNULÉE")}
+    else:
+        return None
+    values["activity"] = activity
+    html_values = {key: escape(value) for key, value in values.items()}
+    html_values["what"] = format_html("<strong>{}</strong>", values["what"])
+    return Part(mark_safe(escape(sentence) % html_values), sentence % values)  # noqa: S308 - parts escaped
+
+
+class MailRenderer:
+    """Renders the mails of one batch; the organisation, the texts and attachments of each kind
+    and each activity's description are read and prepared once per batch."""
+
+    def __init__(self, *, templates: dict[str, MessageTemplate] | None = None):
+        self.organisation = organisation_get()
+        self._cache: dict[tuple, object] = {
+            ("template", kind): template for kind, template in (templates or {}).items()
+        }
+        self._html = get_template("notifications/email/message.html")
+        self._text = get_template("notifications/email/message.txt")
+
+    def _once(self, key: tuple, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def template(self, kind: str) -> MessageTemplate:
+        return self._once(("template", kind), lambda: message_template_get(kind=kind))
+
+    def sections(self, kind: str) -> dict[str, Part]:
+        template = self.template(kind)
+        return self._once(
+            ("sections", kind),
+            lambda: {
+                name: section(getattr(template, name), self.organisation)
+                for name in MessageTemplate.SECTIONS
+            },
+        )
+
+    def description(self, activity: Activity) -> Part:
+        def compute():
+            html = sanitize(activity.description or "")
+            return Part(mark_safe(html), html_to_text(html))  # noqa: S308 - sanitised
+
+        return self._once(("description", activity.pk), compute)
+
+    def attachments(self, kind: str) -> list[tuple[str, bytes, str]]:
+        def compute():
+            files = []
+            for attachment in MessageAttachment.objects.filter(kind=kind):
+                with attachment.file.open("rb") as handle:
+                    content = handle.read()
+                mimetype = (
+                    mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
+                )
+                files.append((attachment.filename, content, mimetype))
+            return files
+
+        return self._once(("attachments", kind), compute)
+
+    @property
+    def sender(self) -> str:
+        address = self.organisation.sender_email or settings.DEFAULT_FROM_EMAIL
+        return formataddr((self.organisation.name, address)) if self.organisation.name else address
+
+    def context(self, message: OutgoingMessage, reservation: Reservation) -> dict:
+        session = reservation.session
+        activity = session.activity
+        template = self.template(message.kind)
+        show_details, button_names = LAYOUTS[MessageKind(message.kind)]
+        # Imported here: guichet.bookings.services imports this app to write the outbox.
+        from guichet.bookings.services import reservation_cancellable_online  # noqa: PLC0415
+
+        labels = self._once(("labels",), button_labels)
+        # The rule reads the reservation's status, its session and the organisation's settings:
+        # asked once per batch for each session and status (it costs a query each time).
+        may_cancel = self._once(
+            ("may_cancel", session.pk, reservation.status),
+            lambda: reservation_cancellable_online(reservation=reservation),
+        )
+        buttons = [
+            (labels[name], page_url(name, reservation))
+            for name in button_names
+            if name != "cancel" or may_cancel
+        ]
+        reason = message.details.get("reason", "")
+        return {
+            "header_title": template.header_title,
+            "activity": activity.name,
+            "name": reservation.full_name,
+            "intro": _intro(message, reservation),
+            "reason": reason,
+            "show_details": show_details,
+            "dates": self._once(
+                ("dates", session.pk), lambda: dates_line(session.starts_at, session.ends_at)
+            ),
+            "location_name": activity.location.name,
+            "address": ", ".join(
+                line.strip() for line in activity.location.address.splitlines() if line.strip()
+            ),
+            "quantity": reservation.quantity,
+            "description": self.description(activity),
+            "buttons": buttons,
+            "sections": self.sections(message.kind),
+            **self._once(("organisation",), self.organisation_context),
+        }
+
+    def organisation_context(self) -> dict:
+        organisation = self.organisation
+        return {
+            "organisation_name": organisation.name,
+            "phone": organisation.phone_display,
+            "website": organisation.website,
+        }
+
+    def email(
+        self, message: OutgoingMessage, *, connection=None, attachments=True
+    ) -> EmailMultiAlternatives:
+        reservation = message.reservation
+        context = self.context(message, reservation)
+        email = EmailMultiAlternatives(
+            subject=message_subject(
+                kind=message.kind, activity_name=reservation.session.activity.name
+            ),
+            body=self._text.render(context),
+            from_email=self.sender,
+            to=[reservation.email],
+            headers={"Auto-Submitted": "auto-generated", "X-Guichet-Notification": str(message.pk)},
+            connection=connection,
+        )
+        email.attach_alternative(self._html.render(context), "text/html")
+        if not attachments:
+            return email
+        if message.kind == MessageKind.CONFIRMATION:
+            ics = reservation_ics(
+                reservation=reservation, page_url=page_url("reservation", reservation)
+            )
+            email.attach("reservation.ics", ics.decode(), "text/calendar")
+        for filename, content, mimetype in self.attachments(message.kind):
+            email.attach(filename, content, mimetype)
+        return email
+
+
+def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
+    """A mail of the template's kind with invented data, rendered with the template as it is
+    (possibly not saved yet): what staff see before they save their changes."""
+    start = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(
+        days=9
+    )
+    location = Location(
+        name=_("Jardin des plantes"), address=_("1 rue des Exemples\n59000 Exempleville")
+    )
+    activity = Activity(
+        name=_("Visite guidée des serres"),
+        location=location,
+        description=_("<p>Une heure et demie pour découvrir les plantes du monde entier.</p>"),
+    )
+    session = Session(activity=activity, start=start, end=start + timedelta(minutes=90))
+    reservation = Reservation(
+        session=session,
+        first_name="Camille",
+        last_name="Exemple",
+        email="camille@example.org",
+        quantity=2,
+        token="exemple",
+        status=ReservationStatus.VALID,
+    )
+    details = {
+        "start": start.isoformat(),
+        "end": session.end.isoformat(),
+        "reason": _("Intempéries"),
+    }
+    if template.kind == MessageKind.SESSION_POSTPONED:
+        session.status, session.new_start = SessionStatus.POSTPONED, start + timedelta(days=7)
+        details |= {"previous_start": start.isoformat(), "previous_end": session.end.isoformat()}
+        details |= {"start": session.new_start.isoformat(), "end": None}
+    message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
+    return MailRenderer(templates={template.kind: template}).email(message, attachments=False)

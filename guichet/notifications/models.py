@@ -1,0 +1,215 @@
+"""The outbox (one row per e-mail), the editable texts of each kind of e-mail, their attachments."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from PIL import Image
+
+from guichet.core.richtext import RichTextField
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Confirmation de réservation")
+    REMINDER = "reminder", _("Rappel de réservation")
+    SESSION_CANCELLED = "session_cancelled", _("Annulation de l'activité")
+    SESSION_POSTPONED = "session_postponed", _("Report de l'activité")
+    RESERVATION_CANCELLED = "reservation_cancelled", _("Annulation de réservation")
+
+
+# Kinds sent at a later date ("Notifications retardées"); the others go out at once.
+DEFERRED_KINDS = (MessageKind.REMINDER,)
+
+
+class MessageState(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+    WITHDRAWN = "withdrawn", _("Retiré")
+
+
+class OutgoingMessage(models.Model):
+    """One e-mail, written in the transaction of the change that causes it. The row is the truth:
+    a worker sends it only while it is pending, due and not claimed by another worker."""
+
+    Kind = MessageKind
+    State = MessageState
+
+    kind = models.CharField(_("type"), max_length=30, choices=MessageKind.choices)
+    subject = models.CharField(_("sujet"), max_length=255)
+    recipients = models.JSONField(_("destinataires"), default=list)
+    reservation = models.ForeignKey(
+        "bookings.Reservation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("réservation"),
+    )
+    session = models.ForeignKey(
+        "catalogue.Session",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("session"),
+    )
+    # What the change was (previous and new dates, reason), for the session-cancelled and
+    # session-postponed mails: the session may change again before the mail goes out.
+    details = models.JSONField(_("détails"), default=dict, blank=True)
+    # One key per message: the same change never writes the same mail twice.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(_("ajouté le"), auto_now_add=True, db_index=True)
+    scheduled_for = models.DateTimeField(_("programmé pour"))
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    state = models.CharField(
+        _("état"), max_length=20, choices=MessageState.choices, default=MessageState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    # Set by the worker that is sending it; another worker may take the row over once
+    # NOTIFICATIONS_CLAIM_TIMEOUT has passed (the first one died).
+    claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The workers' query: pending rows whose time has come.
+            models.Index(
+                fields=["scheduled_for"], condition=Q(state="pending"), name="outgoing_pending_due"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=MessageState.values), name="outgoing_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MessageKind.values), name="outgoing_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="sent", sent_at__isnull=False) | ~Q(state="sent"),
+                name="outgoing_sent_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+PLACEHOLDERS_HELP = _(
+    "Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les "
+    "coordonnées des paramètres de l'organisation."
+)
+
+
+class MessageTemplate(models.Model):
+    """The parts of one kind of e-mail that staff may edit; the rest of the mail is fixed."""
+
+    kind = models.CharField(
+        _("type d'e-mail"), max_length=30, choices=MessageKind.choices, unique=True
+    )
+    header_title = models.CharField(_("titre de l'en-tête"), max_length=200, blank=True)
+    sub_greeting = RichTextField(
+        verbose_name=_("sous « Bonjour »"), blank=True, help_text=PLACEHOLDERS_HELP
+    )
+    main_content = RichTextField(
+        verbose_name=_("contenu principal"), blank=True, help_text=PLACEHOLDERS_HELP
+    )
+    main_ending = RichTextField(
+        verbose_name=_("fin principale"), blank=True, help_text=PLACEHOLDERS_HELP
+    )
+    signature = RichTextField(verbose_name=_("signature"), blank=True, help_text=PLACEHOLDERS_HELP)
+    footer = RichTextField(
+        verbose_name=_("pied de page"),
+        blank=True,
+        help_text=_("Le téléphone et le site web de l'organisation sont ajoutés dessous. ")
+        + PLACEHOLDERS_HELP,
+    )
+
+    SECTIONS = ("sub_greeting", "main_content", "main_ending", "signature", "footer")
+
+    class Meta:
+        verbose_name = _("configuration des notifications")
+        verbose_name_plural = _("configuration des notifications")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MessageKind.values), name="message_template_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+
+ATTACHMENT_EXTENSIONS = ["pdf", "png", "jpg", "jpeg", "gif", "webp"]
+IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+def _is_pdf_or_image(file) -> bool:
+    file.seek(0)
+    if file.name.lower().endswith(".pdf"):
+        return file.read(5) == b"%PDF-"
+    try:
+        with Image.open(file) as image:
+            image.verify()
+            return image.format in IMAGE_FORMATS
+    except Exception:  # Pillow raises many kinds of errors for a file that is no image
+        return False
+
+
+def validate_attachment(file) -> None:
+    """A PDF or an image, no larger than NOTIFICATIONS_ATTACHMENT_MAX_SIZE; checked by content,
+    not only by name."""
+    limit = settings.NOTIFICATIONS_ATTACHMENT_MAX_SIZE
+    if file.size > limit:
+        raise ValidationError(
+            _("Le fichier dépasse la taille autorisée (%(limit)s).")
+            % {"limit": filesizeformat(limit)},
+            code="too_large",
+        )
+    position = file.tell()
+    try:
+        valid = _is_pdf_or_image(file)
+    finally:
+        file.seek(position)
+    if not valid:
+        raise ValidationError(
+            _("Le contenu du fichier ne correspond pas à son extension."), code="invalid_content"
+        )
+
+
+class MessageAttachment(models.Model):
+    """A file sent with every e-mail of one kind (a map, a leaflet…)."""
+
+    kind = models.CharField(_("type d'e-mail"), max_length=30, choices=MessageKind.choices)
+    file = models.FileField(
+        _("fichier"),
+        upload_to="notifications/attachments/",
+        validators=[FileExtensionValidator(ATTACHMENT_EXTENSIONS), validate_attachment],
+        help_text=_("PDF ou image (PNG, JPEG, GIF, WebP)."),
+    )
+    created_at = models.DateTimeField(_("ajouté le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MessageKind.values), name="message_attachment_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]

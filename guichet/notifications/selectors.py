@@ -1,0 +1,77 @@
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.catalogue.models import Session
+from guichet.notifications.default_texts import default_texts
+from guichet.notifications.models import MessageKind, MessageState, MessageTemplate, OutgoingMessage
+
+# The reminder goes out this long before the session's (effective) start.
+REMINDER_LEAD = timedelta(days=2)
+
+
+def message_template_get(*, kind: str) -> MessageTemplate:
+    """The editable texts of one kind of mail (installed by a migration; recreated with the
+    default texts if removed)."""
+    template, _created = MessageTemplate.objects.get_or_create(
+        kind=kind, defaults=default_texts(kind)
+    )
+    return template
+
+
+def session_change_kind(*, session: Session, before: Session) -> MessageKind | None:
+    """The mail that a change of `before` into `session` sends to each valid reservation, if any.
+    A change is the session becoming cancelled, becoming postponed, or a postponed session getting
+    other new dates. Editing the reason alone, or setting the status back to none, sends nothing."""
+    if session.is_cancelled:
+        return None if before.is_cancelled else MessageKind.SESSION_CANCELLED
+    if session.is_postponed and (
+        not before.is_postponed
+        or (before.new_start, before.new_end) != (session.new_start, session.new_end)
+    ):
+        return MessageKind.SESSION_POSTPONED
+    return None
+
+
+@dataclass(frozen=True)
+class SessionChangePreview:
+    """What saving a session change will send, for the confirmation step of the back-office."""
+
+    kind: MessageKind | None
+    reservations: int  # one mail per valid reservation
+    addresses: int  # different e-mail addresses among them
+    reminders_move_to: datetime | None  # the new time of the J-2 reminders, when they move
+    reminders_withdrawn: bool
+
+
+def session_change_preview(
+    *, session: Session, before: Session, now: datetime | None = None
+) -> SessionChangePreview:
+    now = now or timezone.now()
+    counts = Reservation.objects.filter(
+        session_id=before.pk, status=ReservationStatus.VALID
+    ).aggregate(reservations=Count("pk"), addresses=Count("email", distinct=True))
+    moves = not session.is_cancelled and session.starts_at != before.starts_at
+    due = session.starts_at - REMINDER_LEAD
+    return SessionChangePreview(
+        kind=session_change_kind(session=session, before=before),
+        reservations=counts["reservations"],
+        addresses=counts["addresses"],
+        reminders_move_to=due if moves and due > now else None,
+        reminders_withdrawn=session.is_cancelled or (moves and due <= now),
+    )
+
+
+def messages_claimable(*, now: datetime) -> QuerySet[OutgoingMessage]:
+    """Pending rows whose time has come and that no live worker holds: never claimed, or claimed
+    longer ago than NOTIFICATIONS_CLAIM_TIMEOUT (that worker died or hung)."""
+    expired = now - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
+    return OutgoingMessage.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired),
+        state=MessageState.PENDING,
+        scheduled_for__lte=now,
+    )

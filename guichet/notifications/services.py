@@ -1,0 +1,174 @@
+"""Writing the outbox. Each function runs inside the transaction of the change that causes the
+mail (guichet.bookings.services calls them), so a rolled-back change leaves no mail, and a mail
+due now is handed to the worker only once that transaction has committed. See docs/notifications.md.
+
+Which mail goes when (the table of the guide, section 8.4):
+- a reservation is made: confirmation now, reminder at start − 2 days (none if that is past);
+- a reservation is cancelled (by staff or by the person): reservation-cancelled mail, reminder
+  withdrawn;
+- a session is cancelled: session-cancelled mail to each valid reservation, reminders withdrawn
+  (its reservations are then cancelled without the reservation-cancelled mail);
+- a session is postponed, or gets other new dates: postponement mail to each valid reservation,
+  reminders moved to the new start − 2 days.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.catalogue.models import Session
+from guichet.notifications.emails import message_subject
+from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
+from guichet.notifications.selectors import REMINDER_LEAD, session_change_kind
+from guichet.notifications.tasks import message_send_task
+
+
+def _stamp(value: datetime | None) -> str:
+    """An instant in a dedupe key: the same whatever time zone the datetime carries."""
+    return "-" if value is None else str(int(value.timestamp() * 1_000_000))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _send_on_commit(message_id: int) -> None:
+    # If enqueuing fails (robust: the commit stands), the row stays pending and the periodic
+    # job sends it: the outbox, not the task queue, is what must not be lost.
+    transaction.on_commit(lambda: message_send_task.enqueue(message_id=message_id), robust=True)
+
+
+def _message_add(
+    *,
+    kind: MessageKind,
+    reservation: Reservation,
+    key: str,
+    scheduled_for: datetime | None = None,
+    details: dict | None = None,
+) -> None:
+    now = timezone.now()
+    message, created = OutgoingMessage.objects.get_or_create(
+        dedupe_key=key,
+        defaults={
+            "kind": kind,
+            "subject": message_subject(kind=kind, activity_name=reservation.session.activity.name),
+            "recipients": [reservation.email],
+            "reservation": reservation,
+            "session": reservation.session,
+            "details": details or {},
+            "scheduled_for": scheduled_for or now,
+        },
+    )
+    if created and message.scheduled_for <= now:
+        _send_on_commit(message.pk)
+
+
+def _withdraw(messages) -> None:
+    # The claim is left alone: a worker already sending the row still records that it went.
+    messages.filter(state=MessageState.PENDING).update(state=MessageState.WITHDRAWN)
+
+
+def _reminder_sync(*, reservation: Reservation) -> None:
+    """Give the reservation one pending reminder at its session's (effective) start − 2 days if it
+    is valid, its session not cancelled and that time still ahead; withdraw any other."""
+    session = reservation.session
+    due = session.starts_at - REMINDER_LEAD
+    key = f"reminder:{reservation.pk}:{_stamp(session.starts_at)}"
+    wanted = (
+        reservation.status == ReservationStatus.VALID
+        and not session.is_cancelled
+        and due > timezone.now()
+    )
+    others = OutgoingMessage.objects.filter(reservation=reservation, kind=MessageKind.REMINDER)
+    _withdraw(others.exclude(dedupe_key=key) if wanted else others)
+    if not wanted:
+        return
+    # The reminder for this date may have been withdrawn (reservation cancelled, then restored).
+    others.filter(dedupe_key=key, state=MessageState.WITHDRAWN).update(
+        state=MessageState.PENDING, scheduled_for=due
+    )
+    _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
+
+
+def notify_reservation_created(*, reservation: Reservation) -> None:
+    _message_add(
+        kind=MessageKind.CONFIRMATION, reservation=reservation, key=f"confirmation:{reservation.pk}"
+    )
+    _reminder_sync(reservation=reservation)
+
+
+def notify_reservation_cancelled(*, reservation: Reservation) -> None:
+    """After `reservation` was set to "Annulé" (its cancelled_at set)."""
+    key = f"reservation_cancelled:{reservation.pk}:{_stamp(reservation.cancelled_at)}"
+    _message_add(kind=MessageKind.RESERVATION_CANCELLED, reservation=reservation, key=key)
+    _reminder_sync(reservation=reservation)
+
+
+def notify_reservation_updated(*, reservation: Reservation, before: Reservation) -> None:
+    """After a staff edit: cancelling sends the reservation-cancelled mail; moving it to another
+    session, or back to "Valide", moves or restores its reminder."""
+    if (
+        reservation.status == ReservationStatus.CANCELLED
+        and before.status != ReservationStatus.CANCELLED
+    ):
+        notify_reservation_cancelled(reservation=reservation)
+    else:
+        _reminder_sync(reservation=reservation)
+
+
+def notify_session_changed(*, session: Session, before: Session) -> None:
+    """After `session` was saved over `before` (its locked previous row), while the reservations
+    that were valid are still valid: call it before a cancellation cancels them."""
+    kind = session_change_kind(session=session, before=before)
+    reservations = list(
+        Reservation.objects.filter(session=session, status=ReservationStatus.VALID).order_by("pk")
+    )
+    for reservation in reservations:
+        reservation.session = session  # the new state, without a query per reservation
+    if kind == MessageKind.SESSION_CANCELLED:
+        details = {
+            "start": _iso(before.starts_at),
+            "end": _iso(before.ends_at),
+            "reason": session.reason,
+        }
+        for reservation in reservations:
+            # One per reservation: its reservation is cancelled with the session, for good.
+            _message_add(
+                kind=kind,
+                reservation=reservation,
+                key=f"session_cancelled:{reservation.pk}",
+                details=details,
+            )
+    elif kind == MessageKind.SESSION_POSTPONED:
+        change = (before.starts_at, before.ends_at, session.starts_at, session.ends_at)
+        details = {
+            "previous_start": _iso(before.starts_at),
+            "previous_end": _iso(before.ends_at),
+            "start": _iso(session.starts_at),
+            "end": _iso(session.ends_at),
+            "reason": session.reason,
+        }
+        for reservation in reservations:
+            key = f"session_postponed:{reservation.pk}:" + ":".join(
+                _stamp(value) for value in change
+            )
+            _message_add(kind=kind, reservation=reservation, key=key, details=details)
+    if session.is_cancelled or session.starts_at != before.starts_at:
+        for reservation in reservations:
+            _reminder_sync(reservation=reservation)
+
+
+def message_resend(*, message: OutgoingMessage) -> None:
+    """Back-office "Renvoyer": the row goes back to pending, due now, attempts counted afresh."""
+    OutgoingMessage.objects.filter(pk=message.pk).update(
+        state=MessageState.PENDING,
+        scheduled_for=timezone.now(),
+        sent_at=None,
+        attempts=0,
+        last_error="",
+        claimed_at=None,
+        claim_token="",
+    )
+    _send_on_commit(message.pk)

@@ -1,0 +1,179 @@
+"""Back-office pages: Notifications, Configuration des notifications, Pièces jointes."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from guichet.notifications.delivery import messages_send_due
+from guichet.notifications.models import (
+    MessageAttachment,
+    MessageKind,
+    MessageState,
+    MessageTemplate,
+)
+from guichet.notifications.tests.factories import OutgoingMessageFactory
+from guichet.notifications.tests.helpers import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("admin:notifications_outgoingmessage_changelist")
+
+
+@pytest.fixture
+def outbox():
+    sent = OutgoingMessageFactory(
+        kind=MessageKind.CONFIRMATION, reservation__email="sent@example.org"
+    )
+    messages_send_due()
+    waiting = OutgoingMessageFactory(
+        kind=MessageKind.REMINDER,
+        scheduled_for=timezone.now() + timedelta(days=3),
+        reservation__email="later@example.org",
+    )
+    return sent, waiting
+
+
+def test_the_list_shows_what_the_guide_shows(admin_client, outbox):
+    page = admin_client.get(LIST).content.decode()
+    for label in (
+        "Sujet",
+        "Dates",
+        "Objet associé",
+        "États",
+        "Destinataires",
+        "Ajouté le",
+        "Envoyé le",
+    ):
+        assert label in page
+    assert "Statut d&#x27;envoi" in page and "Statut de retardement" in page
+    assert "Notifications retardées" in page and "Envoi immédiat" in page
+    assert "Programmé pour le" in page and "Non envoyé" in page
+    assert "Adresses électroniques" in page and "sent@example.org" in page
+    assert f"created_at__year={timezone.localdate().year}" in page  # the date hierarchy
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("envoi=sent", "sent"),
+        ("envoi=not_sent", "later"),
+        ("retardement=deferred", "later"),
+        ("retardement=immediate", "sent"),
+    ],
+)
+def test_the_filters(admin_client, outbox, query, expected):
+    page = admin_client.get(f"{LIST}?{query}").content.decode()
+    assert f"{expected}@example.org" in page
+    assert sum(f"{name}@example.org" in page for name in ("sent", "later")) == 1
+
+
+def test_rows_cannot_be_added_changed_or_deleted(admin_client, outbox):
+    sent, _waiting = outbox
+    assert admin_client.get(reverse("admin:notifications_outgoingmessage_add")).status_code == 403
+    page = admin_client.get(
+        reverse("admin:notifications_outgoingmessage_change", args=[sent.pk])
+    ).content.decode()
+    assert 'name="_save"' not in page
+    assert "Bonjour" in page  # the text preview
+    assert (
+        admin_client.post(
+            reverse("admin:notifications_outgoingmessage_delete", args=[sent.pk])
+        ).status_code
+        == 403
+    )
+
+
+def test_the_resend_action(
+    admin_client, outbox, immediate_tasks, django_capture_on_commit_callbacks
+):
+    sent, _waiting = outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            LIST, {"action": "resend", "_selected_action": [sent.pk]}, follow=True
+        )
+    assert "1 notification sera envoyée de nouveau." in response.content.decode()
+    assert len(mail.outbox) == 2
+    sent.refresh_from_db()
+    assert sent.state == MessageState.SENT and sent.attempts == 1
+
+
+def test_the_configuration_lists_every_kind_and_saves_an_edit(admin_client):
+    page = admin_client.get(
+        reverse("admin:notifications_messagetemplate_changelist")
+    ).content.decode()
+    for kind in MessageKind:
+        assert str(kind.label).replace("'", "&#x27;") in page
+    template = MessageTemplate.objects.get(kind=MessageKind.REMINDER)
+    url = reverse("admin:notifications_messagetemplate_change", args=[template.pk])
+    data = {
+        field: getattr(template, field) for field in ("header_title", *MessageTemplate.SECTIONS)
+    }
+    data["main_content"] = "<p>Apportez des <em>gants</em>.</p><script>x</script>"
+    assert admin_client.post(url, data).status_code == 302
+    template.refresh_from_db()
+    assert template.main_content == "<p>Apportez des <em>gants</em>.</p>"
+
+
+def test_the_preview_shows_the_typed_texts_without_saving(admin_client):
+    template = MessageTemplate.objects.get(kind=MessageKind.CONFIRMATION)
+    change_page = admin_client.get(
+        reverse("admin:notifications_messagetemplate_change", args=[template.pk])
+    )
+    assert "Prévisualiser" in change_page.content.decode()
+    data = {
+        field: getattr(template, field) for field in ("header_title", *MessageTemplate.SECTIONS)
+    }
+    data["header_title"] = "TITRE À L'ESSAI"
+    url = reverse("admin:notifications_messagetemplate_preview", args=[template.pk])
+    page = admin_client.post(url, data).content.decode()
+    assert "TITRE À L&#x27;ESSAI" in page  # in the text part
+    assert "Bonjour Camille Exemple" in page
+    template.refresh_from_db()
+    assert template.header_title == "CONFIRMATION DE RÉSERVATION"
+    assert admin_client.get(url).status_code == 405
+
+
+def test_attachments_accept_a_pdf_and_refuse_a_fake_or_a_big_file(admin_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.NOTIFICATIONS_ATTACHMENT_MAX_SIZE = 1000
+    url = reverse("admin:notifications_messageattachment_add")
+
+    def upload(name, content):
+        return admin_client.post(
+            url, {"kind": MessageKind.CONFIRMATION, "file": SimpleUploadedFile(name, content)}
+        )
+
+    assert upload("plan.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n").status_code == 302
+    assert "ne correspond pas" in upload("faux.pdf", b"<html></html>").content.decode()
+    assert (
+        "dépasse la taille autorisée" in upload("gros.pdf", b"%PDF-" + b"0" * 2000).content.decode()
+    )
+    assert "extension" in upload("script.exe", b"MZ").content.decode()
+    assert [a.filename for a in MessageAttachment.objects.all()] == ["plan.pdf"]
+
+
+def test_the_admin_index_has_the_guides_three_entries(admin_client):
+    page = admin_client.get(reverse("admin:app_list", args=["notifications"])).content.decode()
+    for entry in ("Configuration des notifications", "Notifications", "Pièces jointes"):
+        assert f">{entry}</a>" in page
+
+
+def test_attachments_accept_an_image(admin_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    url = reverse("admin:notifications_messageattachment_add")
+    upload = SimpleUploadedFile("plan.png", png_bytes())
+    assert admin_client.post(url, {"kind": MessageKind.REMINDER, "file": upload}).status_code == 302
+    assert (
+        "ne correspond pas"
+        in admin_client.post(
+            url,
+            {
+                "kind": MessageKind.REMINDER,
+                "file": SimpleUploadedFile("faux.png", b"GIF89a-not-really"),
+            },
+        ).content.decode()
+    )

@@ -1,0 +1,148 @@
+"""The confirmation step before a session's status change is saved."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from guichet.bookings.services import reservation_create
+from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.models import Session, SessionStatus
+from guichet.catalogue.tests.factories import SessionFactory
+from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
+from guichet.notifications.models import MessageKind, OutgoingMessage
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("guichet.notifications.tests.urls")]
+
+URL = "/admin/catalogue/session/{pk}/change/"
+
+
+def _split(value) -> dict:
+    local = timezone.localtime(value)
+    return {"0": local.strftime("%d/%m/%Y"), "1": local.strftime("%H:%M:%S")}
+
+
+def form_data(session: Session, **changes) -> dict:
+    values = {
+        "activity": session.activity_id,
+        "start": session.start,
+        "end": session.end,
+        "seat_limit": session.seat_limit or "",
+        "price": session.price,
+        "status": session.status,
+        "reason": session.reason,
+        "new_start": session.new_start,
+        "new_end": session.new_end,
+        **changes,
+    }
+    data = {"_save": "Enregistrer"}
+    for name, value in values.items():
+        if name in {"start", "end", "new_start", "new_end"}:
+            parts = _split(value) if value else {"0": "", "1": ""}
+            data |= {f"{name}_{index}": part for index, part in parts.items()}
+        else:
+            data[name] = value
+    return data
+
+
+@pytest.fixture
+def session():
+    session = SessionFactory(
+        start=timezone.now().replace(second=0, microsecond=0) + timedelta(days=7)
+    )
+    for email in ("a@example.org", "b@example.org"):
+        reservation_create(session=session, **booking_data(email=email))
+    return session
+
+
+def postponed(session, **changes) -> dict:
+    return form_data(
+        session,
+        status=SessionStatus.POSTPONED,
+        new_start=session.start + timedelta(days=3),
+        **changes,
+    )
+
+
+def test_a_postponement_asks_for_confirmation_and_saves_nothing_yet(admin_client, session):
+    response = admin_client.post(URL.format(pk=session.pk), postponed(session))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "L&#x27;e-mail « Report de l&#x27;activité » sera envoyé pour chacune des 2 réservations valides"
+        in page
+    )
+    assert "2 adresses e-mail" in page
+    assert "Les rappels J-2 seront envoyés le" in page
+    assert f'name="{SessionChangeConfirmMixin.CONFIRM_FIELD}"' in page
+    session.refresh_from_db()
+    assert session.status == SessionStatus.NONE
+    assert not OutgoingMessage.objects.filter(kind=MessageKind.SESSION_POSTPONED).exists()
+
+
+def test_confirming_saves_and_writes_the_mails(admin_client, session):
+    data = postponed(session) | {SessionChangeConfirmMixin.CONFIRM_FIELD: "Oui, enregistrer"}
+    response = admin_client.post(URL.format(pk=session.pk), data)
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.status == SessionStatus.POSTPONED
+    assert OutgoingMessage.objects.filter(kind=MessageKind.SESSION_POSTPONED).count() == 2
+
+
+def test_the_page_posts_back_every_field(admin_client, session):
+    page = admin_client.post(
+        URL.format(pk=session.pk), postponed(session, reason="Pluie")
+    ).content.decode()
+    assert 'name="reason" value="Pluie"' in page
+    assert 'name="_save"' in page
+    assert 'name="new_start_0"' in page
+
+
+def test_a_cancellation_says_the_reservations_are_cancelled_and_reminders_withdrawn(
+    admin_client, session
+):
+    data = form_data(session, status=SessionStatus.CANCELLED, reason="Travaux")
+    page = admin_client.post(URL.format(pk=session.pk), data).content.decode()
+    assert (
+        "« Annulation de l&#x27;activité » sera envoyé pour chacune des 2 réservations valides"
+        in page
+    )
+    assert "Les 2 réservations valides seront annulées." in page
+    assert "Les rappels J-2 en attente seront retirés." in page
+
+
+def test_editing_only_the_reason_says_nothing_is_sent(admin_client, session):
+    session.status, session.new_start, session.reason = (
+        SessionStatus.POSTPONED,
+        session.start + timedelta(days=3),
+        "A",
+    )
+    session.save()
+    page = admin_client.post(
+        URL.format(pk=session.pk), form_data(session, reason="B")
+    ).content.decode()
+    assert "Aucun e-mail ne sera envoyé : seul le motif change." in page
+
+
+def test_status_back_to_none_says_nothing_is_sent(admin_client, session):
+    session.status, session.new_start = SessionStatus.POSTPONED, session.start + timedelta(days=3)
+    session.save()
+    data = form_data(session, status=SessionStatus.NONE, new_start=None)
+    page = admin_client.post(URL.format(pk=session.pk), data).content.decode()
+    assert "Aucun e-mail ne sera envoyé : le statut revient à « aucun »." in page
+
+
+def test_a_change_outside_the_status_is_saved_at_once(admin_client, session):
+    response = admin_client.post(URL.format(pk=session.pk), form_data(session, price="5.00"))
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.price == 5
+
+
+def test_an_invalid_change_shows_the_form_errors_not_the_confirmation(admin_client, session):
+    response = admin_client.post(
+        URL.format(pk=session.pk), form_data(session, status=SessionStatus.POSTPONED)
+    )
+    page = response.content.decode()
+    assert "Une session reportée a besoin d&#x27;une nouvelle date de début." in page
+    assert SessionChangeConfirmMixin.CONFIRM_FIELD not in page

@@ -1,0 +1,242 @@
+"""The outbox and its worker: transactions, claims, retries."""
+
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import default_task_backend
+
+from guichet.bookings.services import reservation_cancel, reservation_create
+from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.tests.factories import SessionFactory
+from guichet.notifications.delivery import (
+    message_send,
+    messages_claim,
+    messages_deliver,
+    messages_send_due,
+)
+from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
+from guichet.notifications.services import message_resend
+from guichet.notifications.tasks import message_send_task
+from guichet.notifications.tests.backends import FlakyBackend
+from guichet.notifications.tests.factories import OutgoingMessageFactory
+from guichet.notifications.tests.helpers import sent_kinds, sent_rows
+
+
+def book(session, **overrides):
+    return reservation_create(session=session, **booking_data(**overrides))
+
+
+# --- the transaction rule ------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_booking_sends_its_confirmation_at_once(immediate_tasks):
+    book(SessionFactory())
+    assert sent_kinds() == [MessageKind.CONFIRMATION]
+    confirmation = OutgoingMessage.objects.get(kind=MessageKind.CONFIRMATION)
+    assert confirmation.state == MessageState.SENT and confirmation.attempts == 1
+    assert OutgoingMessage.objects.get(kind=MessageKind.REMINDER).state == MessageState.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_booking_leaves_no_mail(immediate_tasks):
+    session = SessionFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        book(session)
+        raise RuntimeError("the request failed after booking")
+    assert OutgoingMessage.objects.count() == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_the_task_is_enqueued_only_on_commit(django_capture_on_commit_callbacks, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            book(SessionFactory())
+            raise RuntimeError
+    assert callbacks == []
+    with django_capture_on_commit_callbacks(execute=True):
+        book(SessionFactory())
+    [queued] = default_task_backend.results
+    assert queued.kwargs == {
+        "message_id": OutgoingMessage.objects.get(kind=MessageKind.CONFIRMATION).pk
+    }
+
+
+# --- the row is the truth ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_reminder_is_not_sent_although_its_task_was_queued(settings, time_machine):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    reservation = book(SessionFactory())
+    reminder = OutgoingMessage.objects.get(kind=MessageKind.REMINDER)
+    queued = message_send_task.enqueue(message_id=reminder.pk)
+    reservation_cancel(reservation=reservation)
+    time_machine.move_to(reminder.scheduled_for + timedelta(minutes=1))
+    queued.task.call(*queued.args, **queued.kwargs)  # what the worker runs
+    messages_send_due()
+    assert MessageKind.REMINDER not in sent_kinds()
+    reminder.refresh_from_db()
+    assert reminder.state == MessageState.WITHDRAWN
+
+
+@pytest.mark.django_db
+def test_a_sent_message_is_not_sent_again_by_its_task():
+    message = OutgoingMessageFactory()
+    assert message_send(message_id=message.pk).sent == 1
+    assert message_send(message_id=message.pk).sent == 0
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_task_for_a_reminder_not_yet_due_sends_nothing():
+    message = OutgoingMessageFactory(scheduled_for=timezone.now() + timedelta(days=1))
+    assert message_send(message_id=message.pk).handled == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_reminder_left_on_a_cancelled_reservation_is_withdrawn_at_send_time():
+    message = OutgoingMessageFactory(reservation__status="cancelled")
+    report = messages_send_due()
+    assert (report.sent, report.withdrawn) == (0, 1)
+    message.refresh_from_db()
+    assert message.state == MessageState.WITHDRAWN
+
+
+@pytest.mark.django_db
+def test_resending_puts_a_sent_message_back_and_sends_it(
+    django_capture_on_commit_callbacks, immediate_tasks
+):
+    message = OutgoingMessageFactory(kind=MessageKind.CONFIRMATION)
+    messages_send_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        message_resend(message=message)
+    assert len(mail.outbox) == 2
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+
+
+@pytest.mark.django_db
+def test_the_mail_goes_to_the_reservations_current_address():
+    message = OutgoingMessageFactory(reservation__email="old@example.org")
+    message.reservation.email = "new@example.org"
+    message.reservation.save()
+    messages_send_due()
+    assert mail.outbox[0].to == ["new@example.org"]
+    message.refresh_from_db()
+    assert message.recipients == ["new@example.org"]
+
+
+@pytest.mark.django_db
+def test_due_mails_go_in_batches(settings, django_assert_max_num_queries):
+    settings.NOTIFICATIONS_BATCH_SIZE = 10
+    OutgoingMessageFactory.create_batch(25)
+    # A few queries per batch, and one per mail (may the person still cancel online?).
+    with django_assert_max_num_queries(3 * 10 + 25):
+        report = messages_send_due()
+    assert report.sent == 25
+    assert len({row.pk for row in sent_rows()}) == 25
+    assert not OutgoingMessage.objects.exclude(state=MessageState.SENT).exists()
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flaky(settings):
+    settings.EMAIL_BACKEND = "guichet.notifications.tests.backends.FlakyBackend"
+    settings.NOTIFICATIONS_RETRY_DELAY = 60
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 4
+    FlakyBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    yield FlakyBackend
+    FlakyBackend.failures = 0
+
+
+@pytest.mark.django_db
+def test_an_smtp_failure_is_retried_with_growing_delays_then_sent(flaky, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    message = OutgoingMessageFactory()
+    flaky.failures = 2
+    delays = []
+    for _attempt in range(2):
+        start = timezone.now()
+        assert messages_send_due().retried == 1
+        message.refresh_from_db()
+        assert (
+            message.state == MessageState.PENDING and "SMTPServerDisconnected" in message.last_error
+        )
+        delays.append(message.scheduled_for - start)
+        assert messages_send_due().handled == 0  # not before its time
+        time_machine.move_to(message.scheduled_for)
+    assert delays == [timedelta(seconds=60), timedelta(seconds=120)]
+    assert messages_send_due().sent == 1
+    message.refresh_from_db()
+    assert (message.state, message.attempts, message.last_error) == (MessageState.SENT, 3, "")
+
+
+@pytest.mark.django_db
+def test_after_the_last_attempt_the_message_is_failed_with_its_error(flaky, time_machine):
+    message = OutgoingMessageFactory()
+    flaky.failures = 99
+    for _attempt in range(4):
+        messages_send_due()
+        message.refresh_from_db()
+        time_machine.move_to(message.scheduled_for + timedelta(seconds=1))
+    assert (message.state, message.attempts) == (MessageState.FAILED, 4)
+    assert "Connection unexpectedly closed" in message.last_error
+    assert messages_send_due().handled == 0
+
+
+@pytest.mark.django_db
+def test_a_permanent_refusal_fails_at_once(flaky):
+    flaky.error = smtplib.SMTPRecipientsRefused({"nobody@example.org": (550, b"No such user")})
+    flaky.failures = 1
+    message = OutgoingMessageFactory()
+    messages_send_due()
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (MessageState.FAILED, 1)
+
+
+@pytest.mark.django_db
+def test_one_failure_does_not_stop_the_batch(flaky):
+    OutgoingMessageFactory.create_batch(3)
+    flaky.failures = 1
+    report = messages_send_due()
+    assert (report.retried, report.sent) == (1, 2)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_claim_left_by_a_dead_worker_is_taken_over_after_its_time_out(settings, time_machine):
+    settings.NOTIFICATIONS_CLAIM_TIMEOUT = 300
+    messages = OutgoingMessageFactory.create_batch(3)
+    messages_claim(limit=10)  # a worker claims them, then is killed before sending
+    assert messages_send_due().handled == 0
+    time_machine.move_to(timezone.now() + timedelta(seconds=299))
+    assert messages_send_due().handled == 0
+    time_machine.move_to(timezone.now() + timedelta(seconds=2))
+    assert messages_send_due().sent == 3
+    assert sorted(row.pk for row in sent_rows()) == sorted(m.pk for m in messages)
+
+
+@pytest.mark.django_db
+def test_a_worker_near_its_claim_time_out_stops_and_leaves_the_rest(settings, time_machine):
+    settings.NOTIFICATIONS_CLAIM_TIMEOUT = 60
+    settings.EMAIL_TIMEOUT = 30
+    OutgoingMessageFactory.create_batch(2)
+    token = messages_claim(limit=10)
+    time_machine.move_to(
+        timezone.now() + timedelta(seconds=50)
+    )  # within timeout − EMAIL_TIMEOUT − margin
+    report = messages_deliver(token=token, mail_connection=mail.get_connection())
+    assert (report.sent, report.released) == (0, 2)
+    assert messages_send_due().sent == 2

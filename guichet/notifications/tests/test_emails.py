@@ -1,0 +1,208 @@
+"""What the mails say: layout of the guide (section 8.3), editable sections, links, attachments."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+
+from guichet.bookings.services import reservation_cancel, reservation_create, session_save
+from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.models import SessionStatus
+from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
+from guichet.notifications.default_texts import DEFAULT_TEXTS
+from guichet.notifications.delivery import messages_send_due
+from guichet.notifications.emails import html_to_text, message_preview
+from guichet.notifications.models import MessageAttachment, MessageKind, MessageTemplate
+from guichet.notifications.selectors import message_template_get
+from guichet.notifications.tests.helpers import png_bytes, sent_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def book(session, **overrides):
+    return reservation_create(session=session, **booking_data(**overrides))
+
+
+def mails(kind) -> list:
+    """The mails of `kind` sent so far, as (text, html) pairs."""
+    messages_send_due()
+    pairs = zip(sent_rows(), mail.outbox, strict=True)
+    return [(email.body, email.alternatives[0].content) for row, email in pairs if row.kind == kind]
+
+
+def april_session(**kwargs):
+    # 10 April 2025 12:00 UTC is 14:00 in Paris (summer time).
+    start = datetime(2025, 4, 10, 12, 0, tzinfo=UTC)
+    return SessionFactory(start=start, **{"end": start + timedelta(hours=1), **kwargs})
+
+
+def test_the_confirmation_follows_the_guides_layout(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    activity = ActivityFactory(
+        name="Activités manuelles",
+        location__name="Jardin botanique",
+        location__address="1 rue des Exemples\n59000 Exempleville",
+    )
+    book(april_session(activity=activity), first_name="Zoé", last_name="Martin", quantity=3)
+    [(text, html)] = mails(MessageKind.CONFIRMATION)
+    for part in (text, html):
+        assert "CONFIRMATION DE RÉSERVATION" in part
+        assert "Bonjour Zoé Martin" in part
+        assert (
+            "Nous avons le plaisir de vous confirmer la réservation de la visite suivante :" in part
+        )
+        assert "10 avril 2025 14:00 - 10 avril 2025 15:00" in part
+        assert "Jardin botanique" in part and "1 rue des Exemples, 59000 Exempleville" in part
+        assert "Nombre de personnes : 3" in part
+        assert "Informations sur la réservation :" in part and "Une visite guidée." in part
+        assert "Ajouter à mon agenda" in part and "Accéder à ma réservation" in part
+        assert "nous contacter au +33 3 20 00 00 00." in part
+        assert "Le service Parcs et Jardins." in part
+        assert "Ville d'Exempleville" in part or "Ville d&#x27;Exempleville" in part
+        assert "https://www.example.org/" in part
+
+
+def test_a_session_without_end_shows_its_start_only(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    book(april_session(end=None))
+    [(text, _html)] = mails(MessageKind.CONFIRMATION)
+    assert re.search(r"^10 avril 2025 14:00$", text, re.MULTILINE)
+
+
+def test_the_postponement_mail_gives_old_and_new_dates_reason_and_phone(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    session = april_session()
+    book(session)
+    session.status, session.reason = SessionStatus.POSTPONED, "Intempéries"
+    session.new_start = datetime(2025, 4, 25, 8, 0, tzinfo=UTC)
+    session_save(session=session)
+    [(text, html)] = mails(MessageKind.SESSION_POSTPONED)
+    assert "REPORT DE L'ACTIVITÉ" in text and "RAPPORT" not in text
+    assert (
+        "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a été REPORTÉE au 25 avril 2025 10:00."
+        in text
+    )
+    assert "<strong>REPORTÉE</strong>" in html
+    assert "Motif : Intempéries" in text
+    assert "Votre réservation reste valide" in text
+    assert "+33 3 20 00 00 00" in text
+    assert "Annuler ma réservation" in text and "Réserver une nouvelle activité" in text
+
+
+def test_the_session_cancelled_mail_invites_to_book_another_activity(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    session = april_session()
+    reservation = book(session)
+    session.status, session.reason = SessionStatus.CANCELLED, "Travaux"
+    session_save(session=session)
+    [(text, html)] = mails(MessageKind.SESSION_CANCELLED)
+    assert "ANNULATION DE L'ACTIVITÉ" in text
+    assert "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a été ANNULÉE." in text
+    assert "Motif : Travaux" in text
+    assert "Réserver une nouvelle activité : http://127.0.0.1:8000/" in text
+    assert f"/reservation/{reservation.token}/" not in text  # nothing left to see or cancel
+
+
+def test_the_reservation_cancelled_mail(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    reservation_cancel(reservation=book(april_session()))
+    [(text, _html)] = mails(MessageKind.RESERVATION_CANCELLED)
+    assert "ANNULATION DE VOTRE RÉSERVATION" in text
+    assert "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a été ANNULÉE." in text
+    assert "Réserver une nouvelle activité" in text
+
+
+def test_the_cancel_button_only_while_the_person_may_cancel(organisation):
+    book(SessionFactory())
+    messages_send_due()
+    organisation.online_cancellation_allowed = False
+    organisation.save()
+    book(SessionFactory())
+    first, second = mails(MessageKind.CONFIRMATION)
+    assert "Annuler ma réservation" in first[0]
+    assert "Annuler ma réservation" not in second[0]
+
+
+def test_the_confirmation_carries_the_ics():
+    book(SessionFactory())
+    messages_send_due()
+    [(filename, content, mimetype)] = mail.outbox[0].attachments
+    assert (filename, mimetype) == ("reservation.ics", "text/calendar")
+    assert "BEGIN:VEVENT" in content
+
+
+def test_a_staff_edit_of_a_section_appears_in_the_next_mail():
+    session = SessionFactory()
+    book(session)
+    messages_send_due()
+    template = message_template_get(kind=MessageKind.CONFIRMATION)
+    template.main_content = "<p>Pensez à vos <strong>bottes</strong> ; infos : {site_web}</p>"
+    template.save()
+    book(session, email="other@example.org")
+    first, second = mails(MessageKind.CONFIRMATION)
+    assert "bottes" not in first[0]
+    assert "Pensez à vos bottes ; infos : https://www.example.org/" in second[0]
+    assert "<strong>bottes</strong>" in second[1]
+
+
+def test_staff_text_is_sanitised_and_placeholders_escaped(organisation):
+    organisation.name = "<b>Ville</b>"
+    organisation.save()
+    template = message_template_get(kind=MessageKind.CONFIRMATION)
+    template.signature = '<p onclick="x()">Merci</p><script>alert(1)</script>{organisation}'
+    template.save()
+    book(SessionFactory())
+    [(_text, html)] = mails(MessageKind.CONFIRMATION)
+    assert "<script>" not in html and "onclick" not in html
+    assert "&lt;b&gt;Ville&lt;/b&gt;" in html
+
+
+def test_attachments_go_with_every_mail_of_their_kind(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    MessageAttachment.objects.create(
+        kind=MessageKind.CONFIRMATION, file=ContentFile(png_bytes(), name="plan.png")
+    )
+    session = SessionFactory()
+    book(session)
+    reservation_cancel(reservation=book(session, email="b@example.org"))
+    messages_send_due()
+    attached = {
+        row.kind: [a[0] for a in email.attachments]
+        for row, email in zip(sent_rows(), mail.outbox, strict=True)
+    }
+    assert attached[MessageKind.CONFIRMATION] == ["reservation.ics", "plan.png"]
+    assert attached[MessageKind.RESERVATION_CANCELLED] == []
+
+
+def test_the_preview_uses_the_unsaved_texts():
+    template = message_template_get(kind=MessageKind.SESSION_POSTPONED)
+    template.header_title = "NOUVEAU TITRE"
+    email = message_preview(template=template)
+    assert "NOUVEAU TITRE" in email.body and "a été REPORTÉE" in email.body
+    assert (
+        MessageTemplate.objects.get(kind=MessageKind.SESSION_POSTPONED).header_title
+        == "REPORT DE L'ACTIVITÉ"
+    )
+
+
+def test_every_kind_has_its_default_texts_installed_and_none_types_a_phone():
+    assert set(MessageTemplate.objects.values_list("kind", flat=True)) == set(MessageKind.values)
+    for texts in DEFAULT_TEXTS.values():
+        for text in texts.values():
+            assert not re.search(r"\d\d[ .]\d\d[ .]\d\d", str(text)), text
+            assert "RAPPORT" not in str(text) and "tourcoing" not in str(text).lower()
+
+
+def test_html_to_text():
+    html = '<p>Un <strong>jardin</strong>.</p><ul><li>A</li><li>B</li></ul><p>Voir <a href="https://example.org/">ici</a><br>Fin</p>'
+    assert html_to_text(html) == "Un jardin.\n\n- A\n- B\n\nVoir ici (https://example.org/)\nFin"
+
+
+def test_times_are_local_in_winter_too(time_machine):
+    time_machine.move_to(datetime(2025, 1, 1, 9, 0, tzinfo=UTC))
+    start = datetime(2025, 1, 20, 13, 0, tzinfo=UTC)  # 14:00 in Paris (winter time)
+    book(SessionFactory(start=start, end=None))
+    [(text, _html)] = mails(MessageKind.CONFIRMATION)
+    assert "20 janvier 2025 14:00" in text
