@@ -4,39 +4,28 @@ They view, add and change; they delete nothing (a cancelled session or reservati
 and they do not manage accounts or groups.
 """
 
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUP_NAME = "Gestionnaire"
-ACTIONS = ("view", "add", "change")
-MODELS = {
-    "core": ["organisation"],
-    "catalogue": ["location", "activity", "session", "category", "audience", "activitytype"],
-    "bookings": ["reservation"],
+from guichet.core.permissions import MANAGER_GROUP, group_grant
+
+EDIT = ("view", "add", "change")
+GRANTS = {
+    "core": {"organisation": EDIT},
+    "catalogue": {
+        model: EDIT for model in ("location", "activity", "session", "category", "audience", "activitytype")
+    },
+    "bookings": {"reservation": EDIT},
 }
 
 
 def group_create(apps, schema_editor):
-    alias = schema_editor.connection.alias
-    # On a fresh database Django creates permissions only after every migration (post_migrate).
-    for app_label in MODELS:
-        app_config = global_apps.get_app_config(app_label)
-        create_permissions(app_config, apps=apps, verbosity=0, using=alias)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _created = Group.objects.using(alias).get_or_create(name=GROUP_NAME)
-    for app_label, models in MODELS.items():
-        codenames = [f"{action}_{model}" for model in models for action in ACTIONS]
-        permissions = Permission.objects.using(alias).filter(
-            content_type__app_label=app_label, codename__in=codenames
-        )
-        group.permissions.add(*permissions)
+    group_grant(apps, schema_editor, group_name=MANAGER_GROUP, grants=GRANTS)
 
 
 def group_delete(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Group.objects.using(schema_editor.connection.alias).filter(name=GROUP_NAME).delete()
+    apps.get_model("auth", "Group").objects.using(schema_editor.connection.alias).filter(
+        name=MANAGER_GROUP
+    ).delete()
 
 
 class Migration(migrations.Migration):

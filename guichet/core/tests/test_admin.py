@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
@@ -12,6 +13,8 @@ from guichet.catalogue.models import Activity, ActivityType, Audience, Category,
 from guichet.catalogue.tests import factories as catalogue
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
+from guichet.notifications.models import MessageAttachment, MessageKind, MessageTemplate, OutgoingMessage
+from guichet.notifications.tests.factories import OutgoingMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +29,17 @@ OBJECT_FACTORIES = {
     Activity: catalogue.ActivityFactory,
     Session: catalogue.SessionFactory,
     Reservation: ReservationFactory,
+    OutgoingMessage: OutgoingMessageFactory,
+    MessageTemplate: lambda: MessageTemplate.objects.get(kind=MessageKind.CONFIRMATION),
+    MessageAttachment: lambda: MessageAttachment.objects.create(
+        kind=MessageKind.CONFIRMATION, file=SimpleUploadedFile("plan.pdf", b"%PDF-1.4 plan")
+    ),
+}
+EDIT = ("view", "add", "change")
+# What the group may do, by model (the outbox is read-only: "change" is sending again).
+GROUP_ACTIONS = {model: EDIT for model in OBJECT_FACTORIES} | {
+    OutgoingMessage: ("view", "change"),
+    MessageTemplate: ("view", "change"),
 }
 REGISTERED = list(admin.site._registry.items())
 
@@ -74,17 +88,19 @@ def test_manager_pages_render(manager_client, manager, model, model_admin):
 
     change = manager_client.get(admin_url(model, "change", obj.pk))
     assert change.status_code == 200
-    assert change.context["has_change_permission"]
+    assert change.context["has_change_permission"] == model_admin.has_change_permission(
+        admin_request(manager), obj
+    )
 
 
-def test_manager_group_has_exactly_view_add_change_on_its_models():
+def test_manager_group_has_exactly_its_permissions():
     group = Group.objects.get(name="Gestionnaire")
     permissions = set(group.permissions.values_list("content_type__app_label", "codename"))
 
     expected = {
         (model._meta.app_label, f"{action}_{model._meta.model_name}")
-        for model in OBJECT_FACTORIES
-        for action in ("view", "add", "change")
+        for model, actions in GROUP_ACTIONS.items()
+        for action in actions
     }
     assert permissions == expected
 
