@@ -1,5 +1,6 @@
 import secrets
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +37,7 @@ class Reservation(models.Model):
     email = models.EmailField(_("email"))
     phone = PhoneNumberField(_("numéro de téléphone"))
     city = models.CharField(_("ville"), max_length=100)
-    quantity = models.PositiveIntegerField(_("quantité"), default=1)
+    quantity = models.PositiveIntegerField(_("quantité"), default=1, validators=[MinValueValidator(1)])
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
     token = models.CharField(max_length=64, unique=True, default=reservation_token, editable=False)

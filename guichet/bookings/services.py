@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.catalogue.models import Session, SessionStatus
+from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
 from guichet.notifications.services import (
     notify_reservation_cancelled,
@@ -120,7 +121,9 @@ def reservation_create(
         quantity=quantity,
         submission_key=submission_key,
     )
-    reservation.full_clean(validate_unique=False)  # the key's uniqueness is settled by the insert
+    # Fields and rules only: the database checks the constraints, the session and the key's
+    # uniqueness again at the insert, and asking it first would cost a query each.
+    reservation.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             _seats_take(session_id=session.pk, seats=quantity)
@@ -166,14 +169,18 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
     return True
 
 
-def reservation_cancellable_online(*, reservation: Reservation, now: datetime | None = None) -> bool:
+def reservation_cancellable_online(
+    *, reservation: Reservation, now: datetime | None = None, organisation: Organisation | None = None
+) -> bool:
     """May the person cancel this reservation from its page? Until the booking deadline, when the
-    organisation allows it, for a valid reservation of a session that is not cancelled."""
+    organisation allows it, for a valid reservation of a session that is not cancelled.
+    Callers that have already read the organisation pass it."""
+    organisation = organisation or organisation_get()
     return (
         reservation.status == ReservationStatus.VALID
         and not reservation.session.is_cancelled
         and not reservation.session.is_booking_closed(now)
-        and organisation_get().online_cancellation_allowed
+        and organisation.online_cancellation_allowed
     )
 
 

@@ -266,12 +266,7 @@ class MailRenderer:
         from guichet.bookings.services import reservation_cancellable_online  # noqa: PLC0415
 
         labels = self._once(("labels",), button_labels)
-        # The rule reads the reservation's status, its session and the organisation's settings:
-        # asked once per batch for each session and status (it costs a query each time).
-        may_cancel = self._once(
-            ("may_cancel", session.pk, reservation.status),
-            lambda: reservation_cancellable_online(reservation=reservation),
-        )
+        may_cancel = reservation_cancellable_online(reservation=reservation, organisation=self.organisation)
         buttons = [
             (labels[name], page_url(name, reservation))
             for name in button_names

@@ -40,6 +40,26 @@ def _send_on_commit(message_id: int) -> None:
     transaction.on_commit(lambda: message_send_task.enqueue(message_id=message_id), robust=True)
 
 
+def _message_build(
+    *,
+    kind: MessageKind,
+    reservation: Reservation,
+    key: str,
+    scheduled_for: datetime,
+    details: dict | None = None,
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        dedupe_key=key,
+        kind=kind,
+        subject=message_subject(kind=kind, activity_name=reservation.session.activity.name),
+        recipients=[reservation.email],
+        reservation=reservation,
+        session=reservation.session,
+        details=details or {},
+        scheduled_for=scheduled_for,
+    )
+
+
 def _message_add(
     *,
     kind: MessageKind,
@@ -49,20 +69,16 @@ def _message_add(
     details: dict | None = None,
 ) -> None:
     now = timezone.now()
-    message, created = OutgoingMessage.objects.get_or_create(
-        dedupe_key=key,
-        defaults={
-            "kind": kind,
-            "subject": message_subject(kind=kind, activity_name=reservation.session.activity.name),
-            "recipients": [reservation.email],
-            "reservation": reservation,
-            "session": reservation.session,
-            "details": details or {},
-            "scheduled_for": scheduled_for or now,
-        },
+    built = _message_build(
+        kind=kind, reservation=reservation, key=key, scheduled_for=scheduled_for or now, details=details
     )
+    defaults = {field: getattr(built, field) for field in _BUILT_FIELDS}
+    message, created = OutgoingMessage.objects.get_or_create(dedupe_key=key, defaults=defaults)
     if created and message.scheduled_for <= now:
         _send_on_commit(message.pk)
+
+
+_BUILT_FIELDS = ("kind", "subject", "recipients", "reservation", "session", "details", "scheduled_for")
 
 
 def _withdraw(messages) -> None:
@@ -70,12 +86,17 @@ def _withdraw(messages) -> None:
     messages.filter(state=MessageState.PENDING).update(state=MessageState.WITHDRAWN)
 
 
+def _reminder_when(reservation: Reservation) -> tuple[str, datetime]:
+    """The dedupe key and due time of the reminder for the session's current (effective) start."""
+    starts_at = reservation.session.starts_at
+    return f"reminder:{reservation.pk}:{_stamp(starts_at)}", starts_at - REMINDER_LEAD
+
+
 def _reminder_sync(*, reservation: Reservation) -> None:
     """Give the reservation one pending reminder at its session's (effective) start − 2 days if it
     is valid, its session not cancelled and that time still ahead; withdraw any other."""
     session = reservation.session
-    due = session.starts_at - REMINDER_LEAD
-    key = f"reminder:{reservation.pk}:{_stamp(session.starts_at)}"
+    key, due = _reminder_when(reservation)
     wanted = (
         reservation.status == ReservationStatus.VALID
         and not session.is_cancelled
@@ -93,10 +114,26 @@ def _reminder_sync(*, reservation: Reservation) -> None:
 
 
 def notify_reservation_created(*, reservation: Reservation) -> None:
-    _message_add(
-        kind=MessageKind.CONFIRMATION, reservation=reservation, key=f"confirmation:{reservation.pk}"
-    )
-    _reminder_sync(reservation=reservation)
+    """A new reservation has no message yet: its confirmation, and its reminder when the session
+    starts more than 2 days from now, go in one insert."""
+    now = timezone.now()
+    messages = [
+        _message_build(
+            kind=MessageKind.CONFIRMATION,
+            reservation=reservation,
+            key=f"confirmation:{reservation.pk}",
+            scheduled_for=now,
+        )
+    ]
+    reminder_key, reminder_due = _reminder_when(reservation)
+    if reminder_due > now:
+        messages.append(
+            _message_build(
+                kind=MessageKind.REMINDER, reservation=reservation, key=reminder_key, scheduled_for=reminder_due
+            )
+        )
+    confirmation, *_reminder = OutgoingMessage.objects.bulk_create(messages)
+    _send_on_commit(confirmation.pk)
 
 
 def notify_reservation_cancelled(*, reservation: Reservation) -> None:

@@ -385,3 +385,12 @@ def test_services_module_is_the_only_writer_of_seats():
     """Seats move only through the two guarded helpers (a reminder for future changes)."""
     source = open(services.__file__, encoding="utf-8").read()
     assert source.count('seats_taken=F("seats_taken")') == 2
+
+
+@pytest.mark.parametrize("quantity", [0, -1])
+def test_a_booking_needs_at_least_one_place(quantity):
+    session = SessionFactory(seat_limit=10)
+    with pytest.raises(ValidationError) as exc:
+        book(session, quantity=quantity)
+    assert "quantity" in exc.value.message_dict
+    assert seats_taken(session) == 0
