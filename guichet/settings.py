@@ -94,6 +94,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every worker (rate limits, cached pages): the database by default, Redis in production.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://guichet_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "guichet.core.cache.PooledRedisCache"
 
 # E-mail: EMAIL_URL such as smtp+tls://user:password@host:587, smtps://… or consolemail://
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
