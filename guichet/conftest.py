@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import ThreadedWSGIServer
+
+# The live server listens with Django's backlog of 10 connections: a test releasing dozens of
+# visitors at once (test_http_concurrency) overflows it on a busy machine and gets connections
+# reset. A production server (gunicorn) has a backlog of 2048.
+ThreadedWSGIServer.request_queue_size = 128
 
 CHROMIUM_FLAGS = [
     "--headless",
