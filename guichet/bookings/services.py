@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
+from guichet.bookings.selectors import reservation_for_submission
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
@@ -96,10 +97,9 @@ def reservation_create(
     """Book `quantity` seats. Online bookings also obey the activity's online rules
     (bookable online, booking deadline, most places per booking); staff may book past them.
     A `submission_key` already used returns the reservation it made instead of booking again."""
-    if submission_key:
-        earlier = Reservation.objects.filter(submission_key=submission_key).first()
-        if earlier is not None:
-            return earlier
+    earlier = reservation_for_submission(key=submission_key)
+    if earlier is not None:
+        return earlier
     if online:
         activity = session.activity
         now = now or timezone.now()
@@ -131,7 +131,7 @@ def reservation_create(
             notify_reservation_created(reservation=reservation)
     except IntegrityError:
         # The same form submitted twice at once: the other request booked it.
-        earlier = Reservation.objects.filter(submission_key=submission_key).first() if submission_key else None
+        earlier = reservation_for_submission(key=submission_key)
         if earlier is None:
             raise
         return earlier

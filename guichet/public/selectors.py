@@ -124,8 +124,3 @@ def reservation_get_by_token(*, token: str) -> Reservation:
         ),
         token=token,
     )
-
-
-def reservation_for_submission(*, key: str | None) -> Reservation | None:
-    """The reservation a booking form already made, when the same form is sent again."""
-    return Reservation.objects.filter(submission_key=key).first() if key else None

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.selectors import reservation_for_submission
 from guichet.bookings.services import (
     BookingError,
     reservation_cancel_online,
@@ -39,7 +40,6 @@ from guichet.public.selectors import (
     activity_list_public,
     activity_sessions_upcoming,
     filter_choices_public,
-    reservation_for_submission,
     reservation_get_by_token,
     session_get_public,
 )
