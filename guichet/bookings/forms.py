@@ -12,7 +12,6 @@ from guichet.bookings.services import BookingError, reservation_create, reservat
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
-from guichet.core.phones import phone_to_e164
 
 PERSON_FIELDS = ["first_name", "last_name", "email", "phone", "city"]
 
@@ -40,11 +39,6 @@ class ReservationFormBase(ServiceModelForm):
         self.fields["session"].queryset = Session.objects.filter(
             ~Q(status=SessionStatus.CANCELLED) | Q(pk=self.instance.session_id)
         ).select_related("activity")
-
-    def clean_phone(self):
-        # Normalised here too so that a mistyped number is reported next to its field.
-        return phone_to_e164(self.cleaned_data["phone"])
-
 
 class ReservationAddForm(ReservationFormBase):
     class Meta:

@@ -1,6 +1,7 @@
 """Phone numbers: stored in E.164 ("+33768845070"), shown as "+33 7 68 84 50 70"."""
 
 import phonenumbers
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,19 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+class PhoneNumberFormField(forms.CharField):
+    """A form field that accepts the usual forms of a number and cleans it to E.164, so that a
+    mistyped number is reported next to its field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.input_type = "tel"
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return phone_to_e164(value) if value else value
+
+
 class PhoneNumberField(models.CharField):
     """A phone number typed in any usual form, stored in E.164 once the model is validated."""
 
@@ -42,3 +56,6 @@ class PhoneNumberField(models.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return phone_to_e164(value) if value else value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PhoneNumberFormField, **kwargs})

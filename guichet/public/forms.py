@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from guichet.catalogue.models import Session
-from guichet.core.phones import phone_to_e164
+from guichet.core.phones import PhoneNumberFormField
 from guichet.public.selectors import FilterChoices
 
 SUBMISSION_SALT = "guichet.public.booking"
@@ -74,7 +74,7 @@ class BookingForm(forms.Form):
             "invalid": _("Adresse e-mail invalide : saisissez-la sous la forme nom@exemple.fr."),
         },
     )
-    phone = forms.CharField(
+    phone = PhoneNumberFormField(
         label=_("Numéro de téléphone"),
         max_length=30,
         help_text=_("Par exemple : 06 12 34 56 78 ou +33 6 12 34 56 78"),
@@ -117,11 +117,7 @@ class BookingForm(forms.Form):
         }
         for name, value in autocomplete.items():
             self.fields[name].widget.attrs["autocomplete"] = value
-        self.fields["phone"].widget.input_type = "tel"
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
-
-    def clean_phone(self) -> str:
-        return phone_to_e164(self.cleaned_data["phone"])
 
     def submission_key(self) -> str | None:
         """The one-time key sent with the form, if we issued it for this session."""
