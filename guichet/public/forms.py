@@ -43,9 +43,9 @@ class ActivityFilterForm(forms.Form):
         }
 
 
-def submission_key_new(*, session: Session) -> str:
+def submission_key_new(*, session_id: int) -> str:
     """A one-time key for one loaded booking form, signed: only keys we issued are accepted."""
-    return signing.dumps({"s": session.pk, "k": secrets.token_urlsafe(24)}, salt=SUBMISSION_SALT)
+    return signing.dumps({"s": session_id, "k": secrets.token_urlsafe(24)}, salt=SUBMISSION_SALT)
 
 
 EXPIRED = _(
@@ -88,11 +88,15 @@ class BookingForm(forms.Form):
     website = forms.CharField(label=_("Ne pas remplir ce champ"), required=False)
     submission = forms.CharField(widget=forms.HiddenInput, error_messages=_required(EXPIRED))
 
-    def __init__(self, data=None, *, session: Session):
+    def __init__(self, data=None, *, session: Session, submission: str | None = None):
+        """`submission`: the one-time key to put in a blank form (a new one if not given)."""
         initial = (
             None
             if data is not None
-            else {"submission": submission_key_new(session=session), "quantity": 1}
+            else {
+                "submission": submission or submission_key_new(session_id=session.pk),
+                "quantity": 1,
+            }
         )
         super().__init__(data, initial=initial)
         self.session = session
@@ -151,7 +155,7 @@ class BookingForm(forms.Form):
         if not self.is_bound:
             return self.initial["submission"]
         if self.errors.get("submission"):
-            return submission_key_new(session=self.session)
+            return submission_key_new(session_id=self.session.pk)
         return self.data.get("submission", "")
 
     @property

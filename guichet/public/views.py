@@ -1,18 +1,15 @@
 """The public booking site: thin views over the catalogue reads and the booking services."""
 
-import hashlib
 import logging
-import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_response_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -33,8 +30,9 @@ from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
 from guichet.public import calendar
 from guichet.public.clients import booking_rate, client_key
-from guichet.public.forms import ActivityFilterForm, BookingForm
+from guichet.public.forms import ActivityFilterForm, BookingForm, submission_key_new
 from guichet.public.offers import session_offer
+from guichet.public.pagecache import public_page_cache, slot, slotted_page
 from guichet.public.selectors import (
     activity_get_public,
     activity_list_public,
@@ -47,36 +45,6 @@ from guichet.public.selectors import (
 logger = logging.getLogger(__name__)
 
 ACTIVITIES_PER_PAGE = 12
-# Seat counts shown on a cached page must never be staler than this.
-MAX_CACHE_SECONDS = 5
-
-
-def public_page_cache(view):
-    """Cache a page that is the same for every visitor for settings.PUBLIC_PAGE_CACHE_SECONDS
-    (at most 5 seconds); 0 turns the cache off. Bookings never read this cache.
-
-    These pages vary on nothing but their URL, so a page is found in one cache read, where
-    Django's cache_page needs two (the page's Vary headers, then the page): under load the
-    activity list is served mostly from here."""
-
-    @wraps(view)
-    def cached(request, *args, **kwargs):
-        seconds = min(settings.PUBLIC_PAGE_CACHE_SECONDS, MAX_CACHE_SECONDS)
-        if seconds <= 0 or request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        key = "public.page." + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-        entry = cache.get(key)
-        if entry is not None:
-            stored_at, response = entry
-            response["Age"] = str(max(0, int(time.time() - stored_at)))
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:
-            patch_response_headers(response, seconds)  # Expires and max-age for browsers too
-            cache.set(key, (time.time(), response), seconds)
-        return response
-
-    return cached
 
 
 def noindex(view):
@@ -161,10 +129,10 @@ def group_contact(location: Location, organisation: Organisation) -> str:
     return _("Contactez-nous pour convenir d'une date.")
 
 
-def _booking_page(request, session, form, status=200, refusal="") -> HttpResponse:
+def _booking_page(request, session, form, status=200, refusal="", **context) -> HttpResponse:
     organisation = organisation_get()
     offer = session_offer(session=session)
-    context = _session_context(session) | {
+    context |= _session_context(session) | {
         "offer": offer,
         "form": form if offer.bookable else None,
         "refusal": refusal or offer.refusal,
@@ -172,6 +140,25 @@ def _booking_page(request, session, form, status=200, refusal="") -> HttpRespons
         "organisation": organisation,
     }
     return _render(request, "public/session_book.html", context, status=status)
+
+
+def _blank_booking_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The blank form is the same page for every visitor but its CSRF token and one-time key:
+    it is cached with a slot for each (see pagecache.slotted_page)."""
+
+    def render() -> HttpResponse:
+        session = session_get_public(pk=pk)
+        form = BookingForm(session=session, submission=slot("submission"))
+        return _booking_page(request, session, form, csrf_token=slot("csrf"))
+
+    return slotted_page(
+        request,
+        render,
+        fill={
+            "csrf": lambda: get_token(request),
+            "submission": lambda: submission_key_new(session_id=pk),
+        },
+    )
 
 
 def _booking_refused(request, session, form, message: str, status: int) -> HttpResponse:
@@ -187,9 +174,9 @@ def _booking_refused(request, session, form, message: str, status: int) -> HttpR
 def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     """The booking form. Whatever the page showed when it was loaded, the POST decides on the
     database: the session's state is read again here and once more under the seat lock."""
-    session = session_get_public(pk=pk)
     if request.method != "POST":
-        return _booking_page(request, session, BookingForm(session=session))
+        return _blank_booking_page(request, pk)
+    session = session_get_public(pk=pk)
     form = BookingForm(request.POST, session=session)
     if getattr(request, "limited", False):
         message = _(

@@ -1,18 +1,26 @@
 """Shortcuts taken for speed keep the behaviour: the public page cache (one cache read per page
-served from it) and the submission lookup left to the booking service."""
+served from it), the booking form cached with slots for each visitor's own values, and the
+submission lookup left to the booking service."""
+
+import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from guichet.bookings.models import Reservation
 from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.tests.factories import SessionFactory
-from guichet.public.tests.test_booking import load_form, post
+from guichet.public.pagecache import slot
+from guichet.public.tests.test_booking import TYPED, load_form, post, submission_in
 
 pytestmark = pytest.mark.django_db
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -48,6 +56,46 @@ def test_a_post_is_never_answered_from_the_cache(client, now, organisation, cach
     url = reverse("public:activity_list")
     assert client.get(url).status_code == 200
     assert client.post(url).status_code == 405
+
+
+def test_the_cached_booking_form_is_filled_in_for_each_visitor(
+    client, now, organisation, cached, django_assert_num_queries
+):
+    session = SessionFactory(seat_limit=10)
+    url = reverse("public:session_book", args=[session.pk])
+    first = client.get(url)
+    other_visitor = Client(enforce_csrf_checks=True)
+    with django_assert_num_queries(1):  # the cache read
+        second = other_visitor.get(url)
+    pages = [first.content.decode(), second.content.decode()]
+    assert all("guichet-slot" not in page for page in pages)
+    assert submission_in(pages[0]) != submission_in(pages[1])
+    tokens = [CSRF_INPUT.search(page).group(1) for page in pages]
+    assert tokens[0] != tokens[1]
+    assert other_visitor.cookies["csrftoken"].value
+    # The second visitor's page books, CSRF check included.
+    data = TYPED | {"submission": submission_in(pages[1]), "csrfmiddlewaretoken": tokens[1]}
+    assert other_visitor.post(url, data).status_code == 303
+    assert Reservation.objects.get().first_name == "Camille"
+
+
+def test_a_page_without_the_form_sets_no_csrf_cookie(client, now, organisation, cached):
+    session = SessionFactory(seat_limit=2, seats_taken=2)
+    url = reverse("public:session_book", args=[session.pk])
+    for _visit in range(2):
+        response = client.get(url)
+        assert "Cette session est complète" in response.content.decode()
+        assert "csrftoken" not in response.cookies
+
+
+def test_an_unknown_session_is_not_found_whether_cached_or_not(client, now, organisation, cached):
+    url = reverse("public:session_book", args=[987654])
+    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_slots_survive_html_escaping():
+    assert escape(slot("csrf")) == slot("csrf")
 
 
 def test_a_form_sent_again_that_no_longer_fits_leads_to_its_reservation(client, now, organisation):
