@@ -80,7 +80,6 @@ def _holding(reservation: Reservation) -> dict[int, int]:
     return {reservation.session_id: reservation.quantity} if reservation.holds_seats else {}
 
 
-@transaction.atomic
 def reservation_create(
     *,
     session: Session,
@@ -96,7 +95,11 @@ def reservation_create(
 ) -> Reservation:
     """Book `quantity` seats. Online bookings also obey the activity's online rules
     (bookable online, booking deadline, most places per booking); staff may book past them.
-    A `submission_key` already used returns the reservation it made instead of booking again."""
+    A `submission_key` already used returns the reservation it made instead of booking again.
+
+    The transaction holds only the writes (seats, reservation, mails); the seat update checks the
+    room left and the cancellation again under its row lock. Keeping the lookups out of it means a
+    clash on the key needs no savepoint before looking up the other request's reservation."""
     earlier = reservation_for_submission(key=submission_key)
     if earlier is not None:
         return earlier
