@@ -1,4 +1,5 @@
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from guichet.core.phones import PhoneNumberField, phone_display
@@ -16,6 +17,9 @@ class Organisation(models.Model):
     """The one organisation running this Guichet; pages and e-mails read their contact details here."""
 
     SINGLETON_PK = 1
+    # guichet.core.selectors.organisation_get keeps the row in the shared cache.
+    CACHE_KEY = "core.organisation"
+    CACHE_SECONDS = 600
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
     name = models.CharField(_("nom"), max_length=200)
@@ -54,6 +58,12 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Again after the commit: a page may have cached the old row in the meantime.
+        cache.delete(self.CACHE_KEY)
+        transaction.on_commit(lambda: cache.delete(self.CACHE_KEY))
 
     @property
     def phone_display(self) -> str:
