@@ -97,12 +97,37 @@ def reservation_create(
     (bookable online, booking deadline, most places per booking); staff may book past them.
     A `submission_key` already used returns the reservation it made instead of booking again.
 
-    The transaction holds only the writes (seats, reservation, mails); the seat update checks the
-    room left and the cancellation again under its row lock. Keeping the lookups out of it means a
-    clash on the key needs no savepoint before looking up the other request's reservation."""
-    earlier = reservation_for_submission(key=submission_key)
-    if earlier is not None:
+    The key is looked up only when the booking fails: a key already used makes the insert clash
+    on its unique column, which rolls the seats back, so a booking that goes through never needs
+    the lookup."""
+    try:
+        return _reservation_make(
+            session=session,
+            reservation=Reservation(
+                session=session,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone=phone,
+                city=city,
+                quantity=quantity,
+                submission_key=submission_key,
+            ),
+            online=online,
+            now=now,
+        )
+    except (BookingError, IntegrityError):
+        # The same form sent again (or twice at once): it leads to the reservation it made,
+        # even if the session has since filled up or closed.
+        earlier = reservation_for_submission(key=submission_key)
+        if earlier is None:
+            raise
         return earlier
+
+
+def _reservation_make(
+    *, session: Session, reservation: Reservation, online: bool, now: datetime | None
+) -> Reservation:
     if online:
         activity = session.activity
         now = now or timezone.now()
@@ -110,34 +135,18 @@ def reservation_create(
             raise SessionNotBookable(_("Cette session est en accès libre, sans réservation."))
         if session.is_booking_closed(now):
             raise SessionNotBookable(_("Les réservations sont closes pour cette session."))
-        if quantity > activity.max_places_per_booking:
+        if reservation.quantity > activity.max_places_per_booking:
             raise BookingError(
                 _("Vous pouvez réserver au plus %(max)d places en ligne.") % {"max": activity.max_places_per_booking}
             )
-    reservation = Reservation(
-        session=session,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        phone=phone,
-        city=city,
-        quantity=quantity,
-        submission_key=submission_key,
-    )
     # Fields and rules only: the database checks the constraints, the session and the key's
     # uniqueness again at the insert, and asking it first would cost a query each.
     reservation.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            _seats_take(session_id=session.pk, seats=quantity)
-            reservation.save()
-            notify_reservation_created(reservation=reservation)
-    except IntegrityError:
-        # The same form submitted twice at once: the other request booked it.
-        earlier = reservation_for_submission(key=submission_key)
-        if earlier is None:
-            raise
-        return earlier
+    # Only the writes in the transaction: after a clash on the key, the lookup needs no savepoint.
+    with transaction.atomic():
+        _seats_take(session_id=session.pk, seats=reservation.quantity)
+        reservation.save()
+        notify_reservation_created(reservation=reservation)
     return reservation
 
 

@@ -144,6 +144,19 @@ def test_the_same_submission_books_once():
     assert book(session, quantity=2, submission_key="k2").pk != first.pk
 
 
+def test_the_same_submission_sent_again_when_it_no_longer_fits_leads_to_its_reservation():
+    session = SessionFactory(seat_limit=3)
+    first = book(session, quantity=2, submission_key="k1")
+    book(session, quantity=1)  # now full
+    assert book(session, quantity=2, submission_key="k1").pk == first.pk
+    session.status = SessionStatus.CANCELLED
+    session_save(session=session)
+    assert book(session, quantity=2, submission_key="k1").pk == first.pk
+    with pytest.raises(BookingError):
+        book(session, quantity=1, submission_key="k3")
+    assert seats_taken(session) == 0
+
+
 def test_the_counter_is_backed_by_a_constraint():
     session = SessionFactory(seat_limit=1)
     with pytest.raises(IntegrityError), transaction.atomic():
