@@ -24,7 +24,7 @@ from guichet.bookings.services import (
     reservation_cancellable_online,
     reservation_create,
 )
-from guichet.catalogue.models import Location
+from guichet.catalogue.models import Location, Session
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
@@ -162,10 +162,18 @@ def _blank_booking_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _booking_refused(request, session, form, message: str, status: int) -> HttpResponse:
-    """The form again, with what was typed, its own errors and the reason for the refusal."""
-    form.is_valid()
-    form.add_error(None, message)
+    """The reason for the refusal and, while the session can still be booked, the form again
+    with what was typed and its own errors."""
+    if session_offer(session=session).bookable:
+        form.is_valid()
+        form.add_error(None, message)
     return _booking_page(request, session, form, status=status, refusal=message)
+
+
+# What changes on a session while its page is open: its seats, state and dates.
+_SESSION_STATE_FIELDS = [
+    field.attname for field in Session._meta.concrete_fields if not field.is_relation
+]
 
 
 @xframe_options_exempt
@@ -204,8 +212,8 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
             reservation_create, session=session, online=True, **form.booking_data()
         )
     except (BookingError, ServiceBusy) as exc:
-        # The seats or the session changed since the page was read: show them as they are now.
-        session = session_get_public(pk=pk)
+        # The seats or the session changed since they were read: show them as they are now.
+        session.refresh_from_db(fields=_SESSION_STATE_FIELDS)
         form = BookingForm(request.POST, session=session)
         return _booking_refused(request, session, form, str(exc), status=409)
     return _see_other(reverse("public:reservation_detail", args=[reservation.token]))

@@ -208,6 +208,22 @@ class TestBooking:
         session.refresh_from_db()
         assert session.seats_taken == 9
 
+    def test_lost_race_for_the_last_seats_shows_the_session_full(
+        self, client, session, monkeypatch
+    ):
+        def other_person_first(**kwargs):
+            reservation_create(session=kwargs["session"], **booking_data(quantity=10, online=False))
+            return reservation_create(**kwargs)
+
+        monkeypatch.setattr(views, "reservation_create", other_person_first)
+        response = post(client, session, load_form(client, session))
+        html = response.content.decode()
+        assert response.status_code == 409
+        assert "pas assez de places (places restantes : 0)" in html
+        assert "<form" not in html.split('class="booking__main"')[1]  # nothing left to book
+        assert session.activity.name in html  # the summary, as before
+        assert Reservation.objects.count() == 1
+
 
 class TestServerDecides:
     """The form was loaded while the session was open; by the time it is sent, it is not."""
