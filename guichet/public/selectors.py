@@ -4,12 +4,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Activity, Session
+from guichet.public.pagecache import page_cache_seconds
 
 
 def session_upcoming_q(now: datetime, prefix: str = "") -> Q:
@@ -106,21 +108,38 @@ def activity_sessions_upcoming(*, activity: Activity, now: datetime | None = Non
     )
 
 
+# What a session's summary, map and state show.
+_SESSION_RELATED = ("activity__location", "activity__audience", "activity__activity_type")
+
+
 def session_get_public(*, pk: int) -> Session:
-    return get_object_or_404(
-        Session.objects.select_related(
-            "activity__location", "activity__audience", "activity__activity_type"
-        ),
-        pk=pk,
-    )
+    return get_object_or_404(Session.objects.select_related(*_SESSION_RELATED), pk=pk)
+
+
+def session_get_for_display(*, pk: int) -> Session:
+    """session_get_public for pages that only show the session: kept in the shared cache as long
+    as the cached pages (at most 5 s), so that its seats and state are never staler than theirs.
+    Bookings and cancellations read the database."""
+    seconds = page_cache_seconds()
+    if not seconds:
+        return session_get_public(pk=pk)
+    key = f"public.session.{pk}"
+    session = cache.get(key)
+    if session is None:
+        session = session_get_public(pk=pk)
+        cache.set(key, session, seconds)
+    return session
 
 
 def reservation_get_by_token(*, token: str) -> Reservation:
     return get_object_or_404(
-        Reservation.objects.select_related(
-            "session__activity__location",
-            "session__activity__audience",
-            "session__activity__activity_type",
-        ),
+        Reservation.objects.select_related(*(f"session__{path}" for path in _SESSION_RELATED)),
         token=token,
     )
+
+
+def reservation_get_for_display(*, token: str) -> Reservation:
+    """The reservation read from the database, its session as session_get_for_display has it."""
+    reservation = get_object_or_404(Reservation, token=token)
+    reservation.session = session_get_for_display(pk=reservation.session_id)
+    return reservation

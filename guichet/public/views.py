@@ -39,6 +39,7 @@ from guichet.public.selectors import (
     activity_sessions_upcoming,
     filter_choices_public,
     reservation_get_by_token,
+    reservation_get_for_display,
     session_get_public,
 )
 
@@ -228,7 +229,7 @@ def _reservation_url(reservation: Reservation) -> str:
 @require_safe
 def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
     """'Ma réservation': the confirmation page, and the person's page reached later by its link."""
-    reservation = reservation_get_by_token(token=token)
+    reservation = reservation_get_for_display(token=token)
     organisation = organisation_get()
     context = _session_context(reservation.session) | {
         "organisation": organisation,
@@ -248,7 +249,7 @@ def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
 @noindex
 @require_safe
 def reservation_ics(request: HttpRequest, token: str) -> HttpResponse:
-    reservation = reservation_get_by_token(token=token)
+    reservation = reservation_get_for_display(token=token)
     body = calendar.reservation_ics(reservation=reservation, page_url=_reservation_url(reservation))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     filename = f"reservation-{reservation.session.activity.slug}.ics"

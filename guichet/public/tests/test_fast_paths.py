@@ -1,8 +1,10 @@
 """Shortcuts taken for speed keep the behaviour: the public page cache (one cache read per page
-served from it), the booking form cached with slots for each visitor's own values, and the
-one-time key looked up only when a booking fails."""
+served from it), the booking form cached with slots for each visitor's own values, the session
+shown on a reservation page read from the cache, and the one-time key looked up only when a
+booking fails."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -12,9 +14,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from guichet.bookings.models import Reservation
-from guichet.bookings.services import reservation_create
+from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import Session
+from guichet.catalogue.models import Activity, Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.public.pagecache import slot
 from guichet.public.tests.test_booking import TYPED, load_form, post, submission_in
@@ -120,3 +122,35 @@ def test_a_booking_looks_its_key_up_only_when_sent_again(client, now, organisati
         assert len(lookups) == expected_lookups
     assert Reservation.objects.get().quantity == 2
     assert Session.objects.get(pk=session.pk).seats_taken == 2
+
+
+def test_the_reservation_page_reads_the_reservation_and_may_show_its_session_5_s_late(
+    client, now, organisation, cached, time_machine
+):
+    session = SessionFactory(seat_limit=10)
+    reservation = reservation_create(session=session, **booking_data())
+    url = reverse("public:reservation_detail", args=[reservation.token])
+    assert "votre réservation a été prise en compte" in client.get(url).content.decode()
+    session.status = SessionStatus.CANCELLED
+    session_save(session=session)  # cancels its reservations too
+    time_machine.move_to(now + timedelta(seconds=4), tick=False)
+    html = client.get(url).content.decode()
+    assert "Votre réservation a été annulée." in html  # the reservation: at once
+    assert "Cette session a été annulée." not in html  # its session: from the cache
+    time_machine.move_to(now + timedelta(seconds=6), tick=False)
+    assert "Cette session a été annulée." in client.get(url).content.decode()
+
+
+def test_cancelling_online_reads_the_session_from_the_database(
+    client, now, organisation, cached
+):
+    session = SessionFactory(seat_limit=10)  # a week from now
+    reservation = reservation_create(session=session, **booking_data())
+    detail_url = reverse("public:reservation_detail", args=[reservation.token])
+    assert "Annuler ma réservation" in client.get(detail_url).content.decode()  # now cached
+    # Bookings now close 30 days before: too late to cancel online.
+    Activity.objects.filter(pk=session.activity_id).update(booking_delay=timedelta(days=30))
+    cancel_url = reverse("public:reservation_cancel", args=[reservation.token])
+    assert "ne peut plus être annulée en ligne" in client.get(cancel_url).content.decode()
+    assert client.post(cancel_url).status_code == 409
+    assert Reservation.objects.get().status == "valid"
