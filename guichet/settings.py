@@ -55,7 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, with the header built once for the responses that all get the same one.
+    "guichet.core.csp.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "guichet.urls"
