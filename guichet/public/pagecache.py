@@ -6,7 +6,8 @@ Two kinds of page:
 - `public_page_cache`: pages that vary on nothing but their URL (the activity list and pages);
 - `slotted_page`: pages that are the same for everyone but a few per-visitor values, the booking
   form's CSRF token and one-time key. The page is rendered with a slot (a marker) for each value
-  and cached that way; every visitor gets it with the slots filled in for them.
+  and cached that way; every visitor gets it with the slots filled in for them. The refusal sent
+  to everyone who books a session that can no longer be booked is one too, with no slot.
 """
 
 import hashlib
@@ -67,17 +68,19 @@ def slotted_page(
     request: HttpRequest,
     render: Callable[[], HttpResponse],
     fill: dict[str, Callable[[], str]],
+    variant: str = "",
 ) -> HttpResponse:
     """`render()` makes the page with `slot(name)` for each value in `fill`; each visitor gets
-    that page, cached when it is a 200, with every slot replaced by its own `fill[name]()`.
-    A GET or HEAD only; the page must depend on nothing else of the visitor's."""
+    that page, cached as rendered, with every slot replaced by its own `fill[name]()`.
+    The page must depend on nothing but its URL, its slots and `variant`, which names anything
+    else it depends on (as the reason a booking was refused)."""
     seconds = page_cache_seconds()
-    key = _page_key(request, "slotted") if seconds else None
+    key = _page_key(request, f"slotted.{variant}") if seconds else None
     entry = cache.get(key) if key else None
     if entry is None:
         response = render()
         entry = (response.status_code, response["Content-Type"], response.content.decode())
-        if key and response.status_code == 200:
+        if key:
             cache.set(key, entry, seconds)
     status, content_type, html = entry
     for name, value in fill.items():

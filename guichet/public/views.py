@@ -197,7 +197,8 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
         logger.info("Booking refused: honeypot filled (session %s)", session.pk)
         message = _("Votre demande n'a pas pu être enregistrée.")
         return _booking_refused(request, session, form, message, status=400)
-    bookable = session_offer(session=session).bookable
+    offer = session_offer(session=session)
+    bookable = offer.bookable
     if not (bookable and form.is_valid()):
         # The same form sent again (double click, reload, back) leads to the reservation it
         # made, even if the session has changed since. A form that can book needs no lookup
@@ -206,7 +207,14 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
         if earlier is not None:
             return _see_other(reverse("public:reservation_detail", args=[earlier.token]))
         if not bookable:
-            return _booking_page(request, session, None, status=409)
+            # The same page for everyone refused for this reason: a crowd that finds the session
+            # full shares one rendering (for PUBLIC_PAGE_CACHE_SECONDS, like the blank form).
+            return slotted_page(
+                request,
+                lambda: _booking_page(request, session, None, status=409),
+                fill={},
+                variant=f"refused.{offer.state}",
+            )
         return _booking_page(request, session, form)
     try:
         reservation = with_retry(

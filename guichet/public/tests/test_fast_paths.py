@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from guichet.bookings.models import Reservation
-from guichet.bookings.services import reservation_create, session_save
+from guichet.bookings.services import reservation_cancel, reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import Activity, Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
+from guichet.public import views
 from guichet.public.pagecache import slot
 from guichet.public.tests.test_booking import TYPED, load_form, post, submission_in
 
@@ -154,3 +155,27 @@ def test_cancelling_online_reads_the_session_from_the_database(
     assert "ne peut plus être annulée en ligne" in client.get(cancel_url).content.decode()
     assert client.post(cancel_url).status_code == 409
     assert Reservation.objects.get().status == "valid"
+
+
+def test_everyone_refused_for_the_same_reason_shares_one_page(
+    client, now, organisation, cached, monkeypatch
+):
+    session = SessionFactory(seat_limit=2)
+    forms = [load_form(Client(), session) for _visitor in range(3)]
+    taken = reservation_create(session=session, **booking_data(quantity=2))  # now full
+    renders = []
+    render = views._booking_page
+
+    def counted(*args, **kwargs):
+        renders.append(args)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(views, "_booking_page", counted)
+    first = post(client, session, forms[0])
+    second = post(Client(), session, forms[1])
+    assert first.status_code == second.status_code == 409
+    assert "Cette session est complète" in second.content.decode()
+    assert second.content == first.content and len(renders) == 1
+    # The decision is still the database's: seats given back, the next form books.
+    reservation_cancel(reservation=taken)
+    assert post(Client(), session, forms[2]).status_code == 303
