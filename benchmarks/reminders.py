@@ -57,6 +57,7 @@ def django_setup(port: int, database: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the shared cache keeps the organisation row
 
 
 def reminders_create(n: int) -> None:
