@@ -115,6 +115,13 @@ class TestActivityList:
         activity_with_session("Visite")
         response = client.get(HOME, {"name": "introuvable"})
         assert "Aucune activité ne correspond à votre recherche." in response.content.decode()
+        assert "0 activité\n" in response.content.decode()  # French: 0 takes the singular
+
+    @pytest.mark.parametrize("count, text", [(1, "1 activité\n"), (2, "2 activités\n")])
+    def test_count_of_results(self, client, now, organisation, count, text):
+        for n in range(count):
+            activity_with_session(f"Visite {n}")
+        assert text in client.get(HOME).content.decode()
 
     def test_pagination_keeps_the_filters(self, client, now, organisation):
         for n in range(14):
