@@ -121,6 +121,9 @@ NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=200)
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_RETRY_DELAY = env.int("NOTIFICATIONS_RETRY_DELAY", default=60)  # seconds, doubled after each failure
 NOTIFICATIONS_ATTACHMENT_MAX_SIZE = env.int("NOTIFICATIONS_ATTACHMENT_MAX_SIZE", default=5 * 1024 * 1024)
+# The mails of all the changes committed within this many seconds are handed to the worker by one
+# task, which runs when the window ends (0: one task per change, run at once).
+NOTIFICATIONS_WAKE_SECONDS = env.int("NOTIFICATIONS_WAKE_SECONDS", default=1)
 
 # Staff sign in with Django accounts; a later issue adds OIDC/LDAP backends here.
 AUTHENTICATION_BACKENDS = env.list(

@@ -28,3 +28,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"guichet-test-{os.getpid()}.sqlite3")
     }
+
+# Mails are handed to the worker at each commit, not once per window: with the clock frozen by
+# time-machine, a window would never end (test_delivery tests the windows themselves).
+NOTIFICATIONS_WAKE_SECONDS = 0

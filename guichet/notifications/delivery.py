@@ -53,15 +53,13 @@ class DeliveryReport:
         return asdict(self)
 
 
-def messages_claim(*, limit: int, message_id: int | None = None) -> str:
-    """Claim up to `limit` due rows (only `message_id` if given) for this worker; returns the
-    claim's token. The UPDATE re-checks that each row is still claimable, so a row another worker
-    claimed in between is left to it."""
+def messages_claim(*, limit: int) -> str:
+    """Claim up to `limit` due rows for this worker; returns the claim's token. The UPDATE
+    re-checks that each row is still claimable, so a row another worker claimed in between is
+    left to it."""
     now = timezone.now()
     token = uuid4().hex
     claimable = messages_claimable(now=now)
-    if message_id is not None:
-        claimable = claimable.filter(pk=message_id)
     with transaction.atomic():
         candidates = claimable.order_by("scheduled_for", "pk")
         if db_connection.features.has_select_for_update_skip_locked:
@@ -200,16 +198,5 @@ def messages_send_due(*, batch_size: int | None = None) -> DeliveryReport:
             report.add(batch)
             if batch.handled < batch_size or batch.released:
                 return report
-    finally:
-        mail_connection.close()
-
-
-def message_send(*, message_id: int) -> DeliveryReport:
-    """Send one row if it is still pending, due and unclaimed; otherwise do nothing."""
-    mail_connection = get_connection()
-    try:
-        return messages_deliver(
-            token=messages_claim(limit=1, message_id=message_id), mail_connection=mail_connection
-        )
     finally:
         mail_connection.close()

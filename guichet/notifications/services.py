@@ -12,8 +12,10 @@ Which mail goes when (the table of the guide, section 8.4):
   reminders moved to the new start − 2 days.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +24,7 @@ from guichet.catalogue.models import Session
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import REMINDER_LEAD, session_change_kind
-from guichet.notifications.tasks import message_send_task
+from guichet.notifications.tasks import messages_send_due_task
 
 
 def _stamp(value: datetime | None) -> str:
@@ -34,10 +36,31 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _send_on_commit(message_id: int) -> None:
-    # If enqueuing fails (robust: the commit stands), the row stays pending and the periodic
-    # job sends it: the outbox, not the task queue, is what must not be lost.
-    transaction.on_commit(lambda: message_send_task.enqueue(message_id=message_id), robust=True)
+# A burst of changes wakes the worker once per NOTIFICATIONS_WAKE_SECONDS, not once per mail.
+DELIVERY_WAKE_KEY = "notifications.delivery_wake"
+
+
+def _send_on_commit() -> None:
+    # If waking the worker fails (robust: the commit stands), the row stays pending and the
+    # periodic job sends it: the outbox, not the task queue, is what must not be lost.
+    transaction.on_commit(_delivery_wake, robust=True)
+
+
+def _delivery_wake() -> None:
+    """Queue the delivery of every mail due now, once per window of NOTIFICATIONS_WAKE_SECONDS:
+    the first commit of a window queues a task that runs when the window ends, so that it also
+    finds the mails committed meanwhile (whose own commit saw the window taken). A mail that still
+    missed it (clocks apart between machines) goes with the next window or the periodic job."""
+    window = settings.NOTIFICATIONS_WAKE_SECONDS
+    if window <= 0:
+        messages_send_due_task.enqueue()
+        return
+    if not cache.add(DELIVERY_WAKE_KEY, True, timeout=window):
+        return  # already queued for this window
+    task = messages_send_due_task
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + timedelta(seconds=window))
+    task.enqueue()
 
 
 def _message_build(
@@ -75,7 +98,7 @@ def _message_add(
     defaults = {field: getattr(built, field) for field in _BUILT_FIELDS}
     message, created = OutgoingMessage.objects.get_or_create(dedupe_key=key, defaults=defaults)
     if created and message.scheduled_for <= now:
-        _send_on_commit(message.pk)
+        _send_on_commit()
 
 
 _BUILT_FIELDS = ("kind", "subject", "recipients", "reservation", "session", "details", "scheduled_for")
@@ -132,8 +155,8 @@ def notify_reservation_created(*, reservation: Reservation) -> None:
                 kind=MessageKind.REMINDER, reservation=reservation, key=reminder_key, scheduled_for=reminder_due
             )
         )
-    confirmation, *_reminder = OutgoingMessage.objects.bulk_create(messages)
-    _send_on_commit(confirmation.pk)
+    OutgoingMessage.objects.bulk_create(messages)
+    _send_on_commit()
 
 
 def notify_reservation_cancelled(*, reservation: Reservation) -> None:
@@ -208,4 +231,4 @@ def message_resend(*, message: OutgoingMessage) -> None:
         claimed_at=None,
         claim_token="",
     )
-    _send_on_commit(message.pk)
+    _send_on_commit()

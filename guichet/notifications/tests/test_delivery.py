@@ -13,14 +13,13 @@ from guichet.bookings.services import reservation_cancel, reservation_create
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.notifications.delivery import (
-    message_send,
     messages_claim,
     messages_deliver,
     messages_send_due,
 )
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.services import message_resend
-from guichet.notifications.tasks import message_send_task
+from guichet.notifications.tasks import messages_send_due_task
 from guichet.notifications.tests.backends import FlakyBackend
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 from guichet.notifications.tests.helpers import sent_kinds, sent_rows
@@ -52,9 +51,15 @@ def test_a_rolled_back_booking_leaves_no_mail(immediate_tasks):
     assert mail.outbox == []
 
 
-@pytest.mark.django_db
-def test_the_task_is_enqueued_only_on_commit(django_capture_on_commit_callbacks, settings):
+@pytest.fixture
+def queued_tasks(settings):
+    """Tasks are queued, not run: default_task_backend.results lists them."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    return default_task_backend.results
+
+
+@pytest.mark.django_db
+def test_the_task_is_enqueued_only_on_commit(django_capture_on_commit_callbacks, queued_tasks):
     with django_capture_on_commit_callbacks() as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             book(SessionFactory())
@@ -62,42 +67,60 @@ def test_the_task_is_enqueued_only_on_commit(django_capture_on_commit_callbacks,
     assert callbacks == []
     with django_capture_on_commit_callbacks(execute=True):
         book(SessionFactory())
-    [queued] = default_task_backend.results
-    assert queued.kwargs == {
-        "message_id": OutgoingMessage.objects.get(kind=MessageKind.CONFIRMATION).pk
-    }
+    [queued] = queued_tasks
+    assert queued.task.func is messages_send_due_task.func
+
+
+@pytest.mark.django_db
+def test_the_changes_of_one_window_queue_one_task_that_runs_when_it_ends(
+    django_capture_on_commit_callbacks, queued_tasks, settings, time_machine
+):
+    settings.NOTIFICATIONS_WAKE_SECONDS = 1
+    time_machine.move_to(timezone.now(), tick=False)
+    session = SessionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        book(session)
+    with django_capture_on_commit_callbacks(execute=True):
+        book(session)  # the same window: the queued task will find its mail too
+    [queued] = queued_tasks
+    assert queued.task.run_after == timezone.now() + timedelta(seconds=1)
+    time_machine.move_to(timezone.now() + timedelta(seconds=2), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        book(session)  # the next window
+    assert len(queued_tasks) == 2
+    # What the worker runs when the first window ends: both of its mails, and the third.
+    queued.task.call(*queued.args, **queued.kwargs)
+    assert sent_kinds() == [MessageKind.CONFIRMATION] * 3
 
 
 # --- the row is the truth ------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_a_withdrawn_reminder_is_not_sent_although_its_task_was_queued(settings, time_machine):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+def test_a_withdrawn_reminder_is_not_sent_although_a_task_was_queued(queued_tasks, time_machine):
     reservation = book(SessionFactory())
     reminder = OutgoingMessage.objects.get(kind=MessageKind.REMINDER)
-    queued = message_send_task.enqueue(message_id=reminder.pk)
+    queued = messages_send_due_task.enqueue()
     reservation_cancel(reservation=reservation)
     time_machine.move_to(reminder.scheduled_for + timedelta(minutes=1))
     queued.task.call(*queued.args, **queued.kwargs)  # what the worker runs
-    messages_send_due()
     assert MessageKind.REMINDER not in sent_kinds()
     reminder.refresh_from_db()
     assert reminder.state == MessageState.WITHDRAWN
 
 
 @pytest.mark.django_db
-def test_a_sent_message_is_not_sent_again_by_its_task():
-    message = OutgoingMessageFactory()
-    assert message_send(message_id=message.pk).sent == 1
-    assert message_send(message_id=message.pk).sent == 0
+def test_a_sent_message_is_not_sent_again():
+    OutgoingMessageFactory()
+    assert messages_send_due().sent == 1
+    assert messages_send_due().sent == 0
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
-def test_a_task_for_a_reminder_not_yet_due_sends_nothing():
-    message = OutgoingMessageFactory(scheduled_for=timezone.now() + timedelta(days=1))
-    assert message_send(message_id=message.pk).handled == 0
+def test_a_reminder_not_yet_due_is_not_sent():
+    OutgoingMessageFactory(scheduled_for=timezone.now() + timedelta(days=1))
+    assert messages_send_due().handled == 0
     assert mail.outbox == []
 
 
