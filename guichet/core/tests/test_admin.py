@@ -174,3 +174,9 @@ def test_organisation_added_once_when_missing(admin_client):
     organisation = Organisation.objects.get()
     assert (organisation.pk, organisation.phone) == (Organisation.SINGLETON_PK, "+33320000000")
     assert admin_client.get(reverse("admin:core_organisation_add")).status_code == 403
+
+
+def test_the_back_office_has_the_site_icon(client):
+    html = client.get("/admin/login/").content.decode()
+    assert 'rel="icon"' in html and "favicon.svg" in html
+    assert "Guichet — administration" in html  # the rest of the page is Django's own
