@@ -49,6 +49,19 @@ def post(client, session, data, **extra):
     return client.post(book_url(session), data, **extra)
 
 
+def post_after_staff_book(client, session, monkeypatch, *, seats: int):
+    """Send a loaded form while staff book `seats` seats for someone else between the form's
+    checks and the seat service: the race a crowd produces."""
+
+    def other_person_first(**kwargs):
+        competitor = booking_data(quantity=seats, email="autre@example.org", online=False)
+        reservation_create(session=kwargs["session"], **competitor)
+        return reservation_create(**kwargs)
+
+    monkeypatch.setattr(views, "reservation_create", other_person_first)
+    return post(client, session, load_form(client, session))
+
+
 @pytest.fixture
 def session(now, organisation):
     return SessionFactory(seat_limit=10, start=paris(2025, 4, 16, 10, 0))
@@ -189,15 +202,7 @@ class TestBooking:
         """Two people submit for the last seats together: the form saw them free, the seat
         service (guarded update) gives them to whoever came first."""
 
-        def other_person_first(**kwargs):
-            competitor = booking_data(
-                quantity=9, email="autre@example.org", online=False
-            )  # booked by staff
-            reservation_create(session=kwargs["session"], **competitor)
-            return reservation_create(**kwargs)
-
-        monkeypatch.setattr(views, "reservation_create", other_person_first)
-        response = post(client, session, load_form(client, session))
+        response = post_after_staff_book(client, session, monkeypatch, seats=9)
         html = response.content.decode()
         assert response.status_code == 409
         assert "pas assez de places" in html
@@ -211,12 +216,7 @@ class TestBooking:
     def test_lost_race_for_the_last_seats_shows_the_session_full(
         self, client, session, monkeypatch
     ):
-        def other_person_first(**kwargs):
-            reservation_create(session=kwargs["session"], **booking_data(quantity=10, online=False))
-            return reservation_create(**kwargs)
-
-        monkeypatch.setattr(views, "reservation_create", other_person_first)
-        response = post(client, session, load_form(client, session))
+        response = post_after_staff_book(client, session, monkeypatch, seats=10)
         html = response.content.decode()
         assert response.status_code == 409
         assert "pas assez de places (places restantes : 0)" in html
