@@ -16,14 +16,18 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 
 if DEBUG:
-    SECRET_KEY = env("SECRET_KEY", default="dev-only-secret-key-never-used-in-production-0123456789")
+    SECRET_KEY = env(
+        "SECRET_KEY", default="dev-only-secret-key-never-used-in-production-0123456789"
+    )
 else:
     try:
         SECRET_KEY = env("SECRET_KEY")
     except ImproperlyConfigured as exc:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.") from exc
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
@@ -109,18 +113,26 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reservations@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds; an SMTP server that hangs must not hold a worker
+EMAIL_TIMEOUT = env.int(
+    "EMAIL_TIMEOUT", default=30
+)  # seconds; an SMTP server that hangs must not hold a worker
 
 # Background tasks (django-tasks; Django 6 ships the same API as django.tasks).
-TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
+}
 
 # E-mail notifications (docs/notifications.md). A worker's claim on a batch of mails lapses after
 # NOTIFICATIONS_CLAIM_TIMEOUT seconds: if it died, another worker sends them then (at least once).
 NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300)
 NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=200)
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
-NOTIFICATIONS_RETRY_DELAY = env.int("NOTIFICATIONS_RETRY_DELAY", default=60)  # seconds, doubled after each failure
-NOTIFICATIONS_ATTACHMENT_MAX_SIZE = env.int("NOTIFICATIONS_ATTACHMENT_MAX_SIZE", default=5 * 1024 * 1024)
+NOTIFICATIONS_RETRY_DELAY = env.int(
+    "NOTIFICATIONS_RETRY_DELAY", default=60
+)  # seconds, doubled after each failure
+NOTIFICATIONS_ATTACHMENT_MAX_SIZE = env.int(
+    "NOTIFICATIONS_ATTACHMENT_MAX_SIZE", default=5 * 1024 * 1024
+)
 # The mails of all the changes committed within this many seconds are handed to the worker by one
 # task, which runs when the window ends (0: one task per change, run at once).
 NOTIFICATIONS_WAKE_SECONDS = env.int("NOTIFICATIONS_WAKE_SECONDS", default=1)

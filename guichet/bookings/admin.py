@@ -53,7 +53,9 @@ def _export_response(reservations, fmt: str) -> HttpResponse:
     export, content_type = EXPORT_FORMATS[fmt]
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     return _download(
-        export(reservations=reservations), filename=f"reservations-{stamp}.{fmt}", content_type=content_type
+        export(reservations=reservations),
+        filename=f"reservations-{stamp}.{fmt}",
+        content_type=content_type,
     )
 
 
@@ -111,7 +113,17 @@ STATUS_HELP = _(
 @admin.register(Session)
 class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
     form = SessionAdminForm
-    list_display = ("id", "activity", "starts", "ends", "seat_limit", "price", "status", "booked", "left")
+    list_display = (
+        "id",
+        "activity",
+        "starts",
+        "ends",
+        "seat_limit",
+        "price",
+        "status",
+        "booked",
+        "left",
+    )
     list_display_links = ("id", "activity")
     list_select_related = ("activity",)
     list_filter = ("status", SessionDateFilter, "activity", "activity__location")
@@ -121,7 +133,10 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
     readonly_fields = ("seats_taken",)
     fieldsets = (
         (None, {"fields": ("activity", "start", "end", "seat_limit", "seats_taken", "price")}),
-        (_("Statut"), {"fields": ("status", "reason", "new_start", "new_end"), "description": STATUS_HELP}),
+        (
+            _("Statut"),
+            {"fields": ("status", "reason", "new_start", "new_end"), "description": STATUS_HELP},
+        ),
     )
     actions = ("copy_to_dates", "reception_list")
 
@@ -136,14 +151,19 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
     @admin.display(description=_("Places réservées"), ordering="seats_taken")
     def booked(self, session):
         url = reverse("admin:bookings_reservation_changelist")
-        return format_html('<a href="{}?session__id__exact={}">{}</a>', url, session.pk, session.seats_taken)
+        return format_html(
+            '<a href="{}?session__id__exact={}">{}</a>', url, session.pk, session.seats_taken
+        )
 
     @admin.display(description=_("Places restantes"))
     def left(self, session):
         return _("illimité") if session.is_unlimited else session.seats_left
 
     def get_search_results(self, request, queryset, search_term):
-        if request.GET.get("model_name") == "reservation" and request.GET.get("field_name") == "session":
+        if (
+            request.GET.get("model_name") == "reservation"
+            and request.GET.get("field_name") == "session"
+        ):
             # The reservation form's session picker: a cancelled session cannot be booked.
             queryset = queryset.exclude(status=SessionStatus.CANCELLED).select_related("activity")
         return super().get_search_results(request, queryset, search_term)
@@ -158,7 +178,9 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
         form = SessionCopyForm(request.POST if "copy" in request.POST else None)
         if form.is_valid():
             with transaction.atomic():
-                created = sum(len(session_copy(session=s, starts=form.starts_for(s))) for s in queryset)
+                created = sum(
+                    len(session_copy(session=s, starts=form.starts_for(s))) for s in queryset
+                )
             self.message_user(
                 request,
                 ngettext("%(count)d session créée.", "%(count)d sessions créées.", created)
@@ -182,7 +204,9 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
         sessions = list(queryset.select_related("activity")[:2])
         if len(sessions) != 1:
             self.message_user(
-                request, _("Choisissez une seule session pour sa liste d'accueil."), messages.WARNING
+                request,
+                _("Choisissez une seule session pour sa liste d'accueil."),
+                messages.WARNING,
             )
             return None
         session = sessions[0]
@@ -202,10 +226,22 @@ class ReservationAdmin(ServiceModelAdmin):
     form = ReservationChangeForm
     add_form = ReservationAddForm
     list_display = (
-        "session", "status", "first_name", "last_name", "email", "phone_number", "quantity", "city"
+        "session",
+        "status",
+        "first_name",
+        "last_name",
+        "email",
+        "phone_number",
+        "quantity",
+        "city",
     )
     list_select_related = ("session__activity",)
-    list_filter = ("status", ReservationSessionDateFilter, "session__activity", "session__activity__location")
+    list_filter = (
+        "status",
+        ReservationSessionDateFilter,
+        "session__activity",
+        "session__activity__location",
+    )
     search_fields = ("first_name", "last_name", "email", "phone", "city", "=token")
     autocomplete_fields = ("session",)
     readonly_fields = ("token", "created_at", "cancelled_at")
@@ -259,7 +295,9 @@ class ReservationAdmin(ServiceModelAdmin):
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
-            return HttpResponseRedirect(f"{reverse('admin:bookings_reservation_changelist')}?{ERROR_FLAG}=1")
+            return HttpResponseRedirect(
+                f"{reverse('admin:bookings_reservation_changelist')}?{ERROR_FLAG}=1"
+            )
         return _export_response(changelist.get_queryset(request), fmt)
 
     @admin.action(description=_("Annuler les réservations sélectionnées"), permissions=["change"])
@@ -269,12 +307,15 @@ class ReservationAdmin(ServiceModelAdmin):
             # One service call per row: each gives its seats back (never queryset.update()).
             if with_retry(reservation_cancel, reservation=reservation):
                 cancelled += 1
-                self.log_change(request, reservation, str(_("Annulée depuis la liste des réservations.")))
+                self.log_change(
+                    request, reservation, str(_("Annulée depuis la liste des réservations."))
+                )
         self.message_user(
             request,
             ngettext(
                 "%(count)d réservation annulée.", "%(count)d réservations annulées.", cancelled
-            ) % {"count": cancelled},
+            )
+            % {"count": cancelled},
             messages.SUCCESS,
         )
 

@@ -76,7 +76,9 @@ def _table(reservations: QuerySet[Reservation], session: Session | None) -> Iter
     if session is not None:
         unlimited = _("illimité")
         yield _summary_row(_("Limite"), unlimited if session.is_unlimited else session.seat_limit)
-        yield _summary_row(_("Places restantes"), unlimited if session.is_unlimited else session.seats_left)
+        yield _summary_row(
+            _("Places restantes"), unlimited if session.is_unlimited else session.seats_left
+        )
 
 
 def _csv_value(value):
@@ -87,7 +89,9 @@ def _csv_value(value):
     return value
 
 
-def reservations_csv(*, reservations: QuerySet[Reservation], session: Session | None = None) -> bytes:
+def reservations_csv(
+    *, reservations: QuerySet[Reservation], session: Session | None = None
+) -> bytes:
     """UTF-8 with a BOM and ";" between fields: what French Excel opens without an import dialog."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
@@ -110,7 +114,9 @@ def _xlsx_cells(sheet, row: Iterable) -> Iterator:
         yield cell
 
 
-def reservations_xlsx(*, reservations: QuerySet[Reservation], session: Session | None = None) -> bytes:
+def reservations_xlsx(
+    *, reservations: QuerySet[Reservation], session: Session | None = None
+) -> bytes:
     # Write-only: rows are streamed to the file instead of kept as a sheet in memory.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Réservations"))

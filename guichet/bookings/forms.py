@@ -8,7 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import Reservation
-from guichet.bookings.services import BookingError, reservation_create, reservation_update, session_save
+from guichet.bookings.services import (
+    BookingError,
+    reservation_create,
+    reservation_update,
+    session_save,
+)
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
@@ -21,7 +26,17 @@ class SessionAdminForm(ServiceModelForm):
 
     class Meta:
         model = Session
-        fields = ["activity", "start", "end", "seat_limit", "price", "status", "reason", "new_start", "new_end"]
+        fields = [
+            "activity",
+            "start",
+            "end",
+            "seat_limit",
+            "price",
+            "status",
+            "reason",
+            "new_start",
+            "new_end",
+        ]
 
     def perform(self, instance):
         return session_save(session=instance)
@@ -39,6 +54,7 @@ class ReservationFormBase(ServiceModelForm):
         self.fields["session"].queryset = Session.objects.filter(
             ~Q(status=SessionStatus.CANCELLED) | Q(pk=self.instance.session_id)
         ).select_related("activity")
+
 
 class ReservationAddForm(ReservationFormBase):
     class Meta:
@@ -118,7 +134,9 @@ class SessionCopyForm(forms.Form):
             try:
                 days.append(_parse_line(line))
             except ValueError:
-                wrong.append(_("ligne %(number)d : « %(text)s »") % {"number": number, "text": line})
+                wrong.append(
+                    _("ligne %(number)d : « %(text)s »") % {"number": number, "text": line}
+                )
         if wrong:
             self.add_error(
                 "dates",

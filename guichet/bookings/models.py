@@ -30,19 +30,26 @@ class Reservation(models.Model):
         Session, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("session")
     )
     status = models.CharField(
-        _("statut"), max_length=20, choices=ReservationStatus.choices, default=ReservationStatus.VALID
+        _("statut"),
+        max_length=20,
+        choices=ReservationStatus.choices,
+        default=ReservationStatus.VALID,
     )
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
     email = models.EmailField(_("email"))
     phone = PhoneNumberField(_("numéro de téléphone"))
     city = models.CharField(_("ville"), max_length=100)
-    quantity = models.PositiveIntegerField(_("quantité"), default=1, validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(
+        _("quantité"), default=1, validators=[MinValueValidator(1)]
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
     token = models.CharField(max_length=64, unique=True, default=reservation_token, editable=False)
     # Set by the booking form: the same form submitted twice (double click, reload) books once.
-    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    submission_key = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("réservation")
@@ -50,11 +57,15 @@ class Reservation(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["session", "status"], name="reservation_session_status")]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="reservation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="reservation_quantity_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"
             ),
-            models.CheckConstraint(condition=Q(phone__startswith="+"), name="reservation_phone_e164"),
+            models.CheckConstraint(
+                condition=Q(phone__startswith="+"), name="reservation_phone_e164"
+            ),
             models.CheckConstraint(
                 condition=~Q(first_name="") & ~Q(last_name="") & ~Q(email="") & ~Q(city=""),
                 name="reservation_person_required",

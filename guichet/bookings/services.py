@@ -51,7 +51,8 @@ def _seats_take(*, session_id: int, seats: int) -> None:
         if session.is_cancelled:
             raise SessionNotBookable(_("Cette session est annulée."))
         raise NotEnoughSeats(
-            _("Il n'y a pas assez de places (places restantes : %(left)d).") % {"left": session.seats_left}
+            _("Il n'y a pas assez de places (places restantes : %(left)d).")
+            % {"left": session.seats_left}
         )
 
 
@@ -137,7 +138,8 @@ def _reservation_make(
             raise SessionNotBookable(_("Les réservations sont closes pour cette session."))
         if reservation.quantity > activity.max_places_per_booking:
             raise BookingError(
-                _("Vous pouvez réserver au plus %(max)d places en ligne.") % {"max": activity.max_places_per_booking}
+                _("Vous pouvez réserver au plus %(max)d places en ligne.")
+                % {"max": activity.max_places_per_booking}
             )
     # Fields and rules only: the database checks the constraints, the session and the key's
     # uniqueness again at the insert, and asking it first would cost a query each.
@@ -159,7 +161,10 @@ def reservation_update(*, reservation: Reservation) -> Reservation:
     seats move with it, under the same rules as a new booking."""
     before = Reservation.objects.select_for_update().get(pk=reservation.pk)
     reservation.full_clean()
-    if reservation.status == ReservationStatus.CANCELLED and before.status != ReservationStatus.CANCELLED:
+    if (
+        reservation.status == ReservationStatus.CANCELLED
+        and before.status != ReservationStatus.CANCELLED
+    ):
         reservation.cancelled_at = timezone.now()
     elif reservation.status != ReservationStatus.CANCELLED:
         reservation.cancelled_at = None
@@ -185,7 +190,10 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
 
 
 def reservation_cancellable_online(
-    *, reservation: Reservation, now: datetime | None = None, organisation: Organisation | None = None
+    *,
+    reservation: Reservation,
+    now: datetime | None = None,
+    organisation: Organisation | None = None,
 ) -> bool:
     """May the person cancel this reservation from its page? Until the booking deadline, when the
     organisation allows it, for a valid reservation of a session that is not cancelled.
@@ -204,7 +212,9 @@ def reservation_cancel_online(*, reservation: Reservation, now: datetime | None 
     """The person cancels from their reservation page; raises BookingError when no longer allowed."""
     if not reservation_cancellable_online(reservation=reservation, now=now):
         raise BookingError(
-            _("Cette réservation ne peut plus être annulée en ligne : appelez-nous pour toute modification.")
+            _(
+                "Cette réservation ne peut plus être annulée en ligne : appelez-nous pour toute modification."
+            )
         )
     reservation_cancel(reservation=reservation)
 
@@ -232,7 +242,9 @@ def session_save(*, session: Session) -> Session:
 
 
 def _session_reservations_cancel(*, session: Session) -> None:
-    valid = Reservation.objects.select_for_update().filter(session=session, status=ReservationStatus.VALID)
+    valid = Reservation.objects.select_for_update().filter(
+        session=session, status=ReservationStatus.VALID
+    )
     seats = valid.aggregate(seats=Sum("quantity"))["seats"] or 0
     # One statement for the whole list: the session-cancelled message replaces per-reservation ones.
     valid.update(status=ReservationStatus.CANCELLED, cancelled_at=timezone.now())
@@ -243,13 +255,21 @@ def reservations_archive_past(*, now: datetime | None = None) -> int:
     """Mark valid reservations of sessions that are over as "Archivé"; returns how many.
     Archived reservations keep their seats, so no seat count changes; running it again does nothing."""
     now = now or timezone.now()
-    over = Q(session__effective_end__lt=now) | Q(session__effective_end__isnull=True, session__effective_start__lt=now)
-    return Reservation.objects.filter(over, status=ReservationStatus.VALID).update(status=ReservationStatus.ARCHIVED)
+    over = Q(session__effective_end__lt=now) | Q(
+        session__effective_end__isnull=True, session__effective_start__lt=now
+    )
+    return Reservation.objects.filter(over, status=ReservationStatus.VALID).update(
+        status=ReservationStatus.ARCHIVED
+    )
 
 
 def seats_mismatches() -> list[tuple[Session, int]]:
     """Sessions whose seat counter differs from their reservations' quantities, with the right count."""
     sessions = Session.objects.select_related("activity").annotate(
-        held=Sum("reservations__quantity", filter=Q(reservations__status__in=SEAT_HOLDING_STATUSES), default=0)
+        held=Sum(
+            "reservations__quantity",
+            filter=Q(reservations__status__in=SEAT_HOLDING_STATUSES),
+            default=0,
+        )
     )
     return [(s, s.held) for s in sessions.exclude(seats_taken=F("held"))]

@@ -47,7 +47,8 @@ class Location(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     description = RichTextField(verbose_name=_("description"))
     address = models.TextField(
-        _("adresse"), help_text=_("Texte simple sur plusieurs lignes : il sert aux agendas, cartes et e-mails.")
+        _("adresse"),
+        help_text=_("Texte simple sur plusieurs lignes : il sert aux agendas, cartes et e-mails."),
     )
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
@@ -71,7 +72,8 @@ class Location(models.Model):
                 condition=Q(latitude__gte=-90, latitude__lte=90), name="location_latitude_range"
             ),
             models.CheckConstraint(
-                condition=Q(longitude__gte=-180, longitude__lte=180), name="location_longitude_range"
+                condition=Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_range",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="location_name_required"),
             models.CheckConstraint(condition=~Q(address=""), name="location_address_required"),
@@ -92,11 +94,18 @@ class Location(models.Model):
 
 class Activity(models.Model):
     location = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="activities", verbose_name=_("localisation")
+        Location,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        verbose_name=_("localisation"),
     )
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(
-        _("slug"), max_length=220, unique=True, blank=True, help_text=_("Généré à partir du nom si vide.")
+        _("slug"),
+        max_length=220,
+        unique=True,
+        blank=True,
+        help_text=_("Généré à partir du nom si vide."),
     )
     description = RichTextField(verbose_name=_("description"), blank=True)
     image = models.ImageField(_("image"), upload_to="activities/", blank=True)
@@ -104,7 +113,11 @@ class Activity(models.Model):
         Audience, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("publique")
     )
     activity_type = models.ForeignKey(
-        ActivityType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("type d'activité")
+        ActivityType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("type d'activité"),
     )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("catégorie")
@@ -130,7 +143,8 @@ class Activity(models.Model):
             models.CheckConstraint(condition=~Q(name=""), name="activity_name_required"),
             models.CheckConstraint(condition=~Q(slug=""), name="activity_slug_required"),
             models.CheckConstraint(
-                condition=Q(booking_delay__gte=timedelta(0)), name="activity_booking_delay_not_negative"
+                condition=Q(booking_delay__gte=timedelta(0)),
+                name="activity_booking_delay_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(max_places_per_booking__gte=1), name="activity_max_places_at_least_one"
@@ -142,9 +156,13 @@ class Activity(models.Model):
 
     def clean(self) -> None:
         if self.booking_delay is not None and self.booking_delay < timedelta(0):
-            raise ValidationError({"booking_delay": _("Le délai de réservation ne peut pas être négatif.")})
+            raise ValidationError(
+                {"booking_delay": _("Le délai de réservation ne peut pas être négatif.")}
+            )
         if self.max_places_per_booking is not None and self.max_places_per_booking < 1:
-            raise ValidationError({"max_places_per_booking": _("Au moins une place par réservation.")})
+            raise ValidationError(
+                {"max_places_per_booking": _("Au moins une place par réservation.")}
+            )
 
 
 class SessionStatus(models.TextChoices):
@@ -176,7 +194,11 @@ class Session(models.Model):
     seats_taken = models.PositiveIntegerField(_("places réservées"), default=0, editable=False)
     price = models.DecimalField(_("prix"), max_digits=8, decimal_places=2, default=Decimal("0"))
     status = models.CharField(
-        _("statut"), max_length=20, choices=SessionStatus.choices, default=SessionStatus.NONE, blank=True
+        _("statut"),
+        max_length=20,
+        choices=SessionStatus.choices,
+        default=SessionStatus.NONE,
+        blank=True,
     )
     reason = models.TextField(_("motif"), blank=True)
     new_start = models.DateTimeField(_("nouveau début"), null=True, blank=True)
@@ -200,10 +222,12 @@ class Session(models.Model):
         indexes = [models.Index(fields=["effective_start"], name="session_effective_start")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end__isnull=True) | Q(end__gt=F("start")), name="session_end_after_start"
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")),
+                name="session_end_after_start",
             ),
             models.CheckConstraint(
-                condition=Q(seat_limit__isnull=True) | Q(seat_limit__gte=1), name="session_seat_limit_positive"
+                condition=Q(seat_limit__isnull=True) | Q(seat_limit__gte=1),
+                name="session_seat_limit_positive",
             ),
             models.CheckConstraint(
                 condition=Q(seat_limit__isnull=True) | Q(seats_taken__lte=F("seat_limit")),
@@ -215,7 +239,10 @@ class Session(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status=SessionStatus.POSTPONED, new_start__isnull=False)
-                | (~Q(status=SessionStatus.POSTPONED) & Q(new_start__isnull=True, new_end__isnull=True)),
+                | (
+                    ~Q(status=SessionStatus.POSTPONED)
+                    & Q(new_start__isnull=True, new_end__isnull=True)
+                ),
                 name="session_new_dates_only_when_postponed",
             ),
             models.CheckConstraint(
@@ -232,7 +259,9 @@ class Session(models.Model):
         if self.start and self.end and self.end <= self.start:
             errors["end"] = _("La fin doit être après le début.")
         if self.seat_limit is not None and self.seat_limit < 1:
-            errors["seat_limit"] = _("La limite est d'au moins une place ; laissez vide pour ne pas limiter.")
+            errors["seat_limit"] = _(
+                "La limite est d'au moins une place ; laissez vide pour ne pas limiter."
+            )
         elif self.seat_limit is not None and self.seat_limit < self.seats_taken:
             errors["seat_limit"] = _(
                 "%(taken)d places sont déjà réservées : la limite ne peut pas être inférieure."
@@ -241,21 +270,31 @@ class Session(models.Model):
             errors["price"] = _("Le prix ne peut pas être négatif.")
         if self.status == SessionStatus.POSTPONED:
             if not self.new_start:
-                errors["new_start"] = _("Une session reportée a besoin d'une nouvelle date de début.")
+                errors["new_start"] = _(
+                    "Une session reportée a besoin d'une nouvelle date de début."
+                )
             elif self.new_end and self.new_end <= self.new_start:
                 errors["new_end"] = _("La nouvelle fin doit être après le nouveau début.")
         else:
             if self.new_start:
-                errors["new_start"] = _("Une nouvelle date ne se renseigne que pour une session reportée.")
+                errors["new_start"] = _(
+                    "Une nouvelle date ne se renseigne que pour une session reportée."
+                )
             if self.new_end:
-                errors["new_end"] = _("Une nouvelle date ne se renseigne que pour une session reportée.")
+                errors["new_end"] = _(
+                    "Une nouvelle date ne se renseigne que pour une session reportée."
+                )
         if errors:
             raise ValidationError(errors)
 
     # The effective dates, also right on an instance whose status was just changed in memory.
     @property
     def starts_at(self):
-        return self.new_start if self.status == SessionStatus.POSTPONED and self.new_start else self.start
+        return (
+            self.new_start
+            if self.status == SessionStatus.POSTPONED and self.new_start
+            else self.start
+        )
 
     @property
     def ends_at(self):

@@ -11,7 +11,9 @@ def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
     """A slug made from the name, with -2, -3… when another activity already has it."""
     base = slugify(name)[:200] or "activite"
     taken = set(
-        Activity.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True)
+        Activity.objects.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
     )
     slug, n = base, 1
     while slug in taken:

@@ -22,7 +22,9 @@ class ServiceModelForm(forms.ModelForm):
 
     def _post_clean(self):
         try:
-            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
+            )
         except ValidationError as exc:
             self._update_errors(exc)
         if self.errors:

@@ -6,23 +6,31 @@ from django.contrib.auth.management import create_permissions
 MANAGER_GROUP = "Gestionnaire"
 
 
-def group_grant(apps, schema_editor, *, group_name: str, grants: dict[str, dict[str, tuple[str, ...]]]) -> None:
+def group_grant(
+    apps, schema_editor, *, group_name: str, grants: dict[str, dict[str, tuple[str, ...]]]
+) -> None:
     """Give `group_name` the permissions {app_label: {model: (action, …)}}, creating the group
     and, on a fresh database, the permissions themselves (Django adds them only after migrate)."""
     alias = schema_editor.connection.alias
     for app_label in grants:
-        create_permissions(global_apps.get_app_config(app_label), apps=apps, verbosity=0, using=alias)
+        create_permissions(
+            global_apps.get_app_config(app_label), apps=apps, verbosity=0, using=alias
+        )
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _created = Group.objects.using(alias).get_or_create(name=group_name)
     for app_label, models in grants.items():
         codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
         group.permissions.add(
-            *Permission.objects.using(alias).filter(content_type__app_label=app_label, codename__in=codenames)
+            *Permission.objects.using(alias).filter(
+                content_type__app_label=app_label, codename__in=codenames
+            )
         )
 
 
-def group_revoke(apps, schema_editor, *, group_name: str, grants: dict[str, dict[str, tuple[str, ...]]]) -> None:
+def group_revoke(
+    apps, schema_editor, *, group_name: str, grants: dict[str, dict[str, tuple[str, ...]]]
+) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     alias = schema_editor.connection.alias
@@ -32,5 +40,7 @@ def group_revoke(apps, schema_editor, *, group_name: str, grants: dict[str, dict
     for app_label, models in grants.items():
         codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
         group.permissions.remove(
-            *Permission.objects.using(alias).filter(content_type__app_label=app_label, codename__in=codenames)
+            *Permission.objects.using(alias).filter(
+                content_type__app_label=app_label, codename__in=codenames
+            )
         )

@@ -44,7 +44,9 @@ class PeriodicJob:
 # Adding a periodic job is one line here.
 PERIODIC_JOBS = (
     PeriodicJob("guichet.bookings.tasks.reservations_archive_task", "0 2 * * *"),  # 02:00 nightly
-    PeriodicJob("guichet.notifications.tasks.messages_send_due_task", "* * * * *"),  # due mails, retries
+    PeriodicJob(
+        "guichet.notifications.tasks.messages_send_due_task", "* * * * *"
+    ),  # due mails, retries
 )
 
 

@@ -266,7 +266,9 @@ class MailRenderer:
         from guichet.bookings.services import reservation_cancellable_online  # noqa: PLC0415
 
         labels = self._once(("labels",), button_labels)
-        may_cancel = reservation_cancellable_online(reservation=reservation, organisation=self.organisation)
+        may_cancel = reservation_cancellable_online(
+            reservation=reservation, organisation=self.organisation
+        )
         buttons = [
             (labels[name], page_url(name, reservation))
             for name in button_names

@@ -93,7 +93,11 @@ def _message_add(
 ) -> None:
     now = timezone.now()
     built = _message_build(
-        kind=kind, reservation=reservation, key=key, scheduled_for=scheduled_for or now, details=details
+        kind=kind,
+        reservation=reservation,
+        key=key,
+        scheduled_for=scheduled_for or now,
+        details=details,
     )
     defaults = {field: getattr(built, field) for field in _BUILT_FIELDS}
     message, created = OutgoingMessage.objects.get_or_create(dedupe_key=key, defaults=defaults)
@@ -101,7 +105,15 @@ def _message_add(
         _send_on_commit()
 
 
-_BUILT_FIELDS = ("kind", "subject", "recipients", "reservation", "session", "details", "scheduled_for")
+_BUILT_FIELDS = (
+    "kind",
+    "subject",
+    "recipients",
+    "reservation",
+    "session",
+    "details",
+    "scheduled_for",
+)
 
 
 def _withdraw(messages) -> None:
@@ -152,7 +164,10 @@ def notify_reservation_created(*, reservation: Reservation) -> None:
     if reminder_due > now:
         messages.append(
             _message_build(
-                kind=MessageKind.REMINDER, reservation=reservation, key=reminder_key, scheduled_for=reminder_due
+                kind=MessageKind.REMINDER,
+                reservation=reservation,
+                key=reminder_key,
+                scheduled_for=reminder_due,
             )
         )
     OutgoingMessage.objects.bulk_create(messages)

@@ -6,37 +6,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalogue', '0001_initial'),
+        ("catalogue", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('valid', 'Valide'), ('cancelled', 'Annulé'), ('archived', 'Archivé')], default='valid', max_length=20, verbose_name='statut')),
-                ('first_name', models.CharField(max_length=100, verbose_name='prénom')),
-                ('last_name', models.CharField(max_length=100, verbose_name='nom')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('phone', models.CharField(max_length=20, verbose_name='numéro de téléphone')),
-                ('city', models.CharField(max_length=100, verbose_name='ville')),
-                ('quantity', models.PositiveIntegerField(default=1, verbose_name='quantité')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='créée le')),
-                ('cancelled_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='annulée le')),
-                ('token', models.CharField(default=guichet.bookings.models.reservation_token, editable=False, max_length=64, unique=True)),
-                ('submission_key', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='catalogue.session', verbose_name='session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("valid", "Valide"),
+                            ("cancelled", "Annulé"),
+                            ("archived", "Archivé"),
+                        ],
+                        default="valid",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="prénom")),
+                ("last_name", models.CharField(max_length=100, verbose_name="nom")),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                ("phone", models.CharField(max_length=20, verbose_name="numéro de téléphone")),
+                ("city", models.CharField(max_length=100, verbose_name="ville")),
+                ("quantity", models.PositiveIntegerField(default=1, verbose_name="quantité")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="créée le"),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="annulée le"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        default=guichet.bookings.models.reservation_token,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "submission_key",
+                    models.CharField(
+                        blank=True, editable=False, max_length=64, null=True, unique=True
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="catalogue.session",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'réservation',
-                'verbose_name_plural': 'réservations',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['session', 'status'], name='reservation_session_status')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='reservation_quantity_positive'), models.CheckConstraint(condition=models.Q(('status__in', ['valid', 'cancelled', 'archived'])), name='reservation_status_valid'), models.CheckConstraint(condition=models.Q(('phone__startswith', '+')), name='reservation_phone_e164'), models.CheckConstraint(condition=models.Q(models.Q(('first_name', ''), _negated=True), models.Q(('last_name', ''), _negated=True), models.Q(('email', ''), _negated=True), models.Q(('city', ''), _negated=True)), name='reservation_person_required')],
+                "verbose_name": "réservation",
+                "verbose_name_plural": "réservations",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["session", "status"], name="reservation_session_status")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gte", 1)),
+                        name="reservation_quantity_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["valid", "cancelled", "archived"])),
+                        name="reservation_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("phone__startswith", "+")),
+                        name="reservation_phone_e164",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("first_name", ""), _negated=True),
+                            models.Q(("last_name", ""), _negated=True),
+                            models.Q(("email", ""), _negated=True),
+                            models.Q(("city", ""), _negated=True),
+                        ),
+                        name="reservation_person_required",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0001_initial'),
+        ("bookings", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reservation',
-            name='phone',
-            field=guichet.core.phones.PhoneNumberField(max_length=20, verbose_name='numéro de téléphone'),
+            model_name="reservation",
+            name="phone",
+            field=guichet.core.phones.PhoneNumberField(
+                max_length=20, verbose_name="numéro de téléphone"
+            ),
         ),
     ]

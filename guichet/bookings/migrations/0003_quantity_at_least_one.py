@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0002_phone_number_field'),
+        ("bookings", "0002_phone_number_field"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reservation',
-            name='quantity',
-            field=models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='quantité'),
+            model_name="reservation",
+            name="quantity",
+            field=models.PositiveIntegerField(
+                default=1,
+                validators=[django.core.validators.MinValueValidator(1)],
+                verbose_name="quantité",
+            ),
         ),
     ]

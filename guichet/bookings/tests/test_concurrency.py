@@ -8,7 +8,12 @@ import pytest
 from django.db import connection
 
 from guichet.bookings.models import Reservation, ReservationStatus
-from guichet.bookings.services import BookingError, reservation_create, reservation_update, session_save
+from guichet.bookings.services import (
+    BookingError,
+    reservation_create,
+    reservation_update,
+    session_save,
+)
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
@@ -36,7 +41,9 @@ def booker(session_id, n):
     def book():
         try:
             session = Session.objects.select_related("activity").get(pk=session_id)
-            with_retry(reservation_create, session=session, **booking_data(email=f"p{n}@example.org"))
+            with_retry(
+                reservation_create, session=session, **booking_data(email=f"p{n}@example.org")
+            )
             return "booked"
         except BookingError:
             return "refused"

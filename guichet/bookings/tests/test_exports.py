@@ -23,7 +23,17 @@ from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
-HEADERS = ["Session", "Statut", "Prénom", "Nom", "E-mail", "Téléphone", "Ville", "Quantité", "Créée le"]
+HEADERS = [
+    "Session",
+    "Statut",
+    "Prénom",
+    "Nom",
+    "E-mail",
+    "Téléphone",
+    "Ville",
+    "Quantité",
+    "Créée le",
+]
 EXPORT_URL = "admin:bookings_reservation_export"
 
 
@@ -76,9 +86,15 @@ CSV_ROWS = [
 @pytest.fixture
 def two_sessions():
     """Rows of XLSX_ROWS / CSV_ROWS: 2 valid + 3 archived seats held, a cancelled reservation of 5."""
-    first = SessionFactory(start=datetime(2030, 4, 16, 10, 0, tzinfo=PARIS), activity__name="Visite des serres")
-    second = SessionFactory(start=datetime(2030, 4, 23, 14, 0, tzinfo=PARIS), activity__name="Atelier nichoirs")
-    with time_machine.travel(BOOKED_AT, tick=False):  # only here: an admin login made now stays valid
+    first = SessionFactory(
+        start=datetime(2030, 4, 16, 10, 0, tzinfo=PARIS), activity__name="Visite des serres"
+    )
+    second = SessionFactory(
+        start=datetime(2030, 4, 23, 14, 0, tzinfo=PARIS), activity__name="Atelier nichoirs"
+    )
+    with time_machine.travel(
+        BOOKED_AT, tick=False
+    ):  # only here: an admin login made now stays valid
         valid = book(first, quantity=2, first_name="Alix", last_name="Martin")
         cancelled = book(first, quantity=5, first_name="Basile", last_name="Bernard")
         archived = book(second, quantity=3, first_name="Chloé", last_name="Durand")
@@ -105,7 +121,10 @@ def test_all_reservations_with_total_of_seats_held(two_sessions):
 
 def test_session_label_uses_local_effective_dates(two_sessions):
     session = two_sessions[0].session
-    session.status, session.new_start = SessionStatus.POSTPONED, datetime(2030, 5, 2, 14, 0, tzinfo=PARIS)
+    session.status, session.new_start = (
+        SessionStatus.POSTPONED,
+        datetime(2030, 5, 2, 14, 0, tzinfo=PARIS),
+    )
     session_save(session=session)
     rows = csv_rows(reservations_csv(reservations=session.reservations.order_by("pk")))
     assert rows[1][0] == "Visite des serres (Du 2 mai 2030 14:00)"
@@ -130,12 +149,20 @@ def test_unlimited_session_says_so():
     session = SessionFactory(seat_limit=None)
     book(session, quantity=2)
     rows = csv_rows(reservations_csv(reservations=session.reservations.all()))
-    assert rows[-2:] == [csv_summary("Limite", "illimité"), csv_summary("Places restantes", "illimité")]
+    assert rows[-2:] == [
+        csv_summary("Limite", "illimité"),
+        csv_summary("Places restantes", "illimité"),
+    ]
 
 
 def test_formula_in_a_cell_stays_text():
     session = SessionFactory()
-    book(session, first_name='=HYPERLINK("http://example.org","x")', last_name="@SUM(A1)", city="-2+3")
+    book(
+        session,
+        first_name='=HYPERLINK("http://example.org","x")',
+        last_name="@SUM(A1)",
+        city="-2+3",
+    )
     reservations = Reservation.objects.all()
 
     row = csv_rows(reservations_csv(reservations=reservations))[1]
@@ -161,15 +188,24 @@ def test_formula_in_a_cell_stays_text():
 
 
 def test_export_link_follows_the_changelist_filters_and_search(admin_client, two_sessions):
-    changelist = admin_client.get(reverse("admin:bookings_reservation_changelist"), {"status__exact": "valid"})
-    assert f'{reverse(EXPORT_URL, args=["csv"])}?status__exact=valid"' in changelist.content.decode()
+    changelist = admin_client.get(
+        reverse("admin:bookings_reservation_changelist"), {"status__exact": "valid"}
+    )
+    assert (
+        f'{reverse(EXPORT_URL, args=["csv"])}?status__exact=valid"' in changelist.content.decode()
+    )
 
     everything = admin_client.get(reverse(EXPORT_URL, args=["xlsx"]))
-    assert everything["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        everything["Content-Type"]
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     assert "attachment" in everything["Content-Disposition"]
     assert len(xlsx_rows(everything.content)) == 1 + 3 + 2
 
-    valid = csv_rows(admin_client.get(reverse(EXPORT_URL, args=["csv"]), {"status__exact": "valid"}).content)
+    valid = csv_rows(
+        admin_client.get(reverse(EXPORT_URL, args=["csv"]), {"status__exact": "valid"}).content
+    )
     assert valid == [
         HEADERS,
         CSV_ROWS[0],
@@ -180,8 +216,10 @@ def test_export_link_follows_the_changelist_filters_and_search(admin_client, two
         csv_summary("Places restantes", 8),
     ]
 
-    searched = csv_rows(admin_client.get(reverse(EXPORT_URL, args=["csv"]), {"q": "Durand"}).content)
-    assert [row[3] for row in searched[1:searched.index([])]] == ["Durand"]
+    searched = csv_rows(
+        admin_client.get(reverse(EXPORT_URL, args=["csv"]), {"q": "Durand"}).content
+    )
+    assert [row[3] for row in searched[1 : searched.index([])]] == ["Durand"]
 
 
 def test_export_format_must_be_known(admin_client):
@@ -208,17 +246,23 @@ def test_export_actions_hold_the_selected_rows(admin_client, two_sessions, actio
 
 def test_reception_list_action(admin_client):
     start = datetime(2030, 4, 16, 10, 0, tzinfo=PARIS)
-    session = SessionFactory(start=start, end=start + timedelta(hours=1), activity=ActivityFactory(slug="serres"))
+    session = SessionFactory(
+        start=start, end=start + timedelta(hours=1), activity=ActivityFactory(slug="serres")
+    )
     book(session, quantity=2)
     other = SessionFactory()
     changelist = reverse("admin:catalogue_session_changelist")
 
-    response = admin_client.post(changelist, {"action": "reception_list", "_selected_action": [session.pk]})
+    response = admin_client.post(
+        changelist, {"action": "reception_list", "_selected_action": [session.pk]}
+    )
     assert 'filename="accueil-serres-2030-04-16-1000.xlsx"' in response["Content-Disposition"]
     assert xlsx_rows(response.content)[-1] == summary("Places restantes", 8)
 
     response = admin_client.post(
-        changelist, {"action": "reception_list", "_selected_action": [session.pk, other.pk]}, follow=True
+        changelist,
+        {"action": "reception_list", "_selected_action": [session.pk, other.pk]},
+        follow=True,
     )
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Choisissez une seule session pour sa liste d'accueil."

@@ -85,7 +85,9 @@ def test_invalid_phone_is_refused_before_taking_seats():
     assert seats_taken(session) == 0
 
 
-@pytest.mark.parametrize("phone", ["0612345678", "06.12.34.56.78", "+33 6 12 34 56 78", "0033612345678"])
+@pytest.mark.parametrize(
+    "phone", ["0612345678", "06.12.34.56.78", "+33 6 12 34 56 78", "0033612345678"]
+)
 def test_usual_phone_forms_are_accepted(phone):
     assert book(SessionFactory(), phone=phone).phone == "+33612345678"
 
@@ -285,7 +287,9 @@ def test_cancelling_a_session_cancels_its_reservations_and_frees_the_seats():
     session.status, session.reason = SessionStatus.CANCELLED, "Conditions météo"
     session_save(session=session)
     assert seats_taken(session) == 0
-    assert {r.status for r in Reservation.objects.filter(pk__in=[r.pk for r in valid])} == {"cancelled"}
+    assert {r.status for r in Reservation.objects.filter(pk__in=[r.pk for r in valid])} == {
+        "cancelled"
+    }
 
 
 def test_postponing_keeps_reservations_valid():
@@ -365,7 +369,11 @@ class TestAnySequenceKeepsTheCounterRight(HypothesisTestCase):
     @settings(max_examples=40, deadline=None)
     @given(operations)
     def test_sequence(self, operations):
-        sessions = [SessionFactory(seat_limit=6), SessionFactory(seat_limit=None), SessionFactory(seat_limit=3)]
+        sessions = [
+            SessionFactory(seat_limit=6),
+            SessionFactory(seat_limit=None),
+            SessionFactory(seat_limit=3),
+        ]
         reservations: list[Reservation] = []
         for action, pick, number in operations:
             try:
@@ -374,7 +382,9 @@ class TestAnySequenceKeepsTheCounterRight(HypothesisTestCase):
                         book(sessions[pick % 3], quantity=number, online=action == "book")
                     )
                 elif reservations:
-                    reservation = Reservation.objects.get(pk=reservations[pick % len(reservations)].pk)
+                    reservation = Reservation.objects.get(
+                        pk=reservations[pick % len(reservations)].pk
+                    )
                     if action == "cancel":
                         reservation_cancel(reservation=reservation)
                     elif action == "resize":

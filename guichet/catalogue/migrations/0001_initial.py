@@ -8,162 +8,402 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ActivityType',
+            name="ActivityType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='nom')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="nom")),
             ],
             options={
-                'verbose_name': "type d'activité",
-                'verbose_name_plural': "types d'activité",
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name": "type d'activité",
+                "verbose_name_plural": "types d'activité",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Audience',
+            name="Audience",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='nom')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="nom")),
             ],
             options={
-                'verbose_name': 'publique',
-                'verbose_name_plural': 'publiques',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name": "publique",
+                "verbose_name_plural": "publiques",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='nom')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="nom")),
             ],
             options={
-                'verbose_name': 'catégorie',
-                'verbose_name_plural': 'catégories',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name": "catégorie",
+                "verbose_name_plural": "catégories",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='nom')),
-                ('description', models.TextField(verbose_name='description')),
-                ('address', models.TextField(help_text='Texte simple sur plusieurs lignes : il sert aux agendas, cartes et e-mails.', verbose_name='adresse')),
-                ('latitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='latitude')),
-                ('longitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='longitude')),
-                ('photo', models.ImageField(blank=True, upload_to='locations/', verbose_name='photo')),
-                ('group_contact', models.CharField(blank=True, help_text="Par exemple « Contactez directement les serres au 03.59.63.44.48 ». Vide : le téléphone de l'organisation.", max_length=300, verbose_name='contact pour les groupes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nom")),
+                ("description", models.TextField(verbose_name="description")),
+                (
+                    "address",
+                    models.TextField(
+                        help_text="Texte simple sur plusieurs lignes : il sert aux agendas, cartes et e-mails.",
+                        verbose_name="adresse",
+                    ),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(decimal_places=6, max_digits=9, verbose_name="latitude"),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(decimal_places=6, max_digits=9, verbose_name="longitude"),
+                ),
+                (
+                    "photo",
+                    models.ImageField(blank=True, upload_to="locations/", verbose_name="photo"),
+                ),
+                (
+                    "group_contact",
+                    models.CharField(
+                        blank=True,
+                        help_text="Par exemple « Contactez directement les serres au 03.59.63.44.48 ». Vide : le téléphone de l'organisation.",
+                        max_length=300,
+                        verbose_name="contact pour les groupes",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'localisation',
-                'verbose_name_plural': 'localisations',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('latitude__gte', -90), ('latitude__lte', 90)), name='location_latitude_range'), models.CheckConstraint(condition=models.Q(('longitude__gte', -180), ('longitude__lte', 180)), name='location_longitude_range'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='location_name_required'), models.CheckConstraint(condition=models.Q(('address', ''), _negated=True), name='location_address_required')],
+                "verbose_name": "localisation",
+                "verbose_name_plural": "localisations",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("latitude__gte", -90), ("latitude__lte", 90)),
+                        name="location_latitude_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("longitude__gte", -180), ("longitude__lte", 180)),
+                        name="location_longitude_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("name", ""), _negated=True),
+                        name="location_name_required",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("address", ""), _negated=True),
+                        name="location_address_required",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='nom')),
-                ('slug', models.SlugField(blank=True, help_text='Généré à partir du nom si vide.', max_length=220, unique=True, verbose_name='slug')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('image', models.ImageField(blank=True, upload_to='activities/', verbose_name='image')),
-                ('bookable_online', models.BooleanField(default=True, verbose_name='réservable en ligne')),
-                ('booking_delay', models.DurationField(default=datetime.timedelta(0), help_text='La réservation en ligne ferme ce délai avant le début de la session. 00:00:00 = désactivé, 1 00:00:00 = 1 jour avant (jours heures:minutes:secondes).', verbose_name='délai de réservation')),
-                ('max_places_per_booking', models.PositiveSmallIntegerField(default=8, verbose_name='places au plus par réservation en ligne')),
-                ('activity_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalogue.activitytype', verbose_name="type d'activité")),
-                ('audience', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalogue.audience', verbose_name='publique')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalogue.category', verbose_name='catégorie')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='catalogue.location', verbose_name='localisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nom")),
+                (
+                    "slug",
+                    models.SlugField(
+                        blank=True,
+                        help_text="Généré à partir du nom si vide.",
+                        max_length=220,
+                        unique=True,
+                        verbose_name="slug",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "image",
+                    models.ImageField(blank=True, upload_to="activities/", verbose_name="image"),
+                ),
+                (
+                    "bookable_online",
+                    models.BooleanField(default=True, verbose_name="réservable en ligne"),
+                ),
+                (
+                    "booking_delay",
+                    models.DurationField(
+                        default=datetime.timedelta(0),
+                        help_text="La réservation en ligne ferme ce délai avant le début de la session. 00:00:00 = désactivé, 1 00:00:00 = 1 jour avant (jours heures:minutes:secondes).",
+                        verbose_name="délai de réservation",
+                    ),
+                ),
+                (
+                    "max_places_per_booking",
+                    models.PositiveSmallIntegerField(
+                        default=8, verbose_name="places au plus par réservation en ligne"
+                    ),
+                ),
+                (
+                    "activity_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalogue.activitytype",
+                        verbose_name="type d'activité",
+                    ),
+                ),
+                (
+                    "audience",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalogue.audience",
+                        verbose_name="publique",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="catalogue.category",
+                        verbose_name="catégorie",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="catalogue.location",
+                        verbose_name="localisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activité',
-                'verbose_name_plural': 'activités',
-                'ordering': ['name'],
+                "verbose_name": "activité",
+                "verbose_name_plural": "activités",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField(verbose_name='débute le')),
-                ('end', models.DateTimeField(blank=True, null=True, verbose_name='fini le')),
-                ('seat_limit', models.PositiveIntegerField(blank=True, help_text='Vide : pas de limite de places.', null=True, verbose_name='limite')),
-                ('seats_taken', models.PositiveIntegerField(default=0, editable=False, verbose_name='places réservées')),
-                ('price', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=8, verbose_name='prix')),
-                ('status', models.CharField(blank=True, choices=[('', '—'), ('cancelled', 'Annulé'), ('postponed', 'Reporté')], default='', max_length=20, verbose_name='statut')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('new_start', models.DateTimeField(blank=True, null=True, verbose_name='nouveau début')),
-                ('new_end', models.DateTimeField(blank=True, null=True, verbose_name='nouvelle fin')),
-                ('effective_start', models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce(models.F('new_start'), models.F('start')), output_field=models.DateTimeField(verbose_name='début effectif'))),
-                ('effective_end', models.GeneratedField(db_persist=True, expression=models.Case(models.When(status='postponed', then=models.F('new_end')), default=models.F('end')), output_field=models.DateTimeField(null=True, verbose_name='fin effective'))),
-                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='catalogue.activity', verbose_name='activité')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField(verbose_name="débute le")),
+                ("end", models.DateTimeField(blank=True, null=True, verbose_name="fini le")),
+                (
+                    "seat_limit",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Vide : pas de limite de places.",
+                        null=True,
+                        verbose_name="limite",
+                    ),
+                ),
+                (
+                    "seats_taken",
+                    models.PositiveIntegerField(
+                        default=0, editable=False, verbose_name="places réservées"
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=8, verbose_name="prix"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "—"), ("cancelled", "Annulé"), ("postponed", "Reporté")],
+                        default="",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "new_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="nouveau début"),
+                ),
+                (
+                    "new_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="nouvelle fin"),
+                ),
+                (
+                    "effective_start",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.functions.comparison.Coalesce(
+                            models.F("new_start"), models.F("start")
+                        ),
+                        output_field=models.DateTimeField(verbose_name="début effectif"),
+                    ),
+                ),
+                (
+                    "effective_end",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=models.Case(
+                            models.When(status="postponed", then=models.F("new_end")),
+                            default=models.F("end"),
+                        ),
+                        output_field=models.DateTimeField(null=True, verbose_name="fin effective"),
+                    ),
+                ),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="catalogue.activity",
+                        verbose_name="activité",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'session',
-                'verbose_name_plural': 'sessions',
-                'ordering': ['start', 'pk'],
+                "verbose_name": "session",
+                "verbose_name_plural": "sessions",
+                "ordering": ["start", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='activity_name_required'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="activity_name_required"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('slug', ''), _negated=True), name='activity_slug_required'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slug", ""), _negated=True), name="activity_slug_required"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('booking_delay__gte', datetime.timedelta(0))), name='activity_booking_delay_not_negative'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("booking_delay__gte", datetime.timedelta(0))),
+                name="activity_booking_delay_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('max_places_per_booking__gte', 1)), name='activity_max_places_at_least_one'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_places_per_booking__gte", 1)),
+                name="activity_max_places_at_least_one",
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['effective_start'], name='session_effective_start'),
+            model_name="session",
+            index=models.Index(fields=["effective_start"], name="session_effective_start"),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gt', models.F('start')), _connector='OR'), name='session_end_after_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end__isnull", True), ("end__gt", models.F("start")), _connector="OR"
+                ),
+                name="session_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('seat_limit__isnull', True), ('seat_limit__gte', 1), _connector='OR'), name='session_seat_limit_positive'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("seat_limit__isnull", True), ("seat_limit__gte", 1), _connector="OR"
+                ),
+                name="session_seat_limit_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('seat_limit__isnull', True), ('seats_taken__lte', models.F('seat_limit')), _connector='OR'), name='session_seats_within_limit'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("seat_limit__isnull", True),
+                    ("seats_taken__lte", models.F("seat_limit")),
+                    _connector="OR",
+                ),
+                name="session_seats_within_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='session_price_not_negative'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", 0)), name="session_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['', 'cancelled', 'postponed'])), name='session_status_valid'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["", "cancelled", "postponed"])),
+                name="session_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('new_start__isnull', False), ('status', 'postponed')), models.Q(models.Q(('status', 'postponed'), _negated=True), ('new_end__isnull', True), ('new_start__isnull', True)), _connector='OR'), name='session_new_dates_only_when_postponed'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("new_start__isnull", False), ("status", "postponed")),
+                    models.Q(
+                        models.Q(("status", "postponed"), _negated=True),
+                        ("new_end__isnull", True),
+                        ("new_start__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="session_new_dates_only_when_postponed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('new_end__isnull', True), ('new_end__gt', models.F('new_start')), _connector='OR'), name='session_new_end_after_new_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("new_end__isnull", True),
+                    ("new_end__gt", models.F("new_start")),
+                    _connector="OR",
+                ),
+                name="session_new_end_after_new_start",
+            ),
         ),
     ]

@@ -83,7 +83,9 @@ def test_session_end_must_follow_start():
     with pytest.raises(ValidationError) as exc:
         session.full_clean()
     assert "end" in exc.value.message_dict
-    _refused_by_database(Session.objects.filter(pk=session.pk), end=session.start - timedelta(hours=1))
+    _refused_by_database(
+        Session.objects.filter(pk=session.pk), end=session.start - timedelta(hours=1)
+    )
 
 
 def test_session_without_end_is_allowed():
@@ -145,11 +147,16 @@ def test_new_end_must_follow_new_start():
 def test_postponed_session_counts_by_its_new_dates():
     session = SessionFactory()
     new_start = session.start + timedelta(days=20)
-    Session.objects.filter(pk=session.pk).update(status=SessionStatus.POSTPONED, new_start=new_start, new_end=None)
+    Session.objects.filter(pk=session.pk).update(
+        status=SessionStatus.POSTPONED, new_start=new_start, new_end=None
+    )
     session.refresh_from_db()
     assert session.effective_start == new_start == session.starts_at
     assert session.effective_end is None and session.ends_at is None  # no new end: none shown
-    assert Session.objects.filter(effective_start__gt=session.start + timedelta(days=19)).get() == session
+    assert (
+        Session.objects.filter(effective_start__gt=session.start + timedelta(days=19)).get()
+        == session
+    )
     assert session.booking_closes_at == new_start
 
 

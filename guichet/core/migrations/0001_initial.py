@@ -4,29 +4,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=200, verbose_name='nom')),
-                ('logo', models.ImageField(blank=True, upload_to='organisation/', verbose_name='logo')),
-                ('postal_address', models.TextField(blank=True, verbose_name='adresse postale')),
-                ('phone', models.CharField(blank=True, help_text='Numéro à appeler pour annuler ou modifier une réservation.', max_length=20, verbose_name='téléphone')),
-                ('website', models.URLField(blank=True, verbose_name='site web')),
-                ('sender_email', models.EmailField(blank=True, help_text="Laisser vide pour utiliser l'adresse d'envoi du serveur.", max_length=254, verbose_name="adresse d'envoi des e-mails")),
-                ('online_cancellation_allowed', models.BooleanField(default=True, help_text="Les personnes peuvent annuler elles-mêmes leur réservation depuis leur page, jusqu'à la date limite de réservation.", verbose_name='annulation en ligne')),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(
+                        default=1, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nom")),
+                (
+                    "logo",
+                    models.ImageField(blank=True, upload_to="organisation/", verbose_name="logo"),
+                ),
+                ("postal_address", models.TextField(blank=True, verbose_name="adresse postale")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True,
+                        help_text="Numéro à appeler pour annuler ou modifier une réservation.",
+                        max_length=20,
+                        verbose_name="téléphone",
+                    ),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="site web")),
+                (
+                    "sender_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Laisser vide pour utiliser l'adresse d'envoi du serveur.",
+                        max_length=254,
+                        verbose_name="adresse d'envoi des e-mails",
+                    ),
+                ),
+                (
+                    "online_cancellation_allowed",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Les personnes peuvent annuler elles-mêmes leur réservation depuis leur page, jusqu'à la date limite de réservation.",
+                        verbose_name="annulation en ligne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "paramètres de l'organisation",
-                'verbose_name_plural': "paramètres de l'organisation",
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='organisation_singleton'), models.CheckConstraint(condition=models.Q(('phone', ''), ('phone__startswith', '+'), _connector='OR'), name='organisation_phone_e164')],
+                "verbose_name": "paramètres de l'organisation",
+                "verbose_name_plural": "paramètres de l'organisation",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="organisation_singleton"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("phone", ""), ("phone__startswith", "+"), _connector="OR"
+                        ),
+                        name="organisation_phone_e164",
+                    ),
+                ],
             },
         ),
     ]

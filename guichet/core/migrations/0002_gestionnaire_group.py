@@ -12,7 +12,8 @@ EDIT = ("view", "add", "change")
 GRANTS = {
     "core": {"organisation": EDIT},
     "catalogue": {
-        model: EDIT for model in ("location", "activity", "session", "category", "audience", "activitytype")
+        model: EDIT
+        for model in ("location", "activity", "session", "category", "audience", "activitytype")
     },
     "bookings": {"reservation": EDIT},
 }

@@ -5,15 +5,19 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_gestionnaire_group'),
+        ("core", "0002_gestionnaire_group"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='organisation',
-            name='phone',
-            field=guichet.core.phones.PhoneNumberField(blank=True, help_text='Numéro à appeler pour annuler ou modifier une réservation.', max_length=20, verbose_name='téléphone'),
+            model_name="organisation",
+            name="phone",
+            field=guichet.core.phones.PhoneNumberField(
+                blank=True,
+                help_text="Numéro à appeler pour annuler ou modifier une réservation.",
+                max_length=20,
+                verbose_name="téléphone",
+            ),
         ),
     ]

@@ -13,7 +13,12 @@ from guichet.catalogue.models import Activity, ActivityType, Audience, Category,
 from guichet.catalogue.tests import factories as catalogue
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
-from guichet.notifications.models import MessageAttachment, MessageKind, MessageTemplate, OutgoingMessage
+from guichet.notifications.models import (
+    MessageAttachment,
+    MessageKind,
+    MessageTemplate,
+    OutgoingMessage,
+)
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 
 pytestmark = pytest.mark.django_db

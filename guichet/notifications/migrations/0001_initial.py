@@ -7,75 +7,292 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bookings', '0001_initial'),
-        ('catalogue', '0001_initial'),
+        ("bookings", "0001_initial"),
+        ("catalogue", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MessageAttachment',
+            name="MessageAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('confirmation', 'Confirmation de réservation'), ('reminder', 'Rappel de réservation'), ('session_cancelled', "Annulation de l'activité"), ('session_postponed', "Report de l'activité"), ('reservation_cancelled', 'Annulation de réservation')], max_length=30, verbose_name="type d'e-mail")),
-                ('file', models.FileField(help_text='PDF ou image (PNG, JPEG, GIF, WebP).', upload_to='notifications/attachments/', validators=[django.core.validators.FileExtensionValidator(['pdf', 'png', 'jpg', 'jpeg', 'gif', 'webp']), guichet.notifications.models.validate_attachment], verbose_name='fichier')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='ajouté le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("confirmation", "Confirmation de réservation"),
+                            ("reminder", "Rappel de réservation"),
+                            ("session_cancelled", "Annulation de l'activité"),
+                            ("session_postponed", "Report de l'activité"),
+                            ("reservation_cancelled", "Annulation de réservation"),
+                        ],
+                        max_length=30,
+                        verbose_name="type d'e-mail",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        help_text="PDF ou image (PNG, JPEG, GIF, WebP).",
+                        upload_to="notifications/attachments/",
+                        validators=[
+                            django.core.validators.FileExtensionValidator(
+                                ["pdf", "png", "jpg", "jpeg", "gif", "webp"]
+                            ),
+                            guichet.notifications.models.validate_attachment,
+                        ],
+                        verbose_name="fichier",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="ajouté le")),
             ],
             options={
-                'verbose_name': 'pièce jointe',
-                'verbose_name_plural': 'pièces jointes',
-                'ordering': ['kind', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['confirmation', 'reminder', 'session_cancelled', 'session_postponed', 'reservation_cancelled'])), name='message_attachment_kind_valid')],
+                "verbose_name": "pièce jointe",
+                "verbose_name_plural": "pièces jointes",
+                "ordering": ["kind", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "confirmation",
+                                    "reminder",
+                                    "session_cancelled",
+                                    "session_postponed",
+                                    "reservation_cancelled",
+                                ],
+                            )
+                        ),
+                        name="message_attachment_kind_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('confirmation', 'Confirmation de réservation'), ('reminder', 'Rappel de réservation'), ('session_cancelled', "Annulation de l'activité"), ('session_postponed', "Report de l'activité"), ('reservation_cancelled', 'Annulation de réservation')], max_length=30, unique=True, verbose_name="type d'e-mail")),
-                ('header_title', models.CharField(blank=True, max_length=200, verbose_name="titre de l'en-tête")),
-                ('sub_greeting', models.TextField(blank=True, help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.", verbose_name='sous « Bonjour »')),
-                ('main_content', models.TextField(blank=True, help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.", verbose_name='contenu principal')),
-                ('main_ending', models.TextField(blank=True, help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.", verbose_name='fin principale')),
-                ('signature', models.TextField(blank=True, help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.", verbose_name='signature')),
-                ('footer', models.TextField(blank=True, help_text="Le téléphone et le site web de l'organisation sont ajoutés dessous. Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.", verbose_name='pied de page')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("confirmation", "Confirmation de réservation"),
+                            ("reminder", "Rappel de réservation"),
+                            ("session_cancelled", "Annulation de l'activité"),
+                            ("session_postponed", "Report de l'activité"),
+                            ("reservation_cancelled", "Annulation de réservation"),
+                        ],
+                        max_length=30,
+                        unique=True,
+                        verbose_name="type d'e-mail",
+                    ),
+                ),
+                (
+                    "header_title",
+                    models.CharField(blank=True, max_length=200, verbose_name="titre de l'en-tête"),
+                ),
+                (
+                    "sub_greeting",
+                    models.TextField(
+                        blank=True,
+                        help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.",
+                        verbose_name="sous « Bonjour »",
+                    ),
+                ),
+                (
+                    "main_content",
+                    models.TextField(
+                        blank=True,
+                        help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.",
+                        verbose_name="contenu principal",
+                    ),
+                ),
+                (
+                    "main_ending",
+                    models.TextField(
+                        blank=True,
+                        help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.",
+                        verbose_name="fin principale",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.TextField(
+                        blank=True,
+                        help_text="Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.",
+                        verbose_name="signature",
+                    ),
+                ),
+                (
+                    "footer",
+                    models.TextField(
+                        blank=True,
+                        help_text="Le téléphone et le site web de l'organisation sont ajoutés dessous. Vous pouvez écrire {telephone}, {site_web} et {organisation} : ils sont remplacés par les coordonnées des paramètres de l'organisation.",
+                        verbose_name="pied de page",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'configuration des notifications',
-                'verbose_name_plural': 'configuration des notifications',
-                'ordering': ['pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['confirmation', 'reminder', 'session_cancelled', 'session_postponed', 'reservation_cancelled'])), name='message_template_kind_valid')],
+                "verbose_name": "configuration des notifications",
+                "verbose_name_plural": "configuration des notifications",
+                "ordering": ["pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "confirmation",
+                                    "reminder",
+                                    "session_cancelled",
+                                    "session_postponed",
+                                    "reservation_cancelled",
+                                ],
+                            )
+                        ),
+                        name="message_template_kind_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutgoingMessage',
+            name="OutgoingMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('confirmation', 'Confirmation de réservation'), ('reminder', 'Rappel de réservation'), ('session_cancelled', "Annulation de l'activité"), ('session_postponed', "Report de l'activité"), ('reservation_cancelled', 'Annulation de réservation')], max_length=30, verbose_name='type')),
-                ('subject', models.CharField(max_length=255, verbose_name='sujet')),
-                ('recipients', models.JSONField(default=list, verbose_name='destinataires')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='détails')),
-                ('dedupe_key', models.CharField(max_length=200, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='ajouté le')),
-                ('scheduled_for', models.DateTimeField(verbose_name='programmé pour')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyé le')),
-                ('state', models.CharField(choices=[('pending', 'En attente'), ('sent', 'Envoyé'), ('failed', 'Échec'), ('withdrawn', 'Retiré')], default='pending', max_length=20, verbose_name='état')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='tentatives')),
-                ('last_error', models.TextField(blank=True, verbose_name='dernière erreur')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='pris en charge le')),
-                ('claim_token', models.CharField(blank=True, db_index=True, max_length=32)),
-                ('reservation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='bookings.reservation', verbose_name='réservation')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='catalogue.session', verbose_name='session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("confirmation", "Confirmation de réservation"),
+                            ("reminder", "Rappel de réservation"),
+                            ("session_cancelled", "Annulation de l'activité"),
+                            ("session_postponed", "Report de l'activité"),
+                            ("reservation_cancelled", "Annulation de réservation"),
+                        ],
+                        max_length=30,
+                        verbose_name="type",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=255, verbose_name="sujet")),
+                ("recipients", models.JSONField(default=list, verbose_name="destinataires")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="détails")),
+                ("dedupe_key", models.CharField(max_length=200, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="ajouté le"
+                    ),
+                ),
+                ("scheduled_for", models.DateTimeField(verbose_name="programmé pour")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="envoyé le")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("sent", "Envoyé"),
+                            ("failed", "Échec"),
+                            ("withdrawn", "Retiré"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="tentatives"),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="dernière erreur")),
+                (
+                    "claimed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="pris en charge le"),
+                ),
+                ("claim_token", models.CharField(blank=True, db_index=True, max_length=32)),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="bookings.reservation",
+                        verbose_name="réservation",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="catalogue.session",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['scheduled_for'], name='outgoing_pending_due')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'sent', 'failed', 'withdrawn'])), name='outgoing_state_valid'), models.CheckConstraint(condition=models.Q(('kind__in', ['confirmation', 'reminder', 'session_cancelled', 'session_postponed', 'reservation_cancelled'])), name='outgoing_kind_valid'), models.CheckConstraint(condition=models.Q(models.Q(('sent_at__isnull', False), ('state', 'sent')), models.Q(('state', 'sent'), _negated=True), _connector='OR'), name='outgoing_sent_has_date')],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "pending")),
+                        fields=["scheduled_for"],
+                        name="outgoing_pending_due",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("state__in", ["pending", "sent", "failed", "withdrawn"])
+                        ),
+                        name="outgoing_state_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "confirmation",
+                                    "reminder",
+                                    "session_cancelled",
+                                    "session_postponed",
+                                    "reservation_cancelled",
+                                ],
+                            )
+                        ),
+                        name="outgoing_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("sent_at__isnull", False), ("state", "sent")),
+                            models.Q(("state", "sent"), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="outgoing_sent_has_date",
+                    ),
+                ],
             },
         ),
     ]

@@ -69,7 +69,9 @@ def test_public_pages_have_no_serious_violation(
     page.goto(live_server.url + "/?name=aucune-activite")
     expect(page.get_by_text("Aucune activité ne correspond à votre recherche.")).to_be_visible()
     check("liste sans résultat", "Les activités")
-    page.goto(live_server.url + reverse("public:activity_detail", args=[open_session.activity.slug]))
+    page.goto(
+        live_server.url + reverse("public:activity_detail", args=[open_session.activity.slug])
+    )
     check("activité", open_session.activity.name)
     page.goto(live_server.url + reverse("public:session_book", args=[open_session.pk]))
     check("formulaire", "Formulaire de réservation")

@@ -156,7 +156,9 @@ def test_refused_bookings_are_announced_and_keep_what_was_typed(live_server, pag
     field(page, "Numéro de téléphone").fill("+33 6 12 34 56 78")
 
     # Meanwhile someone else books 2 of the 3 seats: the 3 asked for are refused.
-    reservation_create(session=open_session, **booking_data(quantity=2, email="dominique@example.org"))
+    reservation_create(
+        session=open_session, **booking_data(quantity=2, email="dominique@example.org")
+    )
     page.get_by_role("button", name="RESERVER").click()
 
     expect(summary).to_be_focused()

@@ -142,9 +142,7 @@ def test_the_reservation_page_reads_the_reservation_and_may_show_its_session_5_s
     assert "Cette session a été annulée." in client.get(url).content.decode()
 
 
-def test_cancelling_online_reads_the_session_from_the_database(
-    client, now, organisation, cached
-):
+def test_cancelling_online_reads_the_session_from_the_database(client, now, organisation, cached):
     session = SessionFactory(seat_limit=10)  # a week from now
     reservation = reservation_create(session=session, **booking_data())
     detail_url = reverse("public:reservation_detail", args=[reservation.token])
