@@ -20,7 +20,7 @@ class NamedAdmin(admin.ModelAdmin):
 class LocationAdminForm(forms.ModelForm):
     class Meta:
         model = Location
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 -- the ModelAdmin's fieldsets choose the fields
         widgets = {"longitude": CoordinatesMapWidget(latitude_field="latitude")}
 
     def __init__(self, *args, **kwargs):

@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import guichet.notifications.models
 from django.db import migrations, models
+
+import guichet.notifications.models
 
 
 class Migration(migrations.Migration):
