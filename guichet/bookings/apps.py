@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class BookingsConfig(AppConfig):
     name = "guichet.bookings"
     verbose_name = _("Réservations")
+
+    def ready(self):
+        from guichet.bookings.tasks import reservations_archive_task
+        from guichet.core.scheduler import periodic_job_register
+
+        periodic_job_register(reservations_archive_task, "0 2 * * *")  # 02:00 nightly

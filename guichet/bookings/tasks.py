@@ -7,5 +7,5 @@ from guichet.bookings.services import reservations_archive_past
 
 @task()
 def reservations_archive_task() -> int:
-    """Nightly (guichet.core.scheduler): valid reservations of past sessions become "Archivé"."""
+    """Nightly (registered in BookingsConfig.ready): valid reservations of past sessions become "Archivé"."""
     return reservations_archive_past()

@@ -1,5 +1,8 @@
 """Periodic jobs: `manage.py run_scheduler` enqueues tasks on a timetable (Paris time).
 
+Each app registers its own jobs from its `AppConfig.ready()` with `periodic_job_register`, so that
+core names no other app's task.
+
 The scheduler only enqueues; `manage.py db_worker` runs the tasks. If two schedulers run at once
 (two servers, or a restart that overlaps), each firing is still enqueued once: the first scheduler
 to add the cache key of (job, scheduled time) wins. The cache is shared by every process (the
@@ -17,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
-from django.utils.module_loading import import_string
+from django_tasks.base import Task
 
 logger = logging.getLogger(__name__)
 
@@ -30,24 +33,31 @@ MARKER_TIMEOUT = int(timedelta(days=1).total_seconds())
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    task: str  # dotted path of a django-tasks Task called without arguments
+    task: Task  # a django-tasks Task called without arguments
     crontab: str  # "minute hour day month day-of-week", in local time
 
     @property
     def name(self) -> str:
-        return self.task.rsplit(".", 1)[-1]
+        return self.task.name
 
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.crontab, timezone=ZoneInfo(settings.TIME_ZONE))
 
 
-# Adding a periodic job is one line here.
-PERIODIC_JOBS = (
-    PeriodicJob("guichet.bookings.tasks.reservations_archive_task", "0 2 * * *"),  # 02:00 nightly
-    PeriodicJob(
-        "guichet.notifications.tasks.messages_send_due_task", "* * * * *"
-    ),  # due mails, retries
-)
+_registry: dict[str, PeriodicJob] = {}
+
+
+def periodic_job_register(task: Task, crontab: str) -> None:
+    """Run `task` on `crontab` (Paris time). Called from an app's `AppConfig.ready()`."""
+    job = PeriodicJob(task, crontab)
+    # ready() may run twice (tests re-populating apps): the same job again is no error.
+    if _registry.setdefault(job.name, job) != job:
+        raise ValueError(f"Two periodic jobs are named {job.name}.")
+
+
+def periodic_jobs() -> tuple[PeriodicJob, ...]:
+    """Every registered job, by name."""
+    return tuple(_registry[name] for name in sorted(_registry))
 
 
 def job_fire_time(job: PeriodicJob, *, now: datetime) -> datetime:
@@ -61,7 +71,7 @@ def job_enqueue_once(job: PeriodicJob, *, fire_time: datetime) -> bool:
     if not cache.add(key, True, timeout=MARKER_TIMEOUT):
         return False
     try:
-        import_string(job.task).enqueue()
+        job.task.enqueue()
     except Exception:
         cache.delete(key)  # not enqueued: leave the firing to a scheduler that can
         raise
@@ -84,9 +94,9 @@ def job_fire(job: PeriodicJob) -> None:
         close_old_connections()
 
 
-def scheduler_build(jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS) -> BlockingScheduler:
+def scheduler_build(jobs: tuple[PeriodicJob, ...] | None = None) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=ZoneInfo(settings.TIME_ZONE))
-    for job in jobs:
+    for job in periodic_jobs() if jobs is None else jobs:
         scheduler.add_job(
             job_fire,
             job.trigger(),

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "guichet.notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from guichet.core.scheduler import periodic_job_register
+        from guichet.notifications.tasks import messages_send_due_task
+
+        periodic_job_register(messages_send_due_task, "* * * * *")  # due mails, retries

@@ -23,15 +23,16 @@ from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import ReservationFactory, booking_data
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.core.scheduler import (
-    PERIODIC_JOBS,
     PeriodicJob,
     job_enqueue_once,
     job_fire,
     job_fire_time,
+    periodic_job_register,
+    periodic_jobs,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-ARCHIVE_JOB = next(job for job in PERIODIC_JOBS if job.name == "reservations_archive_task")
+ARCHIVE_JOB = next(job for job in periodic_jobs() if job.name == "reservations_archive_task")
 
 
 def run(*args) -> str:
@@ -89,6 +90,17 @@ def test_no_model_change_lacks_a_migration():
 # --- the scheduler --------------------------------------------------------------------------
 
 
+def test_each_app_registers_its_periodic_jobs():
+    jobs = {job.name: job.crontab for job in periodic_jobs()}
+    assert jobs["reservations_archive_task"] == "0 2 * * *"
+    assert jobs["messages_send_due_task"] == "* * * * *"
+
+
+def test_two_jobs_of_one_name_are_refused():
+    with pytest.raises(ValueError, match="Two periodic jobs"):
+        periodic_job_register(ARCHIVE_JOB.task, "0 3 * * *")
+
+
 def test_run_scheduler_lists_the_nightly_archiving():
     output = run("run_scheduler", "--list")
     assert "reservations_archive_task" in output
@@ -129,16 +141,23 @@ def test_two_schedulers_enqueue_each_firing_once(time_machine):
     time_machine.move_to(datetime(2026, 11, 4, 2, 0, 1, tzinfo=PARIS), tick=False)
     job_fire(ARCHIVE_JOB)
     assert DBTaskResult.objects.count() == 2
-    assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {ARCHIVE_JOB.task}
+    assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {
+        ARCHIVE_JOB.task.module_path
+    }
 
 
 @pytest.mark.django_db
-def test_a_firing_that_failed_to_enqueue_is_left_to_another_scheduler():
-    broken = PeriodicJob("guichet.bookings.tasks.no_such_task", "0 2 * * *")
+def test_a_firing_that_failed_to_enqueue_is_left_to_another_scheduler(monkeypatch):
+    def backend_down():
+        raise ConnectionError("task backend unreachable")
+
+    broken = PeriodicJob(ARCHIVE_JOB.task, "0 2 * * *")
+    monkeypatch.setattr(type(broken.task), "enqueue", lambda task: backend_down())
     fire_time = datetime(2026, 11, 3, 2, tzinfo=PARIS)
-    with pytest.raises(ImportError):
+    with pytest.raises(ConnectionError):
         job_enqueue_once(broken, fire_time=fire_time)
-    assert cache.get(f"scheduler:no_such_task:{fire_time.isoformat()}") is None
+    monkeypatch.undo()
+    assert cache.get(f"scheduler:{broken.name}:{fire_time.isoformat()}") is None
     assert job_enqueue_once(ARCHIVE_JOB, fire_time=fire_time)
     assert not job_enqueue_once(ARCHIVE_JOB, fire_time=fire_time)
 

@@ -3,7 +3,7 @@ import signal
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from guichet.core.scheduler import PERIODIC_JOBS, scheduler_build
+from guichet.core.scheduler import periodic_jobs, scheduler_build
 
 
 def _exit(signum, frame):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, list_jobs, **options):
         if list_jobs:
             now = timezone.now()
-            for job in PERIODIC_JOBS:
+            for job in periodic_jobs():
                 next_time = timezone.localtime(job.trigger().get_next_fire_time(None, now))
                 self.stdout.write(
                     f"{job.name}  « {job.crontab} »  prochaine : {next_time:%Y-%m-%d %H:%M %Z}"
