@@ -28,11 +28,12 @@ run: install
 	$(MANAGE) load_demo_data
 	$(MANAGE) devserver
 
-# Lint and format checks first (seconds), then pytest; -ra (pyproject.toml) lists every skipped test with its reason; CI=true turns
+# Lint, format and import-layer checks first (seconds), then pytest; -ra (pyproject.toml) lists every skipped test with its reason; CI=true turns
 # the PostgreSQL and Chromium skips into failures.
 test: install node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # axe-core for the accessibility tests; without npm those tests are skipped (failed with CI=true).

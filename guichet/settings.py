@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "guichet.bookings",
     "guichet.notifications",
     "guichet.public",
+    "guichet.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

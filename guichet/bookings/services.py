@@ -15,10 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
-from guichet.bookings.selectors import reservation_for_submission
+from guichet.bookings.selectors import reservation_cancellable_online, reservation_for_submission
 from guichet.catalogue.models import Session, SessionStatus
-from guichet.core.models import Organisation
-from guichet.core.selectors import organisation_get
 from guichet.notifications.services import (
     notify_reservation_cancelled,
     notify_reservation_created,
@@ -187,24 +185,6 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
     notify_reservation_cancelled(reservation=locked)
     reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
     return True
-
-
-def reservation_cancellable_online(
-    *,
-    reservation: Reservation,
-    now: datetime | None = None,
-    organisation: Organisation | None = None,
-) -> bool:
-    """May the person cancel this reservation from its page? Until the booking deadline, when the
-    organisation allows it, for a valid reservation of a session that is not cancelled.
-    Callers that have already read the organisation pass it."""
-    organisation = organisation or organisation_get()
-    return (
-        reservation.status == ReservationStatus.VALID
-        and not reservation.session.is_cancelled
-        and not reservation.session.is_booking_closed(now)
-        and organisation.online_cancellation_allowed
-    )
 
 
 @transaction.atomic

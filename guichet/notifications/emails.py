@@ -19,7 +19,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django_prose_editor.fields import create_sanitizer
 
+from guichet.bookings.calendar import reservation_ics
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.selectors import reservation_cancellable_online
 from guichet.catalogue.models import Activity, Location, Session, SessionStatus, format_datetime
 from guichet.core.models import Organisation
 from guichet.core.richtext import RICH_TEXT_CONFIG
@@ -31,7 +33,6 @@ from guichet.notifications.models import (
     OutgoingMessage,
 )
 from guichet.notifications.selectors import message_template_get
-from guichet.public.calendar import reservation_ics
 
 # Rich text is sanitised when a form saves it; rows written otherwise (imports, factories) are
 # cleaned again here before they go into a mail.
@@ -262,9 +263,6 @@ class MailRenderer:
         activity = session.activity
         template = self.template(message.kind)
         show_details, button_names = LAYOUTS[MessageKind(message.kind)]
-        # Imported here: guichet.bookings.services imports this app to write the outbox.
-        from guichet.bookings.services import reservation_cancellable_online  # noqa: PLC0415
-
         labels = self._once(("labels",), button_labels)
         may_cancel = reservation_cancellable_online(
             reservation=reservation, organisation=self.organisation

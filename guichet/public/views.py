@@ -16,19 +16,18 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
+from guichet.bookings import calendar
 from guichet.bookings.models import Reservation, ReservationStatus
-from guichet.bookings.selectors import reservation_for_submission
+from guichet.bookings.selectors import reservation_cancellable_online, reservation_for_submission
 from guichet.bookings.services import (
     BookingError,
     reservation_cancel_online,
-    reservation_cancellable_online,
     reservation_create,
 )
 from guichet.catalogue.models import Location, Session
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
-from guichet.public import calendar
 from guichet.public.clients import booking_rate, client_key
 from guichet.public.forms import ActivityFilterForm, BookingForm, submission_key_new
 from guichet.public.offers import session_offer

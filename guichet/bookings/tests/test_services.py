@@ -12,13 +12,13 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from guichet.bookings import services
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.selectors import reservation_cancellable_online
 from guichet.bookings.services import (
     BookingError,
     NotEnoughSeats,
     SessionNotBookable,
     reservation_cancel,
     reservation_cancel_online,
-    reservation_cancellable_online,
     reservation_create,
     reservation_update,
     reservations_archive_past,

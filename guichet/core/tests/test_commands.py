@@ -41,18 +41,6 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-# --- load_demo_data -------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_load_demo_data_refuses_with_debug_off_unless_forced():
-    with pytest.raises(CommandError, match="DEBUG est désactivé"):
-        run("load_demo_data")
-    output = run("load_demo_data", "--force")
-    assert "10 activités" in output
-    assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output
-
-
 # --- check_seats ----------------------------------------------------------------------------
 
 

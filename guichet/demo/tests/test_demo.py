@@ -2,17 +2,20 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservations_archive_past, seats_mismatches
 from guichet.catalogue.models import Activity, Location, Session
-from guichet.core.demo import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
 from guichet.core.models import Organisation
+from guichet.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +179,18 @@ def test_loading_days_later_moves_the_sessions_and_adds_nothing(time_machine):
         status=ReservationStatus.ARCHIVED, session__effective_start__gt=timezone.now()
     ).exists()
     assert seats_mismatches() == []
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_load_demo_data_refuses_with_debug_off_unless_forced():
+    with pytest.raises(CommandError, match="DEBUG est désactivé"):
+        run("load_demo_data")
+    output = run("load_demo_data", "--force")
+    assert "10 activités" in output
+    assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guichet.core.demo import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
+from guichet.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
 
 
 class Command(BaseCommand):
