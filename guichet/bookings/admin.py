@@ -29,6 +29,7 @@ from guichet.bookings.models import Reservation
 from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
+from guichet.core import dates
 from guichet.core.admin import ServiceModelAdmin
 from guichet.core.db import with_retry
 from guichet.core.phones import phone_to_e164
@@ -142,11 +143,11 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
 
     @admin.display(description=_("Débute le"), ordering="effective_start")
     def starts(self, session):
-        return session.effective_start
+        return dates.short(session.effective_start, year=True)
 
     @admin.display(description=_("Fini le"), ordering="effective_end")
     def ends(self, session):
-        return session.effective_end
+        return session.effective_end and dates.short(session.effective_end, year=True)
 
     @admin.display(description=_("Places réservées"), ordering="seats_taken")
     def booked(self, session):

@@ -8,9 +8,9 @@ from django.db import models
 from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from guichet.core import dates
 from guichet.core.richtext import RichTextField
 
 
@@ -171,11 +171,6 @@ class SessionStatus(models.TextChoices):
     POSTPONED = "postponed", _("Reporté")
 
 
-def format_datetime(value) -> str:
-    """'16 avril 2025 10:00' in the local time zone."""
-    return date_format(timezone.localtime(value), "j F Y H:i")
-
-
 class Session(models.Model):
     """One dated occurrence of an activity. A postponed session counts by its new dates."""
 
@@ -329,14 +324,11 @@ class Session(models.Model):
 
     @staticmethod
     def _dates(start, end) -> str:
-        text = _("Du %(start)s") % {"start": format_datetime(start)}
-        if end:
-            text += " " + _("au %(end)s") % {"end": format_datetime(end)}
-        return text
+        return dates.short(start, end, year=True)
 
     @property
     def dates_display(self) -> str:
-        """'Du 16 avril 2025 10:00 au 16 avril 2025 11:30' by the dates that count."""
+        """'mer. 16 avr. 2025, 10 h – 11 h 30' by the dates that count."""
         return self._dates(self.starts_at, self.ends_at)
 
     @property

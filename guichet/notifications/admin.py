@@ -9,13 +9,12 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from guichet.core import dates
 from guichet.core.admin import RichTextAdmin
 from guichet.notifications.emails import MailRenderer, message_preview
 from guichet.notifications.models import (
@@ -26,10 +25,6 @@ from guichet.notifications.models import (
     OutgoingMessage,
 )
 from guichet.notifications.services import message_resend
-
-
-def _short(value) -> str:
-    return date_format(timezone.localtime(value), "d/m/y H:i")
 
 
 class QFilter(admin.SimpleListFilter):
@@ -116,18 +111,23 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("Sujet"), ordering="subject")
     def subject_and_state(self, message):
         if message.state == MessageState.SENT:
-            state = _("Envoyé %(date)s") % {"date": _short(message.sent_at)}
+            state = _("Envoyé le %(date)s") % {"date": dates.short(message.sent_at, year=True)}
         else:
             state = _("Non envoyé")
         return format_html("{}<br><small>{}</small>", message.subject, state)
 
     @admin.display(description=_("Dates"), ordering="created_at")
     def dates(self, message):
-        lines = [_("Ajouté le %(date)s") % {"date": _short(message.created_at)}]
+        lines = [_("Ajouté le %(date)s") % {"date": dates.short(message.created_at, year=True)}]
         if message.sent_at:
-            lines.append(_("Envoyé le %(date)s") % {"date": _short(message.sent_at)})
+            lines.append(
+                _("Envoyé le %(date)s") % {"date": dates.short(message.sent_at, year=True)}
+            )
         elif message.state == MessageState.PENDING:
-            lines.append(_("Programmé pour le %(date)s") % {"date": _short(message.scheduled_for)})
+            lines.append(
+                _("Programmé pour le %(date)s")
+                % {"date": dates.short(message.scheduled_for, year=True)}
+            )
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     @admin.display(description=_("Objet associé"))

@@ -8,11 +8,10 @@ from django import forms
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.template.response import TemplateResponse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from guichet.core import dates
 from guichet.notifications.selectors import SessionChangePreview, session_change_preview
 
 STATUS_FIELDS = {"status", "reason", "new_start", "new_end"}
@@ -54,7 +53,7 @@ def session_change_effects(preview: SessionChangePreview, *, session, before) ->
             % {"count": preview.reservations}
         )
     if preview.reservations and preview.reminders_move_to:
-        moment = date_format(timezone.localtime(preview.reminders_move_to), "j F Y H:i")
+        moment = dates.datetime_long(preview.reminders_move_to)
         lines.append(_("Les rappels J-2 seront envoyés le %(date)s.") % {"date": moment})
     elif preview.reservations and preview.reminders_withdrawn:
         lines.append(_("Les rappels J-2 en attente seront retirés."))

@@ -16,13 +16,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django_prose_editor.fields import create_sanitizer
 
 from guichet.bookings.calendar import reservation_ics
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import reservation_cancellable_online
-from guichet.catalogue.models import Activity, Location, Session, SessionStatus, format_datetime
+from guichet.catalogue.models import Activity, Location, Session, SessionStatus
+from guichet.core import dates
 from guichet.core.models import Organisation
 from guichet.core.richtext import RICH_TEXT_CONFIG
 from guichet.core.selectors import organisation_get
@@ -140,26 +142,18 @@ def section(raw: str, organisation: Organisation) -> Part:
 
 
 def dates_line(start: datetime, end: datetime | None) -> str:
-    """'10 avril 2025 14:00 - 10 avril 2025 15:00' in local time; no end when there is none."""
-    return f"{format_datetime(start)} - {format_datetime(end)}" if end else format_datetime(start)
-
-
-def _span(start: datetime, end: datetime | None, *, single: str) -> str:
-    """'du 10 avril 2025 14:00 au 10 avril 2025 15:00', or `single` when there is no end."""
-    if end:
-        return _("du %(start)s au %(end)s") % {
-            "start": format_datetime(start),
-            "end": format_datetime(end),
-        }
-    return single % {"start": format_datetime(start)}
+    """'Jeudi 10 avril 2025, de 14 h à 15 h' in local time; no end when there is none."""
+    return capfirst(dates.long(start, end))
 
 
 def _planned(start: datetime, end: datetime | None) -> str:
-    return _span(start, end, single=_("le %(start)s"))
+    """'le jeudi 10 avril 2025, de 14 h à 15 h', 'du … au …' over two days."""
+    return dates.when(start, end)
 
 
 def _new_dates(start: datetime, end: datetime | None) -> str:
-    return _span(start, end, single=_("au %(start)s"))
+    """'au vendredi 25 avril 2025 à 10 h' (reportée au …)."""
+    return dates.when(start, end, moved=True)
 
 
 def _when(details: dict, key: str) -> datetime | None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from guichet.catalogue.models import Session
-from guichet.public import formats
+from guichet.core import dates
 
 
 class OfferState(StrEnum):
@@ -68,7 +68,7 @@ def session_offer(*, session: Session, now: datetime | None = None) -> SessionOf
     notice = "" if seats_left is None else seats_left_text(seats_left)
     if activity.booking_delay:
         action = _("RÉSERVER AVANT LE %(deadline)s") % {
-            "deadline": formats.deadline(session.booking_closes_at)
+            "deadline": dates.long(session.booking_closes_at, year=False).upper()
         }
     else:
         action = _("RÉSERVER")

@@ -101,6 +101,29 @@ def test_session_changelist_shows_seats_from_the_counter(admin_client):
     assert '<td class="field-left">illimité</td>' in content
 
 
+def test_changelists_write_dates_in_the_short_form(admin_client):
+    # 23 h to 1 h the next day; then a session postponed with no new end.
+    night = SessionFactory(
+        start=datetime(2030, 4, 16, 23, 0, tzinfo=PARIS),
+        end=datetime(2030, 4, 17, 1, 0, tzinfo=PARIS),
+        activity__name="Nuit des chouettes",
+    )
+    SessionFactory(
+        start=datetime(2030, 4, 1, 10, 0, tzinfo=PARIS),
+        end=datetime(2030, 4, 1, 11, 0, tzinfo=PARIS),
+        status=SessionStatus.POSTPONED,
+        new_start=datetime(2030, 5, 1, 0, 0, tzinfo=PARIS),
+    )
+    page = admin_client.get(SESSION_CHANGELIST).content.decode()
+    assert '<td class="field-starts">mar. 16 avr. 2030, 23 h</td>' in page
+    assert '<td class="field-ends">mer. 17 avr. 2030, 1 h</td>' in page
+    assert '<td class="field-starts">mer. 1er mai 2030, 0 h</td>' in page
+    assert '<td class="field-ends">—</td>' in page
+    book(night)
+    page = admin_client.get(RESERVATION_CHANGELIST).content.decode()
+    assert "Nuit des chouettes (mar. 16 avr. 2030, 23 h – mer. 17 avr. 2030, 1 h)" in page
+
+
 @pytest.mark.parametrize("url", [SESSION_CHANGELIST, RESERVATION_CHANGELIST])
 @pytest.mark.parametrize("count", [1, 30])
 def test_changelist_queries_are_bounded(admin_client, django_assert_max_num_queries, url, count):

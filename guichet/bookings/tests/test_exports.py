@@ -66,8 +66,8 @@ def csv_summary(label: str, value) -> list[str]:
 
 
 BOOKED_AT = datetime(2030, 3, 1, 9, 15, 42, tzinfo=PARIS)
-SERRES = "Visite des serres (Du 16 avril 2030 10:00 au 16 avril 2030 11:30)"
-NICHOIRS = "Atelier nichoirs (Du 23 avril 2030 14:00 au 23 avril 2030 15:30)"
+SERRES = "Visite des serres (mar. 16 avr. 2030, 10 h – 11 h 30)"
+NICHOIRS = "Atelier nichoirs (mar. 23 avr. 2030, 14 h – 15 h 30)"
 PERSON = ["camille@example.org", "+33 6 12 34 56 78", "Tourcoing"]
 XLSX_ROWS = [
     [SERRES, "Valide", "Alix", "Martin", *PERSON, 2, BOOKED_AT.replace(tzinfo=None)],
@@ -127,7 +127,7 @@ def test_session_label_uses_local_effective_dates(two_sessions):
     )
     session_save(session=session)
     rows = csv_rows(reservations_csv(reservations=session.reservations.order_by("pk")))
-    assert rows[1][0] == "Visite des serres (Du 2 mai 2030 14:00)"
+    assert rows[1][0] == "Visite des serres (jeu. 2 mai 2030, 14 h)"  # postponed, no new end
 
 
 def test_one_session_adds_its_limit_and_seats_left():

@@ -171,4 +171,4 @@ def test_session_str_uses_local_time():
     session = SessionFactory.build(activity=ActivityFactory.build(name="Visite des serres"))
     session.start = session.start.replace(month=4, day=16, year=2030, hour=8, minute=0)  # UTC
     session.end = session.start + timedelta(minutes=90)
-    assert str(session) == "Visite des serres (Du 16 avril 2030 10:00 au 16 avril 2030 11:30)"
+    assert str(session) == "Visite des serres (mar. 16 avr. 2030, 10 h – 11 h 30)"

@@ -1,8 +1,9 @@
 """Back-office pages: Notifications, Configuration des notifications, Pièces jointes."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -54,6 +55,19 @@ def test_the_list_shows_what_the_guide_shows(admin_client, outbox):
     assert "Programmé pour le" in page and "Non envoyé" in page
     assert "Adresses électroniques" in page and "sent@example.org" in page
     assert f"created_at__year={timezone.localdate().year}" in page  # the date hierarchy
+
+
+def test_the_list_writes_its_dates_in_the_short_form(admin_client):
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):  # 10 h, Paris
+        OutgoingMessageFactory(kind=MessageKind.CONFIRMATION)
+        messages_send_due()
+        OutgoingMessageFactory(
+            kind=MessageKind.REMINDER, scheduled_for=datetime(2026, 12, 10, 7, 30, tzinfo=UTC)
+        )
+    page = admin_client.get(LIST).content.decode()
+    assert "Envoyé le lun. 7 déc. 2026, 10 h<" in page
+    assert page.count("Ajouté le lun. 7 déc. 2026, 10 h<") == 2
+    assert "Programmé pour le jeu. 10 déc. 2026, 8 h 30<" in page
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
+from guichet.core import dates
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
 from guichet.notifications.models import MessageKind, OutgoingMessage
+from guichet.notifications.selectors import REMINDER_LEAD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("guichet.notifications.tests.urls")]
 
@@ -73,7 +75,8 @@ def test_a_postponement_asks_for_confirmation_and_saves_nothing_yet(admin_client
         in page
     )
     assert "2 adresses e-mail" in page
-    assert "Les rappels J-2 seront envoyés le" in page
+    reminders_at = session.start + timedelta(days=3) - REMINDER_LEAD
+    assert f"Les rappels J-2 seront envoyés le {dates.datetime_long(reminders_at)}." in page
     assert f'name="{SessionChangeConfirmMixin.CONFIRM_FIELD}"' in page
     session.refresh_from_db()
     assert session.status == SessionStatus.NONE

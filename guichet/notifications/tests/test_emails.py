@@ -53,7 +53,7 @@ def test_the_confirmation_follows_the_guides_layout(time_machine):
         assert (
             "Nous avons le plaisir de vous confirmer la réservation de la visite suivante :" in part
         )
-        assert "10 avril 2025 14:00 - 10 avril 2025 15:00" in part
+        assert "Jeudi 10 avril 2025, de 14 h à 15 h" in part
         assert "Jardin botanique" in part and "1 rue des Exemples, 59000 Exempleville" in part
         assert "Nombre de personnes : 3" in part
         assert "Informations sur la réservation :" in part and "Une visite guidée." in part
@@ -68,7 +68,7 @@ def test_a_session_without_end_shows_its_start_only(time_machine):
     time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
     book(april_session(end=None))
     [(text, _html)] = mails(MessageKind.CONFIRMATION)
-    assert re.search(r"^10 avril 2025 14:00$", text, re.MULTILINE)
+    assert re.search(r"^Jeudi 10 avril 2025, 14 h$", text, re.MULTILINE)
 
 
 def test_the_postponement_mail_gives_old_and_new_dates_reason_and_phone(time_machine):
@@ -81,8 +81,8 @@ def test_the_postponement_mail_gives_old_and_new_dates_reason_and_phone(time_mac
     [(text, html)] = mails(MessageKind.SESSION_POSTPONED)
     assert "REPORT DE L'ACTIVITÉ" in text and "RAPPORT" not in text
     assert (
-        "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a été REPORTÉE au 25 avril 2025 10:00."
-        in text
+        "prévue le jeudi 10 avril 2025 de 14 h à 15 h a été REPORTÉE "
+        "au vendredi 25 avril 2025 à 10 h." in text
     )
     assert "<strong>REPORTÉE</strong>" in html
     assert "Motif : Intempéries" in text
@@ -99,7 +99,7 @@ def test_the_session_cancelled_mail_invites_to_book_another_activity(time_machin
     session_save(session=session)
     [(text, html)] = mails(MessageKind.SESSION_CANCELLED)
     assert "ANNULATION DE L'ACTIVITÉ" in text
-    assert "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a été ANNULÉE." in text
+    assert "prévue le jeudi 10 avril 2025 de 14 h à 15 h a été ANNULÉE." in text
     assert "Motif : Travaux" in text
     assert "Réserver une nouvelle activité : http://127.0.0.1:8000/" in text
     assert f"/reservation/{reservation.token}/" not in text  # nothing left to see or cancel
@@ -110,8 +110,41 @@ def test_the_reservation_cancelled_mail(time_machine):
     reservation_cancel(reservation=book(april_session()))
     [(text, _html)] = mails(MessageKind.RESERVATION_CANCELLED)
     assert "ANNULATION DE VOTRE RÉSERVATION" in text
-    assert "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a été ANNULÉE." in text
+    assert "prévue le jeudi 10 avril 2025 de 14 h à 15 h a été ANNULÉE." in text
     assert "Réserver une nouvelle activité" in text
+
+
+def test_a_night_session_names_both_days_in_every_mail(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    # 21:00 UTC to 23:00 UTC is 23 h to 1 h the next day in Paris (summer time).
+    session = SessionFactory(
+        start=datetime(2025, 4, 10, 21, 0, tzinfo=UTC),
+        end=datetime(2025, 4, 10, 23, 0, tzinfo=UTC),
+    )
+    book(session)
+    [(confirmation, _html)] = mails(MessageKind.CONFIRMATION)
+    assert "\nDu jeudi 10 avril 2025 à 23 h au vendredi 11 avril 2025 à 1 h\n" in confirmation
+    session.status, session.reason = SessionStatus.POSTPONED, "Nuages"
+    session.new_start = datetime(2025, 4, 17, 21, 0, tzinfo=UTC)
+    session.new_end = datetime(2025, 4, 17, 22, 30, tzinfo=UTC)
+    session_save(session=session)
+    [(postponement, _html)] = mails(MessageKind.SESSION_POSTPONED)
+    assert (
+        "prévue du jeudi 10 avril 2025 à 23 h au vendredi 11 avril 2025 à 1 h a été REPORTÉE "
+        "du jeudi 17 avril 2025 à 23 h au vendredi 18 avril 2025 à 0 h 30." in postponement
+    )
+
+
+def test_a_postponement_to_a_day_with_hours(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    session = april_session()
+    book(session)
+    session.status = SessionStatus.POSTPONED
+    session.new_start = datetime(2025, 4, 25, 8, 0, tzinfo=UTC)
+    session.new_end = datetime(2025, 4, 25, 9, 30, tzinfo=UTC)
+    session_save(session=session)
+    [(text, _html)] = mails(MessageKind.SESSION_POSTPONED)
+    assert "a été REPORTÉE au vendredi 25 avril 2025 de 10 h à 11 h 30." in text
 
 
 def test_the_cancel_button_only_while_the_person_may_cancel(organisation):
@@ -205,4 +238,4 @@ def test_times_are_local_in_winter_too(time_machine):
     start = datetime(2025, 1, 20, 13, 0, tzinfo=UTC)  # 14:00 in Paris (winter time)
     book(SessionFactory(start=start, end=None))
     [(text, _html)] = mails(MessageKind.CONFIRMATION)
-    assert "20 janvier 2025 14:00" in text
+    assert "Lundi 20 janvier 2025, 14 h" in text

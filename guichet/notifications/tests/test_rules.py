@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from guichet.bookings.models import ReservationStatus
 from guichet.bookings.services import (
@@ -17,8 +18,9 @@ from guichet.bookings.services import (
     session_save,
 )
 from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import Session, SessionStatus, format_datetime
+from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
+from guichet.core import dates
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import REMINDER_LEAD
 from guichet.notifications.services import notify_session_changed
@@ -143,7 +145,9 @@ def test_a_postponed_reminder_goes_two_days_before_the_new_start(time_machine):
     assert deliver_at(time_machine, session.new_start - REMINDER_LEAD + timedelta(minutes=1)) == [
         REMINDER
     ]
-    assert format_datetime(session.new_start) in mail.outbox[-1].body
+    # The reminder gives the new dates.
+    new_dates = capfirst(dates.long(session.new_start, session.new_end))
+    assert f"\n{new_dates}\n" in mail.outbox[-1].body
 
 
 def test_no_reminder_for_a_booking_made_less_than_two_days_before(time_machine):

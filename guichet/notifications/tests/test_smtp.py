@@ -5,11 +5,12 @@ from email.policy import default as default_policy
 
 import icalendar
 import pytest
+from django.utils.text import capfirst
 
 from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import format_datetime
 from guichet.catalogue.tests.factories import SessionFactory
+from guichet.core import dates
 from guichet.notifications.delivery import messages_send_due
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.tests.factories import OutgoingMessageFactory
@@ -49,7 +50,7 @@ def test_a_confirmation_reaches_a_real_smtp_server(smtp, immediate_tasks, settin
     page = f"https://reservations.example.org/reservation/{reservation.token}/"
     for part in (text.get_content(), html.get_content()):
         assert "Bonjour Zoé Exemple" in part
-        assert format_datetime(session.start) + " - " + format_datetime(session.end) in part
+        assert capfirst(dates.long(session.start, session.end)) in part
         assert "Nombre de personnes : 2" in part
         assert page in part
         assert page + "calendrier.ics" in part

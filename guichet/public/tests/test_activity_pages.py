@@ -178,10 +178,10 @@ class TestActivityPage:
         assert "<script>alert(1)</script>" not in html
         sessions = [session for session, _offer in response.context["sessions"]]
         assert [s.start for s in sessions] == [paris(2025, 4, 12, 14, 0), paris(2025, 4, 16, 10, 0)]
-        assert "Du 12 avril 2025 à 14:00</p>" in html
-        assert "Du 16 avril 2025 à 10:00 Au 16 avril 2025 à 11:30" in html
+        assert "Samedi 12 avril 2025, 14 h</p>" in html
+        assert "Mercredi 16 avril 2025, de 10 h à 11 h 30</p>" in html
         assert "4,50\u00a0€" in html and "GRATUIT" in html
-        assert "Du 1 avril 2025" not in html
+        assert "1er avril 2025" not in html
 
     def test_each_state_as_in_the_guide(self, client, now, organisation):
         activity = ActivityFactory(booking_delay=timedelta(days=2))
@@ -212,12 +212,12 @@ class TestActivityPage:
         assert '<span class="button button--disabled">COMPLET</span>' in rows[full.pk]
         assert "15 places restantes" in rows[open_.pk]
         assert f'href="/sessions/{open_.pk}/reserver/"' in rows[open_.pk]
-        assert "RÉSERVER AVANT LE 5 MAI 2025 14:00</a>" in rows[open_.pk]
+        assert "RÉSERVER AVANT LE LUNDI 5 MAI, 14 H</a>" in rows[open_.pk]
         # Shown with its first dates and its new ones, bookable and ordered by the new ones.
-        assert "Du 30 avril 2025 à 10:00 Au 30 avril 2025 à 11:30" in rows[postponed.pk]
+        assert "Mercredi 30 avril 2025, de 10 h à 11 h 30" in rows[postponed.pk]
         assert "Reporté" in rows[postponed.pk]
-        assert "Nouvelle date : 31 mai 2025 10:00 à 11:00" in rows[postponed.pk]
-        assert "RÉSERVER AVANT LE 29 MAI 2025 10:00</a>" in rows[postponed.pk]
+        assert "Nouvelle date : samedi 31 mai 2025, de 10 h à 11 h" in rows[postponed.pk]
+        assert "RÉSERVER AVANT LE JEUDI 29 MAI, 10 H</a>" in rows[postponed.pk]
         assert "places restantes" not in rows[postponed.pk]
         assert list(rows) == [closed.pk, full.pk, cancelled.pk, open_.pk, postponed.pk]
 

@@ -77,7 +77,7 @@ class TestForm:
         for text in (
             "Formulaire de réservation",
             session.activity.name,
-            "Le mercredi 16 avril 2025 de 10h00 à 11h30",
+            "Mercredi 16 avril 2025, de 10 h à 11 h 30",
             "GRATUIT",
             "Quantité restante : 10",
             "Pour les groupes (plus de 8 personnes) : "

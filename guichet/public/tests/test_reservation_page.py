@@ -58,14 +58,15 @@ class TestPage:
             f'href="{ics_url(reservation)}" download>Ajouter à mon calendrier</a>',
             "Imprimer la page",
             "Récapitulatif",
-            "Le mercredi 16 avril 2025 de 10h00 à 11h30",
+            "Mercredi 16 avril 2025, de 10 h à 11 h 30",
             "Camille Exemple",
             "+33 6 12 34 56 78",
             "Comment puis-je me rendre à l'événement ?",
             "32 rue du Moulin<br>59200 Exempleville",
             'class="map__canvas js-map"',
             "Annuler ma réservation",
-            "jusqu'au 14 avril 2025 10:00",
+            "jusqu'au lundi 14 avril 2025 à 10 h.",
+            f"n° {reservation.pk} du jeudi 10 avril 2025 à 9 h",
         ):
             assert text in html, text
         assert '<meta name="robots" content="noindex, nofollow">' in html
@@ -94,9 +95,17 @@ class TestPage:
         html = client.get(page_url(reservation)).content.decode()
         assert 'data-alert="session-postponed"' in html
         assert "Cette session a été reportée." in html
-        assert "Nouvelle date : 23 avril 2025 14:00 à 15:00" in html
+        assert "Nouvelle date : mercredi 23 avril 2025, de 14 h à 15 h" in html
         assert "Motif : Travaux dans les serres" in html
         assert "votre réservation a été prise en compte" in html
+
+    def test_postponed_session_without_a_new_end(self, client, reservation):
+        session = reservation.session
+        session.status, session.new_start = SessionStatus.POSTPONED, paris(2025, 11, 5, 14, 0)
+        session_save(session=session)
+        html = client.get(page_url(reservation)).content.decode()
+        assert "Nouvelle date : mercredi 5 novembre 2025, 14 h</p>" in html
+        assert "Mercredi 5 novembre 2025, 14 h" in html  # the summary, by the new date
 
     def test_cancelled_session_alert(self, client, reservation):
         session = reservation.session
@@ -115,7 +124,7 @@ class TestPage:
         html = client.get(page_url(reservation)).content.decode()
         assert 'data-alert="reservation-cancelled"' in html
         assert "Votre réservation a été annulée." in html
-        assert "Annulation enregistrée le 10 avril 2025 09:00." in html
+        assert "Annulation enregistrée le jeudi 10 avril 2025 à 9 h." in html
         assert "votre réservation a été prise en compte" not in html
 
 
