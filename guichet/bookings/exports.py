@@ -21,6 +21,8 @@ from guichet.catalogue.models import Session
 
 # Spreadsheets read a cell starting with one of these as a formula (tab and CR too, once trimmed).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Date cells are data, not text shown: a spreadsheet reads these as dates and sorts them
+# (texts such as the session label come from guichet.core.dates).
 CSV_DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 XLSX_DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 QUANTITY_COLUMN = 7
