@@ -29,8 +29,7 @@ from guichet.bookings.models import Reservation
 from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
-from guichet.core import dates
-from guichet.core.admin import ServiceModelAdmin
+from guichet.core.admin import ServiceModelAdmin, date_display
 from guichet.core.db import with_retry
 from guichet.core.phones import phone_to_e164
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
@@ -141,13 +140,8 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
     )
     actions = ("copy_to_dates", "reception_list")
 
-    @admin.display(description=_("Débute le"), ordering="effective_start")
-    def starts(self, session):
-        return dates.short(session.effective_start, year=True)
-
-    @admin.display(description=_("Fini le"), ordering="effective_end")
-    def ends(self, session):
-        return session.effective_end and dates.short(session.effective_end, year=True)
+    starts = date_display("effective_start", _("Débute le"), short=True)
+    ends = date_display("effective_end", _("Fini le"), short=True)
 
     @admin.display(description=_("Places réservées"), ordering="seats_taken")
     def booked(self, session):
@@ -245,8 +239,11 @@ class ReservationAdmin(ServiceModelAdmin):
     )
     search_fields = ("first_name", "last_name", "email", "phone", "city", "=token")
     autocomplete_fields = ("session",)
-    readonly_fields = ("token", "created_at", "cancelled_at")
+    readonly_fields = ("token", "created", "cancelled")
     actions = ("cancel_selected", "export_csv", "export_xlsx")
+
+    created = date_display("created_at", _("Créée le"))
+    cancelled = date_display("cancelled_at", _("Annulée le"))
 
     @admin.display(description=_("Numéro de téléphone"), ordering="phone")
     def phone_number(self, reservation):
@@ -258,7 +255,7 @@ class ReservationAdmin(ServiceModelAdmin):
         return [
             (None, {"fields": ("session", "status", "quantity")}),
             PERSON_FIELDSET,
-            (_("Suivi"), {"fields": ("token", "created_at", "cancelled_at")}),
+            (_("Suivi"), {"fields": ("token", "created", "cancelled")}),
         ]
 
     def get_form(self, request, obj=None, **kwargs):

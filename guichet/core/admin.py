@@ -5,10 +5,26 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from js_asset import Media
 
+from guichet.core import dates
 from guichet.core.models import Organisation
 
 admin.site.site_header = _("Guichet — administration")
 admin.site.site_title = _("Guichet — administration")
+
+
+def date_display(field: str, description, *, short: bool = False):
+    """A list column or read-only field showing the datetime `field` as guichet.core.dates
+    writes it: "lun. 7 déc. 2026, 10 h" in lists (`short`), "lundi 7 décembre 2026, 10 h" on
+    a change page. Empty dates show as the admin's empty value."""
+
+    @admin.display(description=description, ordering=field)
+    def display(model_admin, obj):
+        value = getattr(obj, field)
+        if value is None:  # a read-only field would show "None"
+            return model_admin.get_empty_value_display()
+        return dates.short(value, year=True) if short else dates.long(value)
+
+    return display
 
 
 class RichTextAdmin(admin.ModelAdmin):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from guichet.core import dates
-from guichet.core.admin import RichTextAdmin
+from guichet.core.admin import RichTextAdmin, date_display
 from guichet.notifications.emails import MailRenderer, message_preview
 from guichet.notifications.models import (
     DEFERRED_KINDS,
@@ -87,14 +87,18 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
         "reservation",
         "session",
         "state",
-        "created_at",
-        "scheduled_for",
-        "sent_at",
+        "created",
+        "scheduled",
+        "sent",
         "attempts",
         "last_error",
         "preview",
     )
     readonly_fields = fields
+
+    created = date_display("created_at", _("Ajouté le"))
+    scheduled = date_display("scheduled_for", _("Programmé pour"))
+    sent = date_display("sent_at", _("Envoyé le"))
 
     def has_add_permission(self, request):
         return False
@@ -230,6 +234,7 @@ class MessageTemplateAdmin(RichTextAdmin):
 
 @admin.register(MessageAttachment)
 class MessageAttachmentAdmin(admin.ModelAdmin):
-    list_display = ("filename", "kind", "created_at")
+    list_display = ("filename", "kind", "created")
+    created = date_display("created_at", _("Ajouté le"), short=True)
     list_filter = ("kind",)
     fields = ("kind", "file")

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.forms.models import model_to_dict
 from django.urls import reverse
@@ -122,6 +123,15 @@ def test_changelists_write_dates_in_the_short_form(admin_client):
     book(night)
     page = admin_client.get(RESERVATION_CHANGELIST).content.decode()
     assert "Nuit des chouettes (mar. 16 avr. 2030, 23 h – mer. 17 avr. 2030, 1 h)" in page
+
+
+def test_the_reservation_page_writes_its_dates_in_the_long_form(admin_client):
+    with time_machine.travel(datetime(2030, 3, 1, 9, 15, 42, tzinfo=PARIS), tick=False):
+        reservation = book(SessionFactory())
+    url = reverse("admin:bookings_reservation_change", args=[reservation.pk])
+    page = admin_client.get(url).content.decode()
+    assert '<div class="readonly">vendredi 1er mars 2030, 9 h 15</div>' in page
+    assert '<div class="readonly">-</div>' in page  # not cancelled
 
 
 @pytest.mark.parametrize("url", [SESSION_CHANGELIST, RESERVATION_CHANGELIST])

@@ -57,9 +57,9 @@ def test_the_list_shows_what_the_guide_shows(admin_client, outbox):
     assert f"created_at__year={timezone.localdate().year}" in page  # the date hierarchy
 
 
-def test_the_list_writes_its_dates_in_the_short_form(admin_client):
+def test_the_list_and_the_page_write_dates_with_the_date_module(admin_client):
     with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):  # 10 h, Paris
-        OutgoingMessageFactory(kind=MessageKind.CONFIRMATION)
+        sent = OutgoingMessageFactory(kind=MessageKind.CONFIRMATION)
         messages_send_due()
         OutgoingMessageFactory(
             kind=MessageKind.REMINDER, scheduled_for=datetime(2026, 12, 10, 7, 30, tzinfo=UTC)
@@ -68,6 +68,9 @@ def test_the_list_writes_its_dates_in_the_short_form(admin_client):
     assert "Envoyé le lun. 7 déc. 2026, 10 h<" in page
     assert page.count("Ajouté le lun. 7 déc. 2026, 10 h<") == 2
     assert "Programmé pour le jeu. 10 déc. 2026, 8 h 30<" in page
+    url = reverse("admin:notifications_outgoingmessage_change", args=[sent.pk])
+    page = admin_client.get(url).content.decode()
+    assert '<div class="readonly">lundi 7 décembre 2026, 10 h</div>' in page  # added, sent
 
 
 @pytest.mark.parametrize(
@@ -174,6 +177,16 @@ def test_the_admin_index_has_the_guides_three_entries(admin_client):
     page = admin_client.get(reverse("admin:app_list", args=["notifications"])).content.decode()
     for entry in ("Configuration des notifications", "Notifications", "Pièces jointes"):
         assert f">{entry}</a>" in page
+
+
+def test_attachments_list_their_date_in_the_short_form(admin_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    url = reverse("admin:notifications_messageattachment_add")
+    upload = SimpleUploadedFile("plan.png", png_bytes())
+    with time_machine.travel(datetime(2025, 12, 1, 9, 5, tzinfo=UTC), tick=False):
+        admin_client.post(url, {"kind": MessageKind.REMINDER, "file": upload})
+    page = admin_client.get(reverse("admin:notifications_messageattachment_changelist"))
+    assert '<td class="field-created">lun. 1er déc. 2025, 10 h 05</td>' in page.content.decode()
 
 
 def test_attachments_accept_an_image(admin_client, settings, tmp_path):
