@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guichet.core import dates
@@ -184,6 +184,7 @@ instants = st.datetimes(
 )
 
 
+@settings(deadline=None)  # a busy machine must not fail a pure function
 @given(start=instants, length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
 def test_utc_and_paris_give_the_same_text(start, length):
     end = start + length
@@ -193,6 +194,7 @@ def test_utc_and_paris_give_the_same_text(start, length):
         assert form(start) == form(local_start)
 
 
+@settings(deadline=None)  # a busy machine must not fail a pure function
 @given(start=instants, length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
 def test_the_range_names_the_second_day_exactly_when_it_differs(start, length):
     end = start + length
@@ -206,6 +208,7 @@ def test_the_range_names_the_second_day_exactly_when_it_differs(start, length):
         assert short.endswith(f" – {dates.day_short(end)}, {dates.hour(end)}")
 
 
+@settings(deadline=None)  # a busy machine must not fail a pure function
 @given(value=instants)
 def test_the_hour_is_the_paris_wall_clock(value):
     local = value.astimezone(PARIS)
