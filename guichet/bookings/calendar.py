@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from guichet.bookings.models import Reservation
+from guichet.bookings.models import Reservation, ReservationStatus
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -27,7 +27,7 @@ def _details(reservation: Reservation, page_url: str) -> str:
 
 
 def _is_cancelled(reservation: Reservation) -> bool:
-    return reservation.status == Reservation.Status.CANCELLED or reservation.session.is_cancelled
+    return reservation.status == ReservationStatus.CANCELLED or reservation.session.is_cancelled
 
 
 def reservation_ics(*, reservation: Reservation, page_url: str) -> bytes:

@@ -24,8 +24,6 @@ SEAT_HOLDING_STATUSES = (ReservationStatus.VALID, ReservationStatus.ARCHIVED)
 
 
 class Reservation(models.Model):
-    Status = ReservationStatus
-
     session = models.ForeignKey(
         Session, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("session")
     )

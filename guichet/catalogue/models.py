@@ -174,8 +174,6 @@ class SessionStatus(models.TextChoices):
 class Session(models.Model):
     """One dated occurrence of an activity. A postponed session counts by its new dates."""
 
-    Status = SessionStatus
-
     activity = models.ForeignKey(
         Activity, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("activité")
     )
@@ -316,9 +314,6 @@ class Session(models.Model):
     def booking_closes_at(self):
         return self.starts_at - self.activity.booking_delay
 
-    def has_started(self, now=None) -> bool:
-        return (now or timezone.now()) >= self.starts_at
-
     def is_booking_closed(self, now=None) -> bool:
         return (now or timezone.now()) >= self.booking_closes_at
 
@@ -330,7 +325,3 @@ class Session(models.Model):
     def dates_display(self) -> str:
         """'mer. 16 avr. 2025, 10 h – 11 h 30' by the dates that count."""
         return self._dates(self.starts_at, self.ends_at)
-
-    @property
-    def original_dates_display(self) -> str:
-        return self._dates(self.start, self.end)

@@ -5,14 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from guichet.core.phones import PhoneNumberField, phone_display
 
 
-class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(_("créé le"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
 class Organisation(models.Model):
     """The one organisation running this Guichet; pages and e-mails read their contact details here."""
 

@@ -7,7 +7,7 @@ import icalendar
 import pytest
 from django.urls import reverse
 
-from guichet.bookings.models import Reservation
+from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
@@ -179,12 +179,12 @@ class TestOnlineCancellation:
             in confirm.content.decode()
         )
         reservation.refresh_from_db()
-        assert reservation.status == Reservation.Status.VALID
+        assert reservation.status == ReservationStatus.VALID
 
         response = client.post(cancel_url(reservation))
         assert response.status_code == 303 and response["Location"] == page_url(reservation)
         reservation.refresh_from_db()
-        assert reservation.status == Reservation.Status.CANCELLED
+        assert reservation.status == ReservationStatus.CANCELLED
         reservation.session.refresh_from_db()
         assert reservation.session.seats_taken == 0
 
@@ -200,7 +200,7 @@ class TestOnlineCancellation:
         assert response.status_code == 409
         assert "appelez-nous" in response.content.decode()
         reservation.refresh_from_db()
-        assert reservation.status == Reservation.Status.VALID
+        assert reservation.status == ReservationStatus.VALID
         reservation.session.refresh_from_db()
         assert reservation.session.seats_taken == 3
 
@@ -214,7 +214,7 @@ class TestOnlineCancellation:
         )
         assert client.post(cancel_url(reservation)).status_code == 409
         reservation.refresh_from_db()
-        assert reservation.status == Reservation.Status.VALID
+        assert reservation.status == ReservationStatus.VALID
 
     def test_already_cancelled_goes_back_to_the_page(self, client, reservation):
         client.post(cancel_url(reservation))
