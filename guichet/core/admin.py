@@ -1,4 +1,8 @@
+from types import SimpleNamespace
+
 from django.contrib import admin
+from django.contrib.admin.checks import ModelAdminChecks
+from django.core import checks
 from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -37,9 +41,61 @@ class RichTextAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
+# Asks an inline whether anyone at all may add, change or delete its rows.
+_EVERY_PERMISSION = SimpleNamespace(
+    user=SimpleNamespace(
+        is_active=True, is_staff=True, is_superuser=True, has_perm=lambda *args, **kwargs: True
+    )
+)
+
+
+def _inline_is_editable(inline) -> bool:
+    return (
+        inline.has_add_permission(_EVERY_PERMISSION, None)
+        or inline.has_change_permission(_EVERY_PERMISSION, None)
+        or inline.has_delete_permission(_EVERY_PERMISSION, None)
+    )
+
+
+class ServiceModelAdminChecks(ModelAdminChecks):
+    """The service writes while the main form is validated (`is_valid()`): an editable inline
+    formset would then be refused after the object was written, and a `list_editable` row
+    formset would write some rows before another one is refused."""
+
+    def check(self, admin_obj, **kwargs):
+        errors = super().check(admin_obj, **kwargs)
+        if admin_obj.list_editable:
+            errors.append(
+                checks.Error(
+                    "A ServiceModelAdmin cannot have list_editable: its form writes while it is "
+                    "validated, so one refused row would leave the others written.",
+                    hint="Use an admin action calling the service per row.",
+                    obj=admin_obj.__class__,
+                    id="guichet.E001",
+                )
+            )
+        for inline_class in admin_obj.inlines:
+            inline = inline_class(admin_obj.model, admin_obj.admin_site)
+            if _inline_is_editable(inline):
+                errors.append(
+                    checks.Error(
+                        f"{inline_class.__name__} is an editable inline of a ServiceModelAdmin: "
+                        "the object is written while its form is validated, before the inline "
+                        "rows are, so a refused row would leave it half saved.",
+                        hint="Make the inline read-only (no add, change or delete permission).",
+                        obj=admin_obj.__class__,
+                        id="guichet.E002",
+                    )
+                )
+        return errors
+
+
 class ServiceModelAdmin(admin.ModelAdmin):
     """The admin of a model whose form is a guichet.core.forms.ServiceModelForm: the service has
-    already written the object (and its many-to-many fields) while the form was validated."""
+    already written the object (and its many-to-many fields) while the form was validated.
+    Neither `list_editable` nor an editable inline can be used with it (checked at start-up)."""
+
+    checks_class = ServiceModelAdminChecks
 
     def save_model(self, request, obj, form, change):
         # A second save would write the in-memory row over what the service changed in the
