@@ -2,11 +2,11 @@
 notifications") and the files sent with them ("Pièces jointes")."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -208,9 +208,12 @@ class MessageTemplateAdmin(RichTextAdmin):
 
     def preview_view(self, request, object_id):
         """The mail with invented data and the texts as typed in the form, not saved."""
+        # `…/1/change/apercu/` reaches here too, with "1/change" as the id.
+        template = self.get_object(request, unquote(object_id))
+        if template is None:
+            raise Http404
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        template = get_object_or_404(MessageTemplate, pk=object_id)
         if not self.has_change_permission(request, template):
             raise PermissionDenied
         form = self.get_form(request, template, change=True)(request.POST, instance=template)

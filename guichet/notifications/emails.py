@@ -348,14 +348,26 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
         token="exemple",
         status=ReservationStatus.VALID,
     )
-    details = {
-        "start": start.isoformat(),
-        "end": session.end.isoformat(),
-        "reason": _("Intempéries"),
-    }
-    if template.kind == MessageKind.SESSION_POSTPONED:
+    # The details and states each kind's real mails are rendered with (notifications.services).
+    details = {}
+    if template.kind == MessageKind.SESSION_CANCELLED:
+        session.status = SessionStatus.CANCELLED
+        reservation.status = ReservationStatus.CANCELLED
+        details = {
+            "start": start.isoformat(),
+            "end": session.end.isoformat(),
+            "reason": _("Intempéries"),
+        }
+    elif template.kind == MessageKind.SESSION_POSTPONED:
         session.status, session.new_start = SessionStatus.POSTPONED, start + timedelta(days=7)
-        details |= {"previous_start": start.isoformat(), "previous_end": session.end.isoformat()}
-        details |= {"start": session.new_start.isoformat(), "end": None}
+        details = {
+            "previous_start": start.isoformat(),
+            "previous_end": session.end.isoformat(),
+            "start": session.new_start.isoformat(),
+            "end": None,
+            "reason": _("Intempéries"),
+        }
+    elif template.kind == MessageKind.RESERVATION_CANCELLED:
+        reservation.status, reservation.cancelled_at = ReservationStatus.CANCELLED, timezone.now()
     message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
     return MailRenderer(templates={template.kind: template}).email(message, attachments=False)

@@ -204,3 +204,25 @@ def test_attachments_accept_an_image(admin_client, settings, tmp_path):
             },
         ).content.decode()
     )
+
+
+def test_the_preview_under_the_change_page_is_not_found(admin_client):
+    template = MessageTemplate.objects.get(kind=MessageKind.CONFIRMATION)
+    change = reverse("admin:notifications_messagetemplate_change", args=[template.pk])
+    assert admin_client.post(change + "apercu/", {}).status_code == 404
+    assert admin_client.get(change + "apercu/").status_code == 404
+
+
+@pytest.mark.parametrize("kind", MessageKind.values)
+def test_each_preview_shows_what_its_real_mails_show(admin_client, kind):
+    template = MessageTemplate.objects.get(kind=kind)
+    data = {
+        field: getattr(template, field) for field in ("header_title", *MessageTemplate.SECTIONS)
+    }
+    url = reverse("admin:notifications_messagetemplate_preview", args=[template.pk])
+    page = admin_client.post(url, data).content.decode()
+    # Only the mails about a session staff cancelled or postponed carry its reason.
+    with_reason = kind in (MessageKind.SESSION_CANCELLED, MessageKind.SESSION_POSTPONED)
+    assert ("Motif :" in page) is with_reason
+    assert ("Intempéries" in page) is with_reason
+    assert "Bonjour Camille Exemple" in page
