@@ -31,6 +31,7 @@ from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
 from guichet.core.admin import ServiceModelAdmin, date_display
 from guichet.core.db import with_retry
+from guichet.core.money import amount
 from guichet.core.phones import phone_to_e164
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
 
@@ -119,7 +120,7 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
         "starts",
         "ends",
         "seat_limit",
-        "price",
+        "price_display",
         "status",
         "booked",
         "left",
@@ -142,6 +143,10 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
 
     starts = date_display("effective_start", _("Débute le"), short=True)
     ends = date_display("effective_end", _("Fini le"), short=True)
+
+    @admin.display(description=_("Prix"), ordering="price")
+    def price_display(self, session):
+        return amount(session.price)
 
     @admin.display(description=_("Places réservées"), ordering="seats_taken")
     def booked(self, session):

@@ -17,6 +17,7 @@ from guichet.bookings.services import (
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
+from guichet.core.widgets import EuroInput
 
 PERSON_FIELDS = ["first_name", "last_name", "email", "phone", "city"]
 
@@ -37,6 +38,9 @@ class SessionAdminForm(ServiceModelForm):
             "new_start",
             "new_end",
         ]
+        # "5,50" as French staff type it; the dates keep their own input formats.
+        localized_fields = ["price"]
+        widgets = {"price": EuroInput}
 
     def perform(self, instance):
         return session_save(session=instance)

@@ -49,3 +49,12 @@ class CoordinatesMapWidget(forms.NumberInput):
             "shadow": static("vendor/leaflet/images/marker-shadow.png"),
         }
         return context
+
+
+class EuroInput(forms.TextInput):
+    """A localised amount ("5,50") followed by the euro sign."""
+
+    template_name = "core/widgets/euro.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "size": 8} | (attrs or {}))

@@ -3,13 +3,9 @@ Dates are written by guichet.core.dates."""
 
 from decimal import Decimal
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-
-def amount(value: Decimal) -> str:
-    """'12,50 €' (a non-breaking space before the sign)."""
-    return f"{number_format(value, decimal_pos=2)}\u00a0€"
+from guichet.core.money import amount
 
 
 def price(value: Decimal) -> str:

@@ -1,6 +1,7 @@
 """Session and reservation admin, as a superuser: seats move only through the services."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -343,6 +344,19 @@ def test_session_is_created_through_the_admin(admin_client):
     assert response.status_code == 302
     session = Session.objects.get()
     assert (session.start, session.seat_limit, session.seats_taken) == (start, 20, 0)
+
+
+def test_prices_are_typed_and_shown_the_french_way(admin_client):
+    session = SessionFactory(price=0)
+    response = admin_client.post(change_url(session), session_post(session, price="5,50"))
+    assert response.status_code == 302, form_errors(response)
+    session.refresh_from_db()
+    assert session.price == Decimal("5.50")
+    form = admin_client.get(change_url(session)).content.decode()
+    assert 'name="price" value="5,50"' in form and "&nbsp;€" in form
+    # The dates keep their input formats (session_post types them dd/mm/yyyy).
+    assert 'name="start_0" value="{}"'.format(split("start", session.start)["start_0"]) in form
+    assert "5,50\u00a0€" in admin_client.get(SESSION_CHANGELIST).content.decode()
 
 
 def test_session_limit_below_booked_seats_is_refused(admin_client):
