@@ -18,6 +18,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation
 from guichet.catalogue.models import Session
+from guichet.core.phones import phone_national
 
 # Spreadsheets read a cell starting with one of these as a formula (tab and CR too, once trimmed).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -66,7 +67,8 @@ def _table(reservations: QuerySet[Reservation], session: Session | None) -> Iter
             reservation.first_name,
             reservation.last_name,
             reservation.email,
-            reservation.phone_display,
+            # National, as staff dial it; a foreign "+44 …" keeps its (guarded) "+".
+            phone_national(reservation.phone),
             reservation.city,
             reservation.quantity,
             timezone.localtime(reservation.created_at).replace(microsecond=0),

@@ -35,6 +35,14 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def phone_national(e164: str) -> str:
+    """A French number as dialled in France ("03 20 00 00 00"), any other as phone_display."""
+    if not e164.startswith("+33"):
+        return phone_display(e164)
+    number = phonenumbers.parse(e164, DEFAULT_REGION)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 class PhoneNumberFormField(forms.CharField):
     """A form field that accepts the usual forms of a number and cleans it to E.164, so that a
     mistyped number is reported next to its field."""

@@ -68,14 +68,14 @@ def csv_summary(label: str, value) -> list[str]:
 BOOKED_AT = datetime(2030, 3, 1, 9, 15, 42, tzinfo=PARIS)
 SERRES = "Visite des serres (mar. 16 avr. 2030, 10 h – 11 h 30)"
 NICHOIRS = "Atelier nichoirs (mar. 23 avr. 2030, 14 h – 15 h 30)"
-PERSON = ["camille@example.org", "+33 6 12 34 56 78", "Tourcoing"]
+PERSON = ["camille@example.org", "06 12 34 56 78", "Tourcoing"]
 XLSX_ROWS = [
     [SERRES, "Valide", "Alix", "Martin", *PERSON, 2, BOOKED_AT.replace(tzinfo=None)],
     [SERRES, "Annulé", "Basile", "Bernard", *PERSON, 5, BOOKED_AT.replace(tzinfo=None)],
     [NICHOIRS, "Archivé", "Chloé", "Durand", *PERSON, 3, BOOKED_AT.replace(tzinfo=None)],
 ]
-# The phone gets an apostrophe: a cell starting with "+" would be read as a formula.
-CSV_PERSON = ["camille@example.org", "'+33 6 12 34 56 78", "Tourcoing"]
+# A French phone in national form: no apostrophe, which only a "+…" number needs.
+CSV_PERSON = ["camille@example.org", "06 12 34 56 78", "Tourcoing"]
 CSV_ROWS = [
     [SERRES, "Valide", "Alix", "Martin", *CSV_PERSON, "2", "01/03/2030 09:15"],
     [SERRES, "Annulé", "Basile", "Bernard", *CSV_PERSON, "5", "01/03/2030 09:15"],
@@ -170,7 +170,7 @@ def test_formula_in_a_cell_stays_text():
         '\'=HYPERLINK("http://example.org","x")',
         "'@SUM(A1)",
         "camille@example.org",
-        "'+33 6 12 34 56 78",
+        "06 12 34 56 78",
         "'-2+3",
     ]
 
@@ -182,6 +182,20 @@ def test_formula_in_a_cell_stays_text():
     ]
     sheet_xml = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet_xml and "HYPERLINK" in sheet_xml
+
+
+def test_french_phones_are_written_in_national_form_and_foreign_ones_guarded():
+    session = SessionFactory()
+    book(session, phone="+33 3 20 00 00 00", first_name="Alix")
+    book(session, phone="+44 20 7946 0958", first_name="Basile")
+    reservations = Reservation.objects.order_by("first_name")
+    rows = csv_rows(reservations_csv(reservations=reservations))
+    assert [row[5] for row in rows[1:3]] == ["03 20 00 00 00", "'+44 20 7946 0958"]
+    cells = load_workbook(io.BytesIO(reservations_xlsx(reservations=reservations))).active
+    assert [cells.cell(row=row, column=6).value for row in (2, 3)] == [
+        "03 20 00 00 00",
+        "+44 20 7946 0958",
+    ]
 
 
 # From the admin
