@@ -149,17 +149,21 @@ def _reminder_sync(*, reservation: Reservation) -> None:
 
 
 def notify_reservation_created(*, reservation: Reservation) -> None:
-    """A new reservation has no message yet: its confirmation, and its reminder when the session
-    starts more than 2 days from now, go in one insert."""
+    """A new reservation has no message yet: its confirmation, unless staff recorded it for a
+    session already over, and its reminder when the session starts more than 2 days from now,
+    go in one insert."""
     now = timezone.now()
-    messages = [
-        _message_build(
-            kind=MessageKind.CONFIRMATION,
-            reservation=reservation,
-            key=f"confirmation:{reservation.pk}",
-            scheduled_for=now,
+    session = reservation.session
+    messages = []
+    if (session.ends_at or session.starts_at) > now:
+        messages.append(
+            _message_build(
+                kind=MessageKind.CONFIRMATION,
+                reservation=reservation,
+                key=f"confirmation:{reservation.pk}",
+                scheduled_for=now,
+            )
         )
-    ]
     reminder_key, reminder_due = _reminder_when(reservation)
     if reminder_due > now:
         messages.append(
@@ -170,8 +174,9 @@ def notify_reservation_created(*, reservation: Reservation) -> None:
                 scheduled_for=reminder_due,
             )
         )
-    OutgoingMessage.objects.bulk_create(messages)
-    _send_on_commit()
+    if messages:
+        OutgoingMessage.objects.bulk_create(messages)
+        _send_on_commit()
 
 
 def notify_reservation_cancelled(*, reservation: Reservation) -> None:

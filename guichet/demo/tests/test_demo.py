@@ -16,6 +16,7 @@ from guichet.bookings.services import reservations_archive_past, seats_mismatche
 from guichet.catalogue.models import Activity, Location, Session
 from guichet.core.models import Organisation
 from guichet.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
+from guichet.notifications.models import MessageKind, OutgoingMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,16 @@ def test_demo_has_the_guide_catalogue_and_every_session_state():
     )
     assert states() == ALL_STATES
     assert seats_mismatches() == []
+
+
+def test_demo_sends_no_confirmation_for_a_session_already_over():
+    demo_load()
+
+    confirmed = OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION)
+    past = Reservation.objects.filter(session__effective_start__lt=timezone.now())
+    assert past.exists()
+    assert not confirmed.filter(reservation__in=past).exists()
+    assert confirmed.exclude(reservation__in=past).exists()
 
 
 def test_demo_accounts():
