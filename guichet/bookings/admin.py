@@ -9,6 +9,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,7 +30,7 @@ from guichet.bookings.models import Reservation
 from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
-from guichet.core.admin import ServiceModelAdmin, date_display
+from guichet.core.admin import AccentBlindSearchMixin, ServiceModelAdmin, date_display
 from guichet.core.db import with_retry
 from guichet.core.money import amount
 from guichet.core.phones import phone_to_e164
@@ -112,7 +113,7 @@ STATUS_HELP = _(
 
 
 @admin.register(Session)
-class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
+class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceModelAdmin):
     form = SessionAdminForm
     list_display = (
         "id",
@@ -129,7 +130,7 @@ class SessionAdmin(SessionChangeConfirmMixin, ServiceModelAdmin):
     list_select_related = ("activity",)
     list_filter = ("status", SessionDateFilter, "activity", "activity__location")
     date_hierarchy = "start"
-    search_fields = ("activity__name",)
+    search_fields = ("activity__search_text",)
     empty_value_display = "—"
     readonly_fields = ("seats_taken",)
     fieldsets = (
@@ -222,7 +223,7 @@ PERSON_FIELDSET = (_("Personne"), {"fields": ("first_name", "last_name", "email"
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ServiceModelAdmin):
+class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
     form = ReservationChangeForm
     add_form = ReservationAddForm
     list_display = (
@@ -242,7 +243,7 @@ class ReservationAdmin(ServiceModelAdmin):
         "session__activity",
         "session__activity__location",
     )
-    search_fields = ("first_name", "last_name", "email", "phone", "city", "=token")
+    search_fields = ("search_text",)  # names, e-mail and city; the phone and token below
     autocomplete_fields = ("session",)
     readonly_fields = ("token", "created", "cancelled")
     actions = ("cancel_selected", "export_csv", "export_xlsx")
@@ -274,12 +275,15 @@ class ReservationAdmin(ServiceModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            phone = phone_to_e164(search_term)
-        except ValidationError:
+        if not search_term.strip():
             return results, may_have_duplicates
-        # Phones are stored as +33612345678: also find one typed as 06 12 34 56 78.
-        return results | queryset.filter(phone=phone), may_have_duplicates
+        exact = Q(token=search_term.strip())
+        try:
+            # Phones are stored as +33612345678: also find one typed as 06 12 34 56 78.
+            exact |= Q(phone=phone_to_e164(search_term))
+        except ValidationError:
+            pass
+        return results | queryset.filter(exact), may_have_duplicates
 
     def get_urls(self):
         export = path(

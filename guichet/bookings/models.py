@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.catalogue.models import Session
 from guichet.core.phones import PhoneNumberField, phone_display
+from guichet.core.search import SearchableModel
 
 
 def reservation_token() -> str:
@@ -23,7 +24,10 @@ class ReservationStatus(models.TextChoices):
 SEAT_HOLDING_STATUSES = (ReservationStatus.VALID, ReservationStatus.ARCHIVED)
 
 
-class Reservation(models.Model):
+class Reservation(SearchableModel):
+    # The phone and the token have searches of their own (ReservationAdmin).
+    search_sources = ("first_name", "last_name", "email", "city")
+
     session = models.ForeignKey(
         Session, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("session")
     )

@@ -6,15 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.catalogue.models import Activity, ActivityType, Audience, Category, Location
 from guichet.catalogue.services import activity_save
-from guichet.core.admin import RichTextAdmin, ServiceModelAdmin
+from guichet.core.admin import AccentBlindSearchMixin, RichTextAdmin, ServiceModelAdmin
 from guichet.core.forms import ServiceModelForm
 from guichet.core.widgets import CoordinatesMapWidget
 
 
 @admin.register(Category, Audience, ActivityType)
-class NamedAdmin(admin.ModelAdmin):
+class NamedAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     list_display = ["name"]
-    search_fields = ["name"]
+    search_fields = ["search_text"]
 
 
 class LocationAdminForm(forms.ModelForm):
@@ -33,10 +33,10 @@ class LocationAdminForm(forms.ModelForm):
 
 
 @admin.register(Location)
-class LocationAdmin(RichTextAdmin):
+class LocationAdmin(AccentBlindSearchMixin, RichTextAdmin):
     form = LocationAdminForm
     list_display = ["name", "address"]
-    search_fields = ["name", "address"]
+    search_fields = ["search_text"]  # name and address
     fieldsets = [
         (None, {"fields": ["name", "description", "address"]}),
         (
@@ -63,7 +63,7 @@ class ActivityAdminForm(ServiceModelForm):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ServiceModelAdmin, RichTextAdmin):
+class ActivityAdmin(AccentBlindSearchMixin, ServiceModelAdmin, RichTextAdmin):
     form = ActivityAdminForm
     list_display = [
         "name",
@@ -76,7 +76,7 @@ class ActivityAdmin(ServiceModelAdmin, RichTextAdmin):
     ]
     list_filter = ["location", "audience", "activity_type", "category", "bookable_online"]
     list_select_related = ["location", "audience", "activity_type", "category"]
-    search_fields = ["name", "description"]
+    search_fields = ["search_text"]  # the name
     prepopulated_fields = {"slug": ["name"]}
 
     @admin.display(description=_("délai de réservation"), ordering="booking_delay")

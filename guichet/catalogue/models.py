@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.core import dates
 from guichet.core.richtext import RichTextField
+from guichet.core.search import SearchableModel
 
 
-class NamedModel(models.Model):
+class NamedModel(SearchableModel):
+    search_sources = ("name",)
+
     name = models.CharField(_("nom"), max_length=100, unique=True)
 
     class Meta:
@@ -43,7 +46,9 @@ class ActivityType(NamedModel):
         verbose_name_plural = _("types d'activité")
 
 
-class Location(models.Model):
+class Location(SearchableModel):
+    search_sources = ("name", "address")
+
     name = models.CharField(_("nom"), max_length=200)
     description = RichTextField(verbose_name=_("description"))
     address = models.TextField(
@@ -92,7 +97,9 @@ class Location(models.Model):
             raise ValidationError(errors)
 
 
-class Activity(models.Model):
+class Activity(SearchableModel):
+    search_sources = ("name",)
+
     location = models.ForeignKey(
         Location,
         on_delete=models.PROTECT,

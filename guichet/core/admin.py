@@ -11,6 +11,7 @@ from js_asset import Media
 
 from guichet.core import dates
 from guichet.core.models import Organisation
+from guichet.core.search import search_filter
 
 admin.site.site_header = _("Guichet — administration")
 admin.site.site_title = _("Guichet — administration")
@@ -29,6 +30,15 @@ def date_display(field: str, description, *, short: bool = False):
         return dates.short(value, year=True) if short else dates.long(value)
 
     return display
+
+
+class AccentBlindSearchMixin:
+    """The admin's search box over normalised columns (guichet.core.search): `search_fields`
+    name them ("search_text", "activity__search_text"), and the words typed are normalised the
+    same way, so "elodie" finds "Élodie". Each word must be in one of the columns."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_filter(queryset, search_term, fields=tuple(self.search_fields)), False
 
 
 class RichTextAdmin(admin.ModelAdmin):

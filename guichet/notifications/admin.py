@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from guichet.core import dates
-from guichet.core.admin import RichTextAdmin, date_display
+from guichet.core.admin import AccentBlindSearchMixin, RichTextAdmin, date_display
 from guichet.notifications.emails import MailRenderer, message_preview
 from guichet.notifications.models import (
     DEFERRED_KINDS,
@@ -60,7 +60,7 @@ class DeferredFilter(QFilter):
 
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(admin.ModelAdmin):
+class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     """Rows are written by the services and the worker only: staff look, and may send again."""
 
     list_display = (
@@ -73,12 +73,8 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     list_select_related = ("reservation",)
     list_filter = (SentFilter, DeferredFilter, "kind", "state")
     date_hierarchy = "created_at"
-    search_fields = (
-        "subject",
-        "reservation__email",
-        "reservation__last_name",
-        "=reservation__token",
-    )
+    # The person (names, e-mail, city) and the activity (in every subject); the token below.
+    search_fields = ("reservation__search_text", "session__activity__search_text")
     actions = ("resend",)
     fields = (
         "kind",
@@ -108,6 +104,12 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return results, may_have_duplicates
+        return results | queryset.filter(reservation__token=search_term.strip()), False
 
     def has_resend_permission(self, request):
         return request.user.has_perm("notifications.change_outgoingmessage")

@@ -1,6 +1,5 @@
 """Reads for the public pages: each returns what one page shows in a fixed number of queries."""
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Activity, Session
+from guichet.core.search import search_filter, search_normalise
 from guichet.public.pagecache import page_cache_seconds
 
 
@@ -43,7 +43,7 @@ def activity_list_public(
         .order_by("name", "pk")
     )
     if name:
-        activities = activities.filter(name__icontains=name)
+        activities = search_filter(activities, name)
     if location_id:
         activities = activities.filter(location_id=location_id)
     if audience_id:
@@ -51,11 +51,6 @@ def activity_list_public(
     if activity_type_id:
         activities = activities.filter(activity_type_id=activity_type_id)
     return activities
-
-
-def _sort_key(label: str) -> str:
-    # "Écoles" sorts with the E's, not after Z.
-    return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
 
 
 @dataclass(frozen=True)
@@ -86,8 +81,9 @@ def filter_choices_public(*, now: datetime | None = None) -> FilterChoices:
             pk, label = row[2 * index], row[2 * index + 1]
             if pk is not None:
                 choices[pk] = label
+    # "Écoles" sorts with the E's, not after Z.
     return FilterChoices(
-        *(sorted(choices.items(), key=lambda c: _sort_key(c[1])) for choices in found)
+        *(sorted(choices.items(), key=lambda c: search_normalise(c[1])) for choices in found)
     )
 
 

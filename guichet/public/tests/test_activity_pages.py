@@ -99,6 +99,14 @@ class TestActivityList:
         assert f'<option value="{garden.pk}" selected>Jardin</option>' in html
         assert f'<a class="button button--secondary" href="{HOME}">Réinitialiser</a>' in html
 
+    def test_the_name_search_ignores_accents_and_case(self, client, now, organisation):
+        activity_with_session('Activités manuelles : "Thème de Pâques"')
+        activity_with_session("Visite guidée des serres")
+        assert listed(client.get(HOME, {"name": "PAQUES theme"})) == [
+            'Activités manuelles : "Thème de Pâques"'
+        ]
+        assert listed(client.get(HOME, {"name": "guidee"})) == ["Visite guidée des serres"]
+
     def test_filter_choices_are_those_of_the_listed_activities(self, client, now, organisation):
         activity_with_session("Visite", location=LocationFactory(name="Jardin"))
         ActivityFactory(name="Sans session", location=LocationFactory(name="Square vide"))
