@@ -8,9 +8,17 @@ Two kinds of page:
   form's CSRF token and one-time key. The page is rendered with a slot (a marker) for each value
   and cached that way; every visitor gets it with the slots filled in for them. The refusal sent
   to everyone who books a session that can no longer be booked is one too, with no slot.
+
+That a page is the same for everyone is checked, not assumed: the cookies and `Vary` headers
+that make a response personal are added by the middleware after the view has returned, so
+`_render_shared` looks at what rendering touched instead (the session, the CSRF cookie, the
+messages, the CSP nonce, a cookie or `Vary` of its own). A page that touched one is served to
+its visitor as rendered and never cached (and a warning is logged: it is a bug in the page).
+A cached page keeps every header of its first response.
 """
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -19,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_response_headers
+
+logger = logging.getLogger(__name__)
 
 # Seat counts shown on a cached page must never be staler than this.
 MAX_CACHE_SECONDS = 5
@@ -30,6 +40,46 @@ def page_cache_seconds() -> int:
 
 def _page_key(request: HttpRequest, kind: str) -> str:
     return f"public.{kind}." + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+
+
+def _personal_traces(request: HttpRequest, response: HttpResponse, csrf_before, nonce_before):
+    """What rendering did that makes `response` (or the response the middleware will make of
+    it) belong to this visitor alone."""
+    traces = []
+    session = getattr(request, "session", None)
+    if session is not None and session.accessed:
+        traces.append("session")  # SessionMiddleware would add Vary: Cookie, maybe a cookie
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not csrf_before:
+        traces.append("CSRF token")  # the CSRF cookie would be set, Vary: Cookie added
+    messages = getattr(request, "_messages", None)
+    if messages is not None and (messages.used or messages._queued_messages):
+        traces.append("messages")  # their cookie would be updated
+    if getattr(request, "_csp_nonce", None) is not None and nonce_before is None:
+        traces.append("CSP nonce")  # the header would name this visitor's nonce
+    if response.cookies or response.has_header("Vary"):
+        traces.append("cookie or Vary")
+    return traces
+
+
+def _render_shared(request: HttpRequest, render: Callable[[], HttpResponse]):
+    """`render()`, and whether the page it made may be served to every visitor."""
+    session = getattr(request, "session", None)
+    accessed_before = session.accessed if session is not None else False
+    if session is not None:
+        session.accessed = False
+    csrf_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    nonce_before = getattr(request, "_csp_nonce", None)
+    response = render()
+    traces = _personal_traces(request, response, csrf_before, nonce_before)
+    if session is not None:
+        session.accessed = session.accessed or accessed_before
+    if traces:
+        logger.warning(
+            "Page %s not cached: rendering used the visitor's %s",
+            request.path,
+            ", ".join(traces),
+        )
+    return response, not traces
 
 
 def public_page_cache(view):
@@ -49,8 +99,8 @@ def public_page_cache(view):
             stored_at, response = entry
             response["Age"] = str(max(0, int(time.time() - stored_at)))
             return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:
+        response, shared = _render_shared(request, lambda: view(request, *args, **kwargs))
+        if response.status_code == 200 and shared:
             patch_response_headers(response, seconds)  # Expires and max-age for browsers too
             cache.set(key, (time.time(), response), seconds)
         return response
@@ -77,13 +127,21 @@ def slotted_page(
     seconds = page_cache_seconds()
     key = _page_key(request, f"slotted.{variant}") if seconds else None
     entry = cache.get(key) if key else None
+    cookies = None
     if entry is None:
-        response = render()
-        entry = (response.status_code, response["Content-Type"], response.content.decode())
-        if key:
+        response, shared = _render_shared(request, render)
+        cookies = response.cookies
+        headers = [(name, value) for name, value in response.items() if name != "Content-Length"]
+        entry = (response.status_code, headers, response.content.decode())
+        if key and shared:
             cache.set(key, entry, seconds)
-    status, content_type, html = entry
+    status, headers, html = entry
     for name, value in fill.items():
         if slot(name) in html:  # a page without the form sets no CSRF cookie
             html = html.replace(slot(name), value())
-    return HttpResponse(html, status=status, content_type=content_type)
+    response = HttpResponse(html, status=status)
+    for name, value in headers:
+        response[name] = value
+    if cookies:  # set while rendering: the page was not cached, its cookies are this visitor's
+        response.cookies.update(cookies)
+    return response

@@ -1,3 +1,4 @@
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from guichet.catalogue.tests.factories import SessionFactory
 from guichet.core.models import Organisation
 from guichet.public.tests.browsing import keep_offline
 
+PAGECACHE = "guichet.public.pagecache"
 PARIS = ZoneInfo("Europe/Paris")
 # Thursday 10 April 2025, 09:00 in Tourcoing: the guide's dates are a few days later.
 NOW = datetime(2025, 4, 10, 9, 0, tzinfo=PARIS)
@@ -28,6 +30,17 @@ def now(time_machine) -> datetime:
 def _empty_cache(db):
     # Rate-limit counters live in the shared cache: each test starts with none.
     cache.clear()
+
+
+@pytest.fixture(params=[0, 5], ids=["no-page-cache", "page-cache-5s"])
+def page_cache(request, settings, caplog):
+    """Run a page test twice: without the page cache, and with it at its most, as a site under
+    load runs; every page must then be cacheable (none refused for touching its visitor).
+    A module opts in with `pytestmark = pytest.mark.usefixtures("page_cache")`."""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = request.param
+    with caplog.at_level(logging.WARNING, logger="guichet.public.pagecache"):
+        yield request.param
+    assert not [record.getMessage() for record in caplog.records if record.name == PAGECACHE]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from guichet.catalogue.tests.factories import (
 )
 from guichet.public.tests.conftest import paris
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 HOME = reverse("public:activity_list")
 

@@ -17,7 +17,7 @@ from guichet.public import views
 from guichet.public.forms import SUBMISSION_SALT
 from guichet.public.tests.conftest import paris
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 TYPED = {
     "first_name": "Camille",

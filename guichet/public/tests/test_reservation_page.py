@@ -14,7 +14,7 @@ from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
 from guichet.public.tests.conftest import PARIS, paris
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 
 @pytest.fixture
