@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer
 
@@ -28,6 +29,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 BROWSER_FIXTURES = {"chromium", "browser_page"}
+# Tests marked `redis` use (and empty) this database of the local Redis server.
+REDIS_TEST_URL = "redis://127.0.0.1:6379/11"
 
 
 def chromium_path() -> Path:
@@ -38,11 +41,20 @@ def running_in_ci() -> bool:
     return os.environ.get("CI") == "true"
 
 
+def redis_reachable() -> bool:
+    try:
+        return redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
 def missing_requirement(item) -> str | None:
     """Why this test cannot run here, or None."""
     engine = settings.DATABASES["default"]["ENGINE"]
     if item.get_closest_marker("postgres") and engine != "django.db.backends.postgresql":
         return "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/guichet"
+    if item.get_closest_marker("redis") and not redis_reachable():
+        return f"needs Redis at {REDIS_TEST_URL} (apt-get install redis-server)"
     if item.get_closest_marker("browser") and not os.access(chromium_path(), os.X_OK):
         return (
             f"needs Chromium at {chromium_path()} (apt-get install chromium chromium-driver, "

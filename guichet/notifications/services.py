@@ -12,7 +12,8 @@ Which mail goes when (the table of the guide, section 8.4):
   reminders moved to the new start − 2 days.
 """
 
-from datetime import datetime, timedelta
+import math
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,19 +48,32 @@ def _send_on_commit() -> None:
 
 
 def _delivery_wake() -> None:
-    """Queue the delivery of every mail due now, once per window of NOTIFICATIONS_WAKE_SECONDS:
-    the first commit of a window queues a task that runs when the window ends, so that it also
-    finds the mails committed meanwhile (whose own commit saw the window taken). A mail that still
-    missed it (clocks apart between machines) goes with the next window or the periodic job."""
+    """Queue the delivery of every mail due now, once per window of NOTIFICATIONS_WAKE_SECONDS.
+
+    Time is cut into windows of that length (window n: [n × w, (n + 1) × w)). The first commit
+    of a window queues a task to run when the window ends; the other commits of the window
+    queue nothing, since that task starts after them and finds their mails too. So a mail
+    committed at t is claimed by t + w + the worker's polling interval.
+
+    Each window has its own cache key, which must only outlive its window: how exactly a
+    backend expires keys does not matter (the database cache rounds expiry times to whole
+    seconds; an earlier single key, taken for w seconds, thus outlived the task it stood for
+    and left the mails committed just after that task had started to the scheduler's minute).
+    A mail that still misses its window (the clocks of two machines apart, the cache down)
+    goes with the next window or the periodic job."""
     window = settings.NOTIFICATIONS_WAKE_SECONDS
     if window <= 0:
         messages_send_due_task.enqueue()
         return
-    if not cache.add(DELIVERY_WAKE_KEY, True, timeout=window):
+    number = math.floor(timezone.now().timestamp() / window)
+    # Kept past its window, whole seconds rounded down included; then never asked again.
+    key = f"{DELIVERY_WAKE_KEY}.{number}"
+    if not cache.add(key, True, timeout=math.ceil(window) + 2):
         return  # already queued for this window
     task = messages_send_due_task
     if task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + timedelta(seconds=window))
+        window_end = datetime.fromtimestamp((number + 1) * window, tz=UTC)
+        task = task.using(run_after=window_end)
     task.enqueue()
 
 

@@ -76,15 +76,17 @@ def test_the_changes_of_one_window_queue_one_task_that_runs_when_it_ends(
     django_capture_on_commit_callbacks, queued_tasks, settings, time_machine
 ):
     settings.NOTIFICATIONS_WAKE_SECONDS = 1
-    time_machine.move_to(timezone.now(), tick=False)
+    window_end = timezone.now().replace(microsecond=0) + timedelta(seconds=2)
+    time_machine.move_to(window_end - timedelta(seconds=0.7), tick=False)
     session = SessionFactory()
     with django_capture_on_commit_callbacks(execute=True):
         book(session)
+    time_machine.move_to(window_end - timedelta(seconds=0.1), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         book(session)  # the same window: the queued task will find its mail too
     [queued] = queued_tasks
-    assert queued.task.run_after == timezone.now() + timedelta(seconds=1)
-    time_machine.move_to(timezone.now() + timedelta(seconds=2), tick=False)
+    assert queued.task.run_after == window_end  # windows are whole seconds
+    time_machine.move_to(window_end, tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         book(session)  # the next window
     assert len(queued_tasks) == 2
