@@ -42,37 +42,40 @@ def _page_key(request: HttpRequest, kind: str) -> str:
     return f"public.{kind}." + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
 
 
-def _personal_traces(request: HttpRequest, response: HttpResponse, csrf_before, nonce_before):
+def _personal_traces(request: HttpRequest, response: HttpResponse) -> list[str]:
     """What rendering did that makes `response` (or the response the middleware will make of
     it) belong to this visitor alone."""
     traces = []
     session = getattr(request, "session", None)
     if session is not None and session.accessed:
         traces.append("session")  # SessionMiddleware would add Vary: Cookie, maybe a cookie
-    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not csrf_before:
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         traces.append("CSRF token")  # the CSRF cookie would be set, Vary: Cookie added
     messages = getattr(request, "_messages", None)
     if messages is not None and (messages.used or messages._queued_messages):
         traces.append("messages")  # their cookie would be updated
-    if getattr(request, "_csp_nonce", None) is not None and nonce_before is None:
-        traces.append("CSP nonce")  # the header would name this visitor's nonce
+    if getattr(request, "_csp_nonce", None) is not None:
+        traces.append("CSP nonce")  # the page may hold this visitor's nonce
     if response.cookies or response.has_header("Vary"):
         traces.append("cookie or Vary")
     return traces
 
 
 def _render_shared(request: HttpRequest, render: Callable[[], HttpResponse]):
-    """`render()`, and whether the page it made may be served to every visitor."""
+    """`render()`, and whether the page it made may be served to every visitor. The session's
+    and the CSRF cookie's marks are cleared while it runs (and put back after), so that what
+    rendering itself touched shows."""
     session = getattr(request, "session", None)
-    accessed_before = session.accessed if session is not None else False
+    accessed_before = session is not None and session.accessed
     if session is not None:
         session.accessed = False
-    csrf_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-    nonce_before = getattr(request, "_csp_nonce", None)
+    csrf_before = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", False)
     response = render()
-    traces = _personal_traces(request, response, csrf_before, nonce_before)
+    traces = _personal_traces(request, response)
     if session is not None:
         session.accessed = session.accessed or accessed_before
+    if csrf_before:
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     if traces:
         logger.warning(
             "Page %s not cached: rendering used the visitor's %s",
