@@ -3,7 +3,8 @@ mail (guichet.bookings.services calls them), so a rolled-back change leaves no m
 due now is handed to the worker only once that transaction has committed. See docs/notifications.md.
 
 Which mail goes when (the table of the guide, section 8.4):
-- a reservation is made: confirmation now, reminder at start − 2 days (none if that is past);
+- a reservation is made: confirmation now (none once the session is over), reminder at
+  start − 2 days (none if that is past);
 - a reservation is cancelled (by staff or by the person): reservation-cancelled mail, reminder
   withdrawn;
 - a session is cancelled: session-cancelled mail to each valid reservation, reminders withdrawn

@@ -157,6 +157,22 @@ def test_no_reminder_for_a_booking_made_less_than_two_days_before(time_machine):
     assert deliver_everything(time_machine, session) == [CONFIRMATION]
 
 
+@pytest.mark.parametrize("end_in_hours", [-1, None])
+def test_no_mail_for_a_booking_staff_record_after_the_session(end_in_hours):
+    start = timezone.now() - timedelta(hours=2)
+    end = None if end_in_hours is None else timezone.now() + timedelta(hours=end_in_hours)
+    session = SessionFactory(start=start, end=end)
+    book(session, online=False)
+    assert rows(CONFIRMATION) == rows(REMINDER) == []
+
+
+def test_a_booking_during_the_session_is_confirmed():
+    now = timezone.now()
+    session = SessionFactory(start=now - timedelta(hours=1), end=now + timedelta(hours=1))
+    book(session, online=False)
+    assert len(rows(CONFIRMATION)) == 1
+
+
 def test_a_postponement_gives_a_late_booking_its_reminder_and_a_late_one_withdraws_it():
     soon = SessionFactory(start=timezone.now() + timedelta(days=1))
     book(soon)
