@@ -25,10 +25,10 @@ from guichet.bookings.services import (
     reservation_create,
 )
 from guichet.catalogue.models import Location, Session
+from guichet.core.clients import client_key, setting_rate
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
-from guichet.public.clients import booking_rate, client_key
 from guichet.public.forms import ActivityFilterForm, BookingForm, submission_key_new
 from guichet.public.offers import session_offer
 from guichet.public.pagecache import public_page_cache, slot, slotted_page
@@ -178,7 +178,13 @@ _SESSION_STATE_FIELDS = [
 
 @xframe_options_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
-@ratelimit(group="public.booking", key=client_key, rate=booking_rate, method="POST", block=False)
+@ratelimit(
+    group="public.booking",
+    key=client_key,
+    rate=setting_rate("BOOKING_RATE_LIMIT"),
+    method="POST",
+    block=False,
+)
 def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     """The booking form. Whatever the page showed when it was loaded, the POST decides on the
     database: the session's state is read again here and once more under the seat lock."""

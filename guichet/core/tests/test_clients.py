@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from guichet.public.clients import client_ip, client_key
+from guichet.core.clients import client_ip, client_key
 
 
 def request(remote: str, forwarded: str | None = None):

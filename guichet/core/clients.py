@@ -1,4 +1,5 @@
-"""Who is asking: the client address behind trusted proxies, for rate limits."""
+"""Who is asking: the client address behind trusted proxies, for rate limits (public booking,
+sign-in pages) and for whatever records who did what."""
 
 import ipaddress
 from functools import lru_cache
@@ -55,6 +56,11 @@ def client_key(group: str, request: HttpRequest) -> str:
     return ip
 
 
-def booking_rate(group: str, request: HttpRequest) -> str | None:
-    """settings.BOOKING_RATE_LIMIT, e.g. "20/m"; empty turns the limit off."""
-    return settings.BOOKING_RATE_LIMIT or None
+def setting_rate(name: str):
+    """A django-ratelimit `rate` read from the setting `name` at each request ("20/m", "100/h");
+    an empty setting turns the limit off."""
+
+    def rate(group: str, request: HttpRequest) -> str | None:
+        return getattr(settings, name) or None
+
+    return rate
