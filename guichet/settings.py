@@ -149,6 +149,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Failed sign-ins allowed per client address (and per account and address) in a window, e.g.
+# "10/15m"; past it the address is refused until the window ends, and an account failing from
+# many addresses answers slowly (guichet.core.login_limit). Empty turns it off.
+LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/15m")
 
 LANGUAGE_CODE = "fr"
 # A second language also needs django.middleware.locale.LocaleMiddleware back (see MIDDLEWARE).

@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 from django.contrib import admin
 from django.contrib.admin.checks import ModelAdminChecks
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core import checks
 from django.db import models
 from django.shortcuts import redirect
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from js_asset import Media
 
 from guichet.core import dates
+from guichet.core.login_limit import LoginLimitMixin
 from guichet.core.models import Organisation
 from guichet.core.search import search_filter
 
@@ -39,6 +41,13 @@ class AccentBlindSearchMixin:
 
     def get_search_results(self, request, queryset, search_term):
         return search_filter(queryset, search_term, fields=tuple(self.search_fields)), False
+
+
+class StaffLoginForm(LoginLimitMixin, AdminAuthenticationForm):
+    """The back-office's sign-in, with password guessing slowed down (LOGIN_RATE_LIMIT)."""
+
+
+admin.site.login_form = StaffLoginForm
 
 
 class RichTextAdmin(admin.ModelAdmin):
