@@ -34,6 +34,7 @@ from guichet.core.admin import AccentBlindSearchMixin, ServiceModelAdmin, date_d
 from guichet.core.db import with_retry
 from guichet.core.money import amount
 from guichet.core.phones import phone_to_e164
+from guichet.core.references import reference_parse
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -227,6 +228,7 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
     form = ReservationChangeForm
     add_form = ReservationAddForm
     list_display = (
+        "reference",
         "session",
         "status",
         "first_name",
@@ -245,7 +247,7 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
     )
     search_fields = ("search_text",)  # names, e-mail and city; the phone and token below
     autocomplete_fields = ("session",)
-    readonly_fields = ("token", "created", "cancelled")
+    readonly_fields = ("reference", "token", "created", "cancelled")
     actions = ("cancel_selected", "export_csv", "export_xlsx")
 
     created = date_display("created_at", _("Créée le"))
@@ -261,7 +263,7 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
         return [
             (None, {"fields": ("session", "status", "quantity")}),
             PERSON_FIELDSET,
-            (_("Suivi"), {"fields": ("token", "created", "cancelled")}),
+            (_("Suivi"), {"fields": ("reference", "token", "created", "cancelled")}),
         ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -278,6 +280,10 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
         if not search_term.strip():
             return results, may_have_duplicates
         exact = Q(token=search_term.strip())
+        # A reference read over the phone ("7k3m-q9zo"), found as stored ("7K3MQ9Z0").
+        reference = reference_parse(search_term)
+        if reference is not None:
+            exact |= Q(reference=reference)
         try:
             # Phones are stored as +33612345678: also find one typed as 06 12 34 56 78.
             exact |= Q(phone=phone_to_e164(search_term))

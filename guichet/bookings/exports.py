@@ -40,6 +40,7 @@ def _headers() -> list[str]:
         _("Ville"),
         _("Quantité"),
         _("Créée le"),
+        _("Référence"),
     ]
 
 
@@ -72,6 +73,7 @@ def _table(reservations: QuerySet[Reservation], session: Session | None) -> Iter
             reservation.city,
             reservation.quantity,
             timezone.localtime(reservation.created_at).replace(microsecond=0),
+            reservation.reference,
         ]
     yield []
     yield _summary_row(_("Total des places réservées"), booked)

@@ -7,11 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.catalogue.models import Session
 from guichet.core.phones import PhoneNumberField, phone_display
+from guichet.core.references import reference_new
 from guichet.core.search import SearchableModel
 
 
 def reservation_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def reservation_reference() -> str:
+    """The short reference shown to the person and to staff (see guichet.core.references)."""
+    return reference_new()
 
 
 class ReservationStatus(models.TextChoices):
@@ -48,6 +54,14 @@ class Reservation(SearchableModel):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
     token = models.CharField(max_length=64, unique=True, default=reservation_token, editable=False)
+    # Shown instead of the id, which would tell how many bookings there are.
+    reference = models.CharField(
+        _("référence"),
+        max_length=8,
+        unique=True,
+        default=reservation_reference,
+        editable=False,
+    )
     # Set by the booking form: the same form submitted twice (double click, reload) books once.
     submission_key = models.CharField(
         max_length=64, unique=True, null=True, blank=True, editable=False

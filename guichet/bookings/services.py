@@ -14,7 +14,12 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
+from guichet.bookings.models import (
+    SEAT_HOLDING_STATUSES,
+    Reservation,
+    ReservationStatus,
+    reservation_reference,
+)
 from guichet.bookings.selectors import reservation_cancellable_online, reservation_for_submission
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.notifications.services import (
@@ -99,29 +104,38 @@ def reservation_create(
     The key is looked up only when the booking fails: a key already used makes the insert clash
     on its unique column, which rolls the seats back, so a booking that goes through never needs
     the lookup."""
-    try:
-        return _reservation_make(
-            session=session,
-            reservation=Reservation(
-                session=session,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                phone=phone,
-                city=city,
-                quantity=quantity,
-                submission_key=submission_key,
-            ),
-            online=online,
-            now=now,
-        )
-    except (BookingError, IntegrityError):
-        # The same form sent again (or twice at once): it leads to the reservation it made,
-        # even if the session has since filled up or closed.
-        earlier = reservation_for_submission(key=submission_key)
-        if earlier is None:
-            raise
-        return earlier
+    reservation = Reservation(
+        session=session,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        city=city,
+        quantity=quantity,
+        submission_key=submission_key,
+    )
+    while True:
+        try:
+            return _reservation_make(
+                session=session, reservation=reservation, online=online, now=now
+            )
+        except (BookingError, IntegrityError) as exc:
+            # The same form sent again (or twice at once): it leads to the reservation it made,
+            # even if the session has since filled up or closed.
+            earlier = reservation_for_submission(key=submission_key)
+            if earlier is not None:
+                return earlier
+            if not (isinstance(exc, IntegrityError) and _reference_redrawn(reservation)):
+                raise
+
+
+def _reference_redrawn(reservation: Reservation) -> bool:
+    """After an insert refused by a unique column: when the short reference was the one taken,
+    draw another and say so (rare: 40 random bits)."""
+    if not Reservation.objects.filter(reference=reservation.reference).exists():
+        return False
+    reservation.reference = reservation_reference()
+    return True
 
 
 def _reservation_make(

@@ -282,6 +282,7 @@ class MailRenderer:
                 line.strip() for line in activity.location.address.splitlines() if line.strip()
             ),
             "quantity": reservation.quantity,
+            "reference": reservation.reference,
             "description": self.description(activity),
             "buttons": buttons,
             "sections": self.sections(message.kind),

@@ -495,3 +495,13 @@ def test_a_status_change_is_confirmed_before_it_is_saved(admin_client):
     assert "pour 1 réservation valide" in response.content.decode()
     session.refresh_from_db()
     assert session.status == SessionStatus.NONE
+
+
+@pytest.mark.parametrize("typed", ["7K3MQ9Z0", "7k3m-q9zo", "7K3M Q9Z0"])
+def test_reservations_found_by_their_reference_as_people_say_it(admin_client, typed):
+    wanted = book(SessionFactory())
+    Reservation.objects.filter(pk=wanted.pk).update(reference="7K3MQ9Z0")
+    book(SessionFactory())
+    response = admin_client.get(RESERVATION_CHANGELIST, {"q": typed})
+    assert list(response.context["cl"].result_list) == [wanted]
+    assert "7K3MQ9Z0" in response.content.decode()

@@ -33,6 +33,7 @@ HEADERS = [
     "Ville",
     "Quantité",
     "Créée le",
+    "Référence",
 ]
 EXPORT_URL = "admin:bookings_reservation_export"
 
@@ -62,7 +63,7 @@ def summary(label: str, value) -> list:
 
 
 def csv_summary(label: str, value) -> list[str]:
-    return [label, "", "", "", "", "", "", str(value), ""]
+    return [label, "", "", "", "", "", "", str(value), "", ""]
 
 
 BOOKED_AT = datetime(2030, 3, 1, 9, 15, 42, tzinfo=PARIS)
@@ -70,16 +71,25 @@ SERRES = "Visite des serres (mar. 16 avr. 2030, 10 h – 11 h 30)"
 NICHOIRS = "Atelier nichoirs (mar. 23 avr. 2030, 14 h – 15 h 30)"
 PERSON = ["camille@example.org", "06 12 34 56 78", "Tourcoing"]
 XLSX_ROWS = [
-    [SERRES, "Valide", "Alix", "Martin", *PERSON, 2, BOOKED_AT.replace(tzinfo=None)],
-    [SERRES, "Annulé", "Basile", "Bernard", *PERSON, 5, BOOKED_AT.replace(tzinfo=None)],
-    [NICHOIRS, "Archivé", "Chloé", "Durand", *PERSON, 3, BOOKED_AT.replace(tzinfo=None)],
+    [SERRES, "Valide", "Alix", "Martin", *PERSON, 2, BOOKED_AT.replace(tzinfo=None), "A7X0M001"],
+    [SERRES, "Annulé", "Basile", "Bernard", *PERSON, 5, BOOKED_AT.replace(tzinfo=None), "B7X0M002"],
+    [
+        NICHOIRS,
+        "Archivé",
+        "Chloé",
+        "Durand",
+        *PERSON,
+        3,
+        BOOKED_AT.replace(tzinfo=None),
+        "C7X0M003",
+    ],
 ]
 # A French phone in national form: no apostrophe, which only a "+…" number needs.
 CSV_PERSON = ["camille@example.org", "06 12 34 56 78", "Tourcoing"]
 CSV_ROWS = [
-    [SERRES, "Valide", "Alix", "Martin", *CSV_PERSON, "2", "01/03/2030 09:15"],
-    [SERRES, "Annulé", "Basile", "Bernard", *CSV_PERSON, "5", "01/03/2030 09:15"],
-    [NICHOIRS, "Archivé", "Chloé", "Durand", *CSV_PERSON, "3", "01/03/2030 09:15"],
+    [SERRES, "Valide", "Alix", "Martin", *CSV_PERSON, "2", "01/03/2030 09:15", "A7X0M001"],
+    [SERRES, "Annulé", "Basile", "Bernard", *CSV_PERSON, "5", "01/03/2030 09:15", "B7X0M002"],
+    [NICHOIRS, "Archivé", "Chloé", "Durand", *CSV_PERSON, "3", "01/03/2030 09:15", "C7X0M003"],
 ]
 
 
@@ -100,6 +110,10 @@ def two_sessions():
         archived = book(second, quantity=3, first_name="Chloé", last_name="Durand")
     reservation_cancel(reservation=cancelled)
     Reservation.objects.filter(pk=archived.pk).update(status=ReservationStatus.ARCHIVED)
+    for reservation, reference in zip(
+        [valid, cancelled, archived], ["A7X0M001", "B7X0M002", "C7X0M003"], strict=True
+    ):
+        Reservation.objects.filter(pk=reservation.pk).update(reference=reference)
     return [valid, cancelled, archived]
 
 

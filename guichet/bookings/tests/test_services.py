@@ -417,3 +417,32 @@ def test_a_booking_needs_at_least_one_place(quantity):
         book(session, quantity=quantity)
     assert "quantity" in exc.value.message_dict
     assert seats_taken(session) == 0
+
+
+# --- short references -----------------------------------------------------------------------
+
+
+def test_each_reservation_gets_its_own_short_reference():
+    session = SessionFactory()
+    first, second = (
+        book(session, email="alix@example.org"),
+        book(session, email="basile@example.org"),
+    )
+    assert len(first.reference) == 8 and first.reference != second.reference
+
+
+def test_a_reference_already_taken_is_drawn_again(monkeypatch):
+    taken = book(SessionFactory(), email="alix@example.org")
+    draws = iter([taken.reference, "ZZZZ0000"])
+    monkeypatch.setattr("guichet.bookings.models.reference_new", lambda: next(draws))
+    session = SessionFactory(seat_limit=5)
+    reservation = book(session, email="basile@example.org", quantity=2)
+    assert reservation.reference == "ZZZZ0000"
+    assert Reservation.objects.get(pk=reservation.pk).reference == "ZZZZ0000"
+    assert seats_taken(session) == 2
+
+
+def test_two_rows_cannot_share_a_reference():
+    first = ReservationFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReservationFactory(reference=first.reference)

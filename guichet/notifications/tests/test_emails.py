@@ -45,9 +45,12 @@ def test_the_confirmation_follows_the_guides_layout(time_machine):
         location__name="Jardin botanique",
         location__address="1 rue des Exemples\n59000 Exempleville",
     )
-    book(april_session(activity=activity), first_name="Zoé", last_name="Martin", quantity=3)
+    reservation = book(
+        april_session(activity=activity), first_name="Zoé", last_name="Martin", quantity=3
+    )
     [(text, html)] = mails(MessageKind.CONFIRMATION)
     for part in (text, html):
+        assert f"Réservation n° {reservation.reference}" in part
         assert "CONFIRMATION DE RÉSERVATION" in part
         assert "Bonjour Zoé Martin" in part
         assert (

@@ -66,9 +66,11 @@ class TestPage:
             'class="map__canvas js-map"',
             "Annuler ma réservation",
             "jusqu'au lundi 14 avril 2025 à 10 h.",
-            f"n° {reservation.pk} du jeudi 10 avril 2025 à 9 h",
+            f"n° {reservation.reference} du jeudi 10 avril 2025 à 9 h",
         ):
             assert text in html, text
+        # The sequential id would tell how many bookings there are.
+        assert f"n° {reservation.pk} " not in html
         assert '<meta name="robots" content="noindex, nofollow">' in html
         assert response["X-Robots-Tag"] == "noindex, nofollow"
         assert "no-store" in response["Cache-Control"]

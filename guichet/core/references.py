@@ -1,0 +1,30 @@
+"""Short references people can read over the phone: 8 characters of Crockford's base32
+(digits and capital letters without I, L, O and U), e.g. "7K3M-Q9ZD" said as "7K3MQ9ZD".
+
+A reference is random, so it says nothing about how many there are (unlike a sequential id);
+40 bits leave collisions rare, and the column that stores one is unique: the caller draws again
+on a clash. The parser forgives what people type: lower case, O for 0, I or L for 1, hyphens
+and spaces."""
+
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 8
+
+_CONFUSIONS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")
+_VALID = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+
+
+def reference_new() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def reference_parse(text: str) -> str | None:
+    """The reference in `text` as stored (upper case, confusions mended), or None when `text`
+    cannot be one."""
+    if len(text) > 4 * LENGTH:
+        return None
+    candidate = _SEPARATORS.sub("", text).upper().translate(_CONFUSIONS)
+    return candidate if _VALID.fullmatch(candidate) else None
