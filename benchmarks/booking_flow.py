@@ -19,6 +19,7 @@ against 127.0.0.0/8 and every phase stops by itself.
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import re
@@ -201,6 +202,11 @@ class Stats:
         return value
 
 
+# One e-mail address per booking: a person may hold only so many places of a session, and gets
+# only so many confirmation mails an hour (random addresses would now and then collide).
+EMAIL_NUMBERS = itertools.count(1)
+
+
 def booking_form(first_name: str, page: str, quantity: int) -> dict:
     csrf, submission = CSRF_INPUT.search(page), SUBMISSION_INPUT.search(page)
     if not csrf or not submission:
@@ -210,7 +216,7 @@ def booking_form(first_name: str, page: str, quantity: int) -> dict:
         "submission": submission.group(1),
         "first_name": first_name,
         "last_name": "Exemple",
-        "email": f"{first_name.lower()}@example.org",
+        "email": f"visiteur{next(EMAIL_NUMBERS)}@example.org",
         "phone": "06 12 34 56 78",
         "city": "Exempleville",
         "quantity": str(quantity),

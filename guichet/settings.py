@@ -137,6 +137,9 @@ NOTIFICATIONS_ATTACHMENT_MAX_SIZE = env.int(
 # The mails of all the changes committed within this many seconds are handed to the worker by one
 # task, which runs when the window ends (0: one task per change, run at once).
 NOTIFICATIONS_WAKE_SECONDS = env.int("NOTIFICATIONS_WAKE_SECONDS", default=1)
+# Confirmation (and reservation-link) mails one address may receive from online bookings, per
+# window: "3/h,10/d". Bookings past it still go through, without their mail; empty: no limit.
+CONFIRMATION_MAIL_LIMIT = env.list("CONFIRMATION_MAIL_LIMIT", default=["3/h", "10/d"])
 
 # Staff sign in with Django accounts; a later issue adds OIDC/LDAP backends here.
 AUTHENTICATION_BACKENDS = env.list(
@@ -235,4 +238,8 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # The activity list and pages may be served from the cache for this many seconds (at most 5,
 # so that seat counts are never staler); 0 = not cached. Worth it with a Redis CACHE_URL.
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0)
+# Places one client address may book per session and day, whatever the e-mail addresses used;
+# 0 (the default) turns the cap off: phones on mobile networks and library computers share
+# addresses.
+BOOKING_ADDRESS_PLACES_PER_DAY = env.int("BOOKING_ADDRESS_PLACES_PER_DAY", default=0)
 # --- end of public booking site ---

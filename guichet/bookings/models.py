@@ -3,6 +3,7 @@ import secrets
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from guichet.catalogue.models import Session
@@ -71,7 +72,12 @@ class Reservation(SearchableModel):
         verbose_name = _("réservation")
         verbose_name_plural = _("réservations")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["session", "status"], name="reservation_session_status")]
+        indexes = [
+            models.Index(fields=["session", "status"], name="reservation_session_status"),
+            # An address's bookings and mails, whatever the case it was typed in (seat hoarding,
+            # CONFIRMATION_MAIL_LIMIT).
+            models.Index(Upper("email"), name="reservation_email_upper"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="reservation_quantity_positive"

@@ -22,9 +22,11 @@ from guichet.bookings.models import (
 )
 from guichet.bookings.selectors import reservation_cancellable_online, reservation_for_submission
 from guichet.catalogue.models import Session, SessionStatus
+from guichet.core.db import advisory_lock
 from guichet.notifications.services import (
     notify_reservation_cancelled,
     notify_reservation_created,
+    notify_reservation_link,
     notify_reservation_updated,
     notify_session_changed,
 )
@@ -40,6 +42,16 @@ class NotEnoughSeats(BookingError):
 
 class SessionNotBookable(BookingError):
     pass
+
+
+class AlreadyBooked(BookingError):
+    """Online, the address already holds the most places one booking may take for the session."""
+
+    def __str__(self) -> str:
+        return _(
+            "Vous avez déjà une réservation pour cette session : "
+            "nous venons de vous renvoyer son lien par e-mail."
+        )
 
 
 def _seats_take(*, session_id: int, seats: int) -> None:
@@ -125,6 +137,8 @@ def reservation_create(
             earlier = reservation_for_submission(key=submission_key)
             if earlier is not None:
                 return earlier
+            if isinstance(exc, AlreadyBooked):
+                _reservation_links_send(session=session, email=email)
             if not (isinstance(exc, IntegrityError) and _reference_redrawn(reservation)):
                 raise
 
@@ -158,13 +172,49 @@ def _reservation_make(
     reservation.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
     # Only the writes in the transaction: after a clash on the key, the lookup needs no savepoint.
     with transaction.atomic():
+        if online:
+            _places_per_address_check(reservation=reservation)
         reservation.save()
-        notify_reservation_created(reservation=reservation)
+        notify_reservation_created(reservation=reservation, limited=online)
         # The seats last: the session's row stays locked only until the commit, so that a crowd
         # booking the same session waits on it as little as possible. If they are not there,
         # the reservation and its mails are rolled back with the rest.
         _seats_take(session_id=session.pk, seats=reservation.quantity)
     return reservation
+
+
+def _address_lock(email: str) -> None:
+    """Bookings with one e-mail address, one at a time (until the commit): what one reads of the
+    address's reservations and mails stays true until it has written its own."""
+    advisory_lock("bookings.address", email.strip().lower())
+
+
+def _address_reservations(*, session: Session, email: str):
+    return Reservation.objects.filter(
+        session=session, email__iexact=email.strip(), status__in=SEAT_HOLDING_STATUSES
+    )
+
+
+def _places_per_address_check(*, reservation: Reservation) -> None:
+    """Online, the places of all live bookings of one address for one session stay within the
+    activity's "places au plus par réservation en ligne": one person cannot hoard the seats by
+    booking again and again. Before any write, and before the session's row is locked, so that
+    a crowd still queues on that row as briefly as before."""
+    _address_lock(reservation.email)
+    held = _address_reservations(session=reservation.session, email=reservation.email).aggregate(
+        places=Sum("quantity", default=0)
+    )["places"]
+    if held and held + reservation.quantity > reservation.session.activity.max_places_per_booking:
+        raise AlreadyBooked()
+
+
+@transaction.atomic
+def _reservation_links_send(*, session: Session, email: str) -> None:
+    """After AlreadyBooked: the link of each live booking of the address for the session, mailed
+    to that address only (whoever typed it sees nothing of them)."""
+    _address_lock(email)
+    for reservation in _address_reservations(session=session, email=email).order_by("pk"):
+        notify_reservation_link(reservation=reservation)
 
 
 @transaction.atomic

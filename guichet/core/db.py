@@ -1,6 +1,7 @@
+import hashlib
 import time
 
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 # PostgreSQL: serialization failure, deadlock, lock timeout. SQLite: busy timeout ran out.
@@ -31,3 +32,20 @@ def with_retry(service, /, attempts: int = 3, **kwargs):
                 raise
             time.sleep(0.05 * 2**attempt)
     raise ServiceBusy()
+
+
+def advisory_lock(*names: object) -> None:
+    """Wait for the lock named by `names` until the current transaction ends: a check-then-write
+    on rows that do not exist yet (no row to lock) runs once at a time per name. PostgreSQL
+    transaction-level advisory lock; on SQLite every write transaction already runs alone
+    (BEGIN IMMEDIATE), so there is nothing to do."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("advisory_lock() outside a transaction would be released at once")
+    if connection.vendor != "postgresql":
+        return
+    # 64 bits of a hash of the names: two names sharing a key only wait on each other.
+    digest = hashlib.blake2b(":".join(map(str, names)).encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )

@@ -20,9 +20,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import _split_rate, get_usage
+from django_ratelimit.core import get_usage
 
 from guichet.core.clients import client_key
+from guichet.core.rates import rate_parse
 
 # Answers for an account guessed at from many addresses wait this long.
 ACCOUNT_DELAY_SECONDS = 1.0
@@ -63,7 +64,7 @@ def _delay(seconds: float) -> None:
 def login_throttle_message() -> str:
     """'Trop de tentatives de connexion : réessayez dans 15 minutes.', with the window of
     LOGIN_RATE_LIMIT."""
-    _limit, seconds = _split_rate(settings.LOGIN_RATE_LIMIT)  # django-ratelimit's own parser
+    _limit, seconds = rate_parse(settings.LOGIN_RATE_LIMIT)
     return _("Trop de tentatives de connexion : réessayez dans %(minutes)d minutes.") % {
         "minutes": max(1, round(seconds / 60))
     }

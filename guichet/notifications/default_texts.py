@@ -88,6 +88,20 @@ DEFAULT_TEXTS = {
         "signature": SIGNATURE_REGARDS,
         "footer": FOOTER,
     },
+    MessageKind.RESERVATION_LINK: {
+        "header_title": _("VOTRE RÉSERVATION"),
+        "sub_greeting": _(
+            "<p>Une nouvelle réservation a été demandée avec votre adresse e-mail pour une session "
+            "où vous avez déjà réservé. Voici le lien de votre réservation :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Pour venir avec plus de personnes, contactez-nous au {telephone}. Si vous n'êtes pas "
+            "à l'origine de cette demande, vous pouvez ignorer ce message.</p>"
+        ),
+        "signature": SIGNATURE_SOON,
+        "footer": FOOTER,
+    },
 }
 
 

@@ -56,6 +56,7 @@ LAYOUTS = {
     MessageKind.SESSION_CANCELLED: (False, ("home",)),
     MessageKind.SESSION_POSTPONED: (False, ("calendar", "cancel", "home")),
     MessageKind.RESERVATION_CANCELLED: (False, ("home",)),
+    MessageKind.RESERVATION_LINK: (True, ("reservation", "calendar", "cancel")),
 }
 
 

@@ -18,6 +18,8 @@ class MessageKind(models.TextChoices):
     SESSION_CANCELLED = "session_cancelled", _("Annulation de l'activité")
     SESSION_POSTPONED = "session_postponed", _("Report de l'activité")
     RESERVATION_CANCELLED = "reservation_cancelled", _("Annulation de réservation")
+    # Sent again to the address when it tries to book a session it already holds all its places for.
+    RESERVATION_LINK = "reservation_link", _("Lien de votre réservation")
 
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.
@@ -29,6 +31,8 @@ class MessageState(models.TextChoices):
     SENT = "sent", _("Envoyé")
     FAILED = "failed", _("Échec")
     WITHDRAWN = "withdrawn", _("Retiré")
+    # Never sent: the address had received too many mails of its kind (CONFIRMATION_MAIL_LIMIT).
+    HELD = "held", _("Retenu (trop d'e-mails à cette adresse)")
 
 
 class OutgoingMessage(models.Model):

@@ -7,11 +7,44 @@ from django.utils import timezone
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session
+from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
 from guichet.notifications.models import MessageKind, MessageState, MessageTemplate, OutgoingMessage
 
 # The reminder goes out this long before the session's (effective) start.
 REMINDER_LEAD = timedelta(days=2)
+
+# The mails an online booking sends at once to the address typed: counted together against
+# CONFIRMATION_MAIL_LIMIT, so that the booking form cannot be used to flood someone's inbox.
+LIMITED_KINDS = (MessageKind.CONFIRMATION, MessageKind.RESERVATION_LINK)
+
+
+def mail_limit_reached(*, email: str, now: datetime) -> bool:
+    """Whether `email` has had as many limited mails as CONFIRMATION_MAIL_LIMIT allows in one of
+    its windows. Counted on the outbox (held-back mails left out), not in a cache that could be
+    emptied."""
+    windows = [rate_parse(rate) for rate in settings.CONFIRMATION_MAIL_LIMIT if rate.strip()]
+    if not windows:
+        return False
+    sent = OutgoingMessage.objects.filter(
+        kind__in=LIMITED_KINDS,
+        reservation__email__iexact=email,
+        created_at__gt=now - timedelta(seconds=max(seconds for _count, seconds in windows)),
+    ).exclude(state=MessageState.HELD)
+    counts = sent.aggregate(
+        **{
+            f"window{index}": Count("pk", filter=Q(created_at__gt=now - timedelta(seconds=seconds)))
+            for index, (_count, seconds) in enumerate(windows)
+        }
+    )
+    return any(counts[f"window{index}"] >= count for index, (count, _s) in enumerate(windows))
+
+
+def reservation_confirmation_held(*, reservation: Reservation) -> bool:
+    """Whether the reservation's confirmation was held back by CONFIRMATION_MAIL_LIMIT."""
+    return OutgoingMessage.objects.filter(
+        reservation=reservation, kind=MessageKind.CONFIRMATION, state=MessageState.HELD
+    ).exists()
 
 
 def message_template_get(*, kind: str) -> MessageTemplate:

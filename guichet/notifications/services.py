@@ -10,7 +10,11 @@ Which mail goes when (the table of the guide, section 8.4):
 - a session is cancelled: session-cancelled mail to each valid reservation, reminders withdrawn
   (its reservations are then cancelled without the reservation-cancelled mail);
 - a session is postponed, or gets other new dates: postponement mail to each valid reservation,
-  reminders moved to the new start − 2 days.
+  reminders moved to the new start − 2 days;
+- an online booking is refused because its address already holds its places for the session:
+  the reservation-link mail of each of that address's bookings for the session.
+Confirmations of online bookings and reservation-link mails obey CONFIRMATION_MAIL_LIMIT: past it
+they are written "Retenu" (never sent) and the booking gets no reminder.
 """
 
 import math
@@ -25,7 +29,12 @@ from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
-from guichet.notifications.selectors import REMINDER_LEAD, session_change_kind
+from guichet.notifications.selectors import (
+    REMINDER_LEAD,
+    mail_limit_reached,
+    reservation_confirmation_held,
+    session_change_kind,
+)
 from guichet.notifications.tasks import messages_send_due_task
 
 
@@ -151,6 +160,8 @@ def _reminder_sync(*, reservation: Reservation) -> None:
         reservation.status == ReservationStatus.VALID
         and not session.is_cancelled
         and due > timezone.now()
+        # The address had too many mails: it gets no reminder either.
+        and not reservation_confirmation_held(reservation=reservation)
     )
     others = OutgoingMessage.objects.filter(reservation=reservation, kind=MessageKind.REMINDER)
     _withdraw(others.exclude(dedupe_key=key) if wanted else others)
@@ -163,22 +174,27 @@ def _reminder_sync(*, reservation: Reservation) -> None:
     _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
 
 
-def notify_reservation_created(*, reservation: Reservation) -> None:
+def notify_reservation_created(*, reservation: Reservation, limited: bool = False) -> None:
     """A new reservation has no message yet: its confirmation, unless staff recorded it for a
     session already over, and its reminder when the session starts more than 2 days from now,
-    go in one insert."""
+    go in one insert. With `limited` (an online booking), when the address has had
+    CONFIRMATION_MAIL_LIMIT mails already, the confirmation is written held back, never sent,
+    and no reminder is written."""
     now = timezone.now()
     session = reservation.session
     messages = []
     if (session.ends_at or session.starts_at) > now:
-        messages.append(
-            _message_build(
-                kind=MessageKind.CONFIRMATION,
-                reservation=reservation,
-                key=f"confirmation:{reservation.pk}",
-                scheduled_for=now,
-            )
+        confirmation = _message_build(
+            kind=MessageKind.CONFIRMATION,
+            reservation=reservation,
+            key=f"confirmation:{reservation.pk}",
+            scheduled_for=now,
         )
+        if limited and mail_limit_reached(email=reservation.email, now=now):
+            confirmation.state = MessageState.HELD
+            confirmation.save()
+            return
+        messages.append(confirmation)
     reminder_key, reminder_due = _reminder_when(reservation)
     if reminder_due > now:
         messages.append(
@@ -191,6 +207,23 @@ def notify_reservation_created(*, reservation: Reservation) -> None:
         )
     if messages:
         OutgoingMessage.objects.bulk_create(messages)
+        _send_on_commit()
+
+
+def notify_reservation_link(*, reservation: Reservation) -> None:
+    """The link of an existing reservation, mailed again to its address (someone tried to book
+    the same session with it). Held back like a confirmation past CONFIRMATION_MAIL_LIMIT."""
+    now = timezone.now()
+    message = _message_build(
+        kind=MessageKind.RESERVATION_LINK,
+        reservation=reservation,
+        key=f"reservation_link:{reservation.pk}:{_stamp(now)}",
+        scheduled_for=now,
+    )
+    if mail_limit_reached(email=reservation.email, now=now):
+        message.state = MessageState.HELD
+    message.save()
+    if message.state == MessageState.PENDING:
         _send_on_commit()
 
 

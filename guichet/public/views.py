@@ -29,7 +29,9 @@ from guichet.core.clients import client_key, setting_rate
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
+from guichet.notifications.selectors import reservation_confirmation_held
 from guichet.public.forms import ActivityFilterForm, BookingForm, submission_key_new
+from guichet.public.limits import address_places_count, address_places_refusal
 from guichet.public.offers import session_offer
 from guichet.public.pagecache import public_page_cache, slot, slotted_page
 from guichet.public.selectors import (
@@ -221,15 +223,18 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
                 variant=f"refused.{offer.state}",
             )
         return _booking_page(request, session, form)
+    booking = form.booking_data()
+    refusal = address_places_refusal(request, session=session, quantity=booking["quantity"])
+    if refusal:
+        return _booking_refused(request, session, form, refusal, status=429)
     try:
-        reservation = with_retry(
-            reservation_create, session=session, online=True, **form.booking_data()
-        )
+        reservation = with_retry(reservation_create, session=session, online=True, **booking)
     except (BookingError, ServiceBusy) as exc:
         # The seats or the session changed since they were read: show them as they are now.
         session.refresh_from_db(fields=_SESSION_STATE_FIELDS)
         form = BookingForm(request.POST, session=session)
         return _booking_refused(request, session, form, str(exc), status=409)
+    address_places_count(request, session=session, quantity=reservation.quantity)
     return _see_other(reverse("public:reservation_detail", args=[reservation.token]))
 
 
@@ -251,6 +256,7 @@ def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
         "cancellable": reservation_cancellable_online(
             reservation=reservation, organisation=organisation
         ),
+        "confirmation_held": reservation_confirmation_held(reservation=reservation),
         "google_calendar_url": calendar.google_calendar_url(
             reservation=reservation, page_url=_reservation_url(reservation)
         ),

@@ -9,6 +9,7 @@ from django.db import connection
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import (
+    AlreadyBooked,
     BookingError,
     reservation_create,
     reservation_update,
@@ -105,3 +106,24 @@ def test_a_session_cancelled_during_a_rush_keeps_no_valid_reservation():
     assert session.status == SessionStatus.CANCELLED
     assert not Reservation.objects.filter(session=session, status=ReservationStatus.VALID).exists()
     assert session.seats_taken == 0
+
+
+def test_one_address_booking_twice_at_once_gets_its_places_once():
+    """Seat hoarding under concurrency: every booking reads the address's places before writing
+    its own; without the per-address lock, simultaneous bookings all read none and all pass."""
+    session = SessionFactory(seat_limit=None, activity__max_places_per_booking=8)
+
+    def book():
+        try:
+            with_retry(
+                reservation_create,
+                session=Session.objects.select_related("activity").get(pk=session.pk),
+                **booking_data(quantity=8, email="alix@example.org"),
+            )
+            return "booked"
+        except AlreadyBooked:
+            return "refused"
+
+    results = run_together([book] * 8)
+    assert sorted(results) == ["booked"] + ["refused"] * 7
+    assert Reservation.objects.filter(session=session).count() == 1

@@ -8,7 +8,7 @@ from guichet.bookings.models import Reservation
 from guichet.bookings.tests.factories import ReservationFactory
 from guichet.core.references import reference_parse
 
-REFERENCE = ("bookings", "0005_reservation_reference")
+REFERENCE = ("bookings", "0005_reservation_reference_email_index")
 BEFORE_REFERENCE = ("bookings", "0004_reservation_search_text")
 
 

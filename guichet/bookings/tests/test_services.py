@@ -14,6 +14,7 @@ from guichet.bookings import services
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import reservation_cancellable_online
 from guichet.bookings.services import (
+    AlreadyBooked,
     BookingError,
     NotEnoughSeats,
     SessionNotBookable,
@@ -29,6 +30,7 @@ from guichet.bookings.tests.factories import ReservationFactory, booking_data
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 from guichet.core.selectors import organisation_get
+from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +74,8 @@ def test_last_seats_can_be_booked_exactly():
 
 def test_unlimited_sessions_always_have_room():
     session = SessionFactory(seat_limit=None)
-    for _ in range(5):
-        book(session, quantity=8)
+    for n in range(5):
+        book(session, quantity=8, email=f"personne{n}@example.org")
     assert seats_taken(session) == 40
 
 
@@ -446,3 +448,68 @@ def test_two_rows_cannot_share_a_reference():
     first = ReservationFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         ReservationFactory(reference=first.reference)
+
+
+# --- one address, one session: no hoarding ------------------------------------------------
+
+
+def link_mails(email: str) -> list[OutgoingMessage]:
+    return list(
+        OutgoingMessage.objects.filter(
+            kind=MessageKind.RESERVATION_LINK, reservation__email__iexact=email
+        )
+    )
+
+
+def test_an_address_cannot_book_a_session_past_the_most_places_per_booking():
+    session = SessionFactory(seat_limit=20, activity__max_places_per_booking=8)
+    first = book(session, quantity=6, email="alix@example.org")
+    with pytest.raises(AlreadyBooked) as refusal:
+        # Another case, other names: the same address.
+        book(session, quantity=3, email="Alix@Example.org", first_name="Zoé", last_name="Autre")
+    assert str(refusal.value) == (
+        "Vous avez déjà une réservation pour cette session : "
+        "nous venons de vous renvoyer son lien par e-mail."
+    )
+    assert list(Reservation.objects.filter(session=session)) == [first]
+    assert seats_taken(session) == 6
+    [link] = link_mails("alix@example.org")
+    assert (link.reservation, link.recipients, link.state) == (
+        first,
+        ["alix@example.org"],
+        MessageState.PENDING,
+    )
+
+
+def test_within_the_most_places_an_address_may_book_again():
+    session = SessionFactory(seat_limit=20, activity__max_places_per_booking=8)
+    book(session, quantity=5, email="alix@example.org")
+    book(session, quantity=3, email="alix@example.org")
+    assert seats_taken(session) == 8
+    with pytest.raises(AlreadyBooked):
+        book(session, quantity=1, email="alix@example.org")
+    assert len(link_mails("alix@example.org")) == 2  # one per live booking
+
+
+def test_cancelled_bookings_and_other_sessions_do_not_count():
+    session, other = SessionFactory(), SessionFactory(activity__max_places_per_booking=8)
+    cancelled = book(session, quantity=8, email="alix@example.org")
+    reservation_cancel(reservation=cancelled)
+    book(session, quantity=8, email="alix@example.org")
+    book(other, quantity=8, email="alix@example.org")
+    assert Reservation.objects.filter(email="alix@example.org").count() == 3
+
+
+def test_staff_bookings_are_exempt():
+    session = SessionFactory(seat_limit=30, activity__max_places_per_booking=8)
+    book(session, quantity=8, email="alix@example.org")
+    book(session, quantity=8, email="alix@example.org", online=False)
+    assert seats_taken(session) == 16
+    assert link_mails("alix@example.org") == []
+
+
+def test_the_same_form_sent_again_leads_to_its_booking_not_to_a_refusal():
+    session = SessionFactory(activity__max_places_per_booking=8)
+    first = book(session, quantity=8, email="alix@example.org", submission_key="k1")
+    assert book(session, quantity=8, email="alix@example.org", submission_key="k1") == first
+    assert link_mails("alix@example.org") == []

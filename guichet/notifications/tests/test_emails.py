@@ -7,7 +7,12 @@ import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 
-from guichet.bookings.services import reservation_cancel, reservation_create, session_save
+from guichet.bookings.services import (
+    AlreadyBooked,
+    reservation_cancel,
+    reservation_create,
+    session_save,
+)
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
@@ -242,3 +247,18 @@ def test_times_are_local_in_winter_too(time_machine):
     book(SessionFactory(start=start, end=None))
     [(text, _html)] = mails(MessageKind.CONFIRMATION)
     assert "Lundi 20 janvier 2025, 14 h" in text
+
+
+def test_the_reservation_link_mail_gives_the_booking_and_its_page(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    session = april_session(seat_limit=20, activity__max_places_per_booking=4)
+    reservation = book(session, quantity=4, first_name="Zoé", last_name="Martin")
+    with pytest.raises(AlreadyBooked):
+        book(session, quantity=1, first_name="Autre", last_name="Personne")
+    [(text, html)] = mails(MessageKind.RESERVATION_LINK)
+    for part in (text, html):
+        assert "Bonjour Zoé Martin" in part and "Autre" not in part
+        assert f"Réservation n° {reservation.reference}" in part
+        assert f"/reservation/{reservation.token}/" in part
+    [row] = [row for row in sent_rows() if row.kind == MessageKind.RESERVATION_LINK]
+    assert row.subject.startswith("Lien de votre réservation - ")

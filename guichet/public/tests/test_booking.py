@@ -13,6 +13,7 @@ from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
+from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.public import views
 from guichet.public.forms import SUBMISSION_SALT
 from guichet.public.tests.conftest import paris
@@ -249,8 +250,8 @@ class TestServerDecides:
 
     def test_full(self, client, session):
         data = load_form(client, session)
-        reservation_create(session=session, **booking_data(quantity=8))
-        reservation_create(session=session, **booking_data(quantity=2))
+        reservation_create(session=session, **booking_data(quantity=8, email="alix@example.org"))
+        reservation_create(session=session, **booking_data(quantity=2, email="basile@example.org"))
         response = post(client, session, data | {"quantity": "1"})
         assert response.status_code == 409
         assert "Cette session est complète." in response.content.decode()
@@ -286,7 +287,7 @@ class TestSubmittedOnce:
     def test_back_and_resubmit_after_the_session_filled_up(self, client, session):
         data = load_form(client, session)
         first = post(client, session, data)
-        reservation_create(session=session, **booking_data(quantity=8))
+        reservation_create(session=session, **booking_data(quantity=8, email="alix@example.org"))
         again = post(client, session, data | {"first_name": "Dominique"})
         assert again.status_code == 303 and again["Location"] == first["Location"]
         assert Reservation.objects.filter(first_name="Dominique").count() == 0
@@ -403,3 +404,91 @@ def test_service_messages_are_the_ones_shown():
     # The view shows str(exc) of these: they must stay BookingError subclasses.
     assert issubclass(services.NotEnoughSeats, services.BookingError)
     assert issubclass(services.SessionNotBookable, services.BookingError)
+
+
+ALREADY_BOOKED = (
+    "Vous avez déjà une réservation pour cette session : "
+    "nous venons de vous renvoyer son lien par e-mail."
+)
+
+
+class TestOneAddress:
+    """Seat hoarding: one e-mail address holds at most the activity's most places per booking."""
+
+    def existing(self, session, **overrides):
+        data = booking_data(quantity=7, first_name="Dominique", last_name="Secret") | overrides
+        return reservation_create(session=session, **data)
+
+    def test_booking_past_the_most_places_is_refused_and_the_link_mailed_again(
+        self, client, session
+    ):
+        existing = self.existing(session)
+        response = post(client, session, load_form(client, session) | {"first_name": "Zoé"})
+        html = response.content.decode()
+        assert response.status_code == 409
+        assert ALREADY_BOOKED.replace("'", "&#x27;") in html
+        # Nothing of the existing booking shows: not its name, link, reference nor places.
+        for secret in ("Dominique", "Secret", existing.token, existing.reference):
+            assert secret not in html
+        assert Reservation.objects.count() == 1
+        [link] = OutgoingMessage.objects.filter(kind=MessageKind.RESERVATION_LINK)
+        assert (link.reservation, link.recipients) == (existing, ["camille@example.org"])
+
+    def test_the_page_is_the_same_whether_or_not_the_link_mail_went(
+        self, client, session, settings
+    ):
+        settings.CONFIRMATION_MAIL_LIMIT = ["1/h"]
+        self.existing(session)  # its confirmation is the one mail of the hour
+        refusal = post(client, session, load_form(client, session))
+        assert refusal.status_code == 409
+        assert ALREADY_BOOKED.replace("'", "&#x27;") in refusal.content.decode()
+        assert list(
+            OutgoingMessage.objects.filter(kind=MessageKind.RESERVATION_LINK).values_list(
+                "state", flat=True
+            )
+        ) == [MessageState.HELD]
+
+    def test_another_address_books(self, client, session):
+        self.existing(session)
+        form = load_form(client, session) | {"email": "basile@example.org"}
+        assert post(client, session, form).status_code == 303
+
+
+class TestConfirmationMailLimit:
+    def test_the_page_says_the_mail_was_not_sent_again(self, client, session, settings):
+        settings.CONFIRMATION_MAIL_LIMIT = ["1/h"]
+        first = client.get(post(client, session, load_form(client, session))["Location"])
+        second = client.get(post(client, session, load_form(client, session))["Location"])
+        notice = "Aucun e-mail de confirmation ne vous a été envoyé pour cette réservation"
+        assert notice not in first.content.decode()
+        assert "Vous recevrez une confirmation par e-mail" in first.content.decode()
+        assert notice in second.content.decode()
+        assert Reservation.objects.count() == 2
+
+
+class TestAddressPlacesPerDay:
+    def test_off_by_default(self, client, session):
+        for n in range(4):
+            form = load_form(client, session) | {"email": f"p{n}@example.org"}
+            assert post(client, session, form).status_code == 303
+
+    def test_places_booked_from_one_address_are_capped_per_session_and_day(
+        self, client, session, settings, time_machine
+    ):
+        settings.BOOKING_ADDRESS_PLACES_PER_DAY = 4
+        for n in range(2):
+            form = load_form(client, session) | {"email": f"p{n}@example.org"}
+            assert post(client, session, form).status_code == 303
+        form = load_form(client, session) | {"email": "p2@example.org", "quantity": "1"}
+        response = post(client, session, form)
+        assert response.status_code == 429
+        assert "depuis votre connexion aujourd&#x27;hui" in response.content.decode()
+        assert Reservation.objects.count() == 2
+        # Another address, another session, another day: each has its own count.
+        assert post(client, session, form, REMOTE_ADDR="192.0.2.7").status_code == 303
+        other = SessionFactory(seat_limit=10, start=paris(2025, 4, 17, 10, 0))
+        other_form = load_form(client, other) | {"email": "p3@example.org"}
+        assert post(client, other, other_form).status_code == 303
+        time_machine.move_to(paris(2025, 4, 11, 9, 0), tick=False)
+        form = load_form(client, session) | {"email": "p4@example.org"}
+        assert post(client, session, form).status_code == 303

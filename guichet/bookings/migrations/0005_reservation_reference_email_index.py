@@ -1,6 +1,8 @@
-"""Each reservation gets a short reference (guichet.core.references), drawn for the existing rows."""
+"""Each reservation gets a short reference (guichet.core.references), drawn for the existing rows;
+an index finds an address's reservations whatever the case it was typed in."""
 
 from django.db import migrations, models
+from django.db.models.functions import Upper
 
 import guichet.bookings.models
 from guichet.core.references import reference_new
@@ -47,5 +49,9 @@ class Migration(migrations.Migration):
                 unique=True,
                 verbose_name="référence",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="reservation",
+            index=models.Index(Upper("email"), name="reservation_email_upper"),
         ),
     ]
