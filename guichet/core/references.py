@@ -21,10 +21,13 @@ def reference_new() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
-def reference_parse(text: str) -> str | None:
+def reference_parse(text: str, *, prefix: str = "") -> str | None:
     """The reference in `text` as stored (upper case, confusions mended), or None when `text`
-    cannot be one."""
+    cannot be one. A `prefix` shown before it ("S" for "S-7K3M-Q9Z0") may be typed or not."""
     if len(text) > 4 * LENGTH:
         return None
-    candidate = _SEPARATORS.sub("", text).upper().translate(_CONFUSIONS)
+    candidate = _SEPARATORS.sub("", text).upper()
+    if prefix and len(candidate) == len(prefix) + LENGTH and candidate.startswith(prefix.upper()):
+        candidate = candidate[len(prefix) :]
+    candidate = candidate.translate(_CONFUSIONS)
     return candidate if _VALID.fullmatch(candidate) else None

@@ -174,6 +174,14 @@ def _reminder_sync(*, reservation: Reservation) -> None:
     _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
 
 
+def _held_past_limit(message: OutgoingMessage, *, now: datetime) -> bool:
+    """Hold `message` back (never sent) when its address has had CONFIRMATION_MAIL_LIMIT mails."""
+    if not mail_limit_reached(email=message.reservation.email, now=now):
+        return False
+    message.state = MessageState.HELD
+    return True
+
+
 def notify_reservation_created(*, reservation: Reservation, limited: bool = False) -> None:
     """A new reservation has no message yet: its confirmation, unless staff recorded it for a
     session already over, and its reminder when the session starts more than 2 days from now,
@@ -190,8 +198,7 @@ def notify_reservation_created(*, reservation: Reservation, limited: bool = Fals
             key=f"confirmation:{reservation.pk}",
             scheduled_for=now,
         )
-        if limited and mail_limit_reached(email=reservation.email, now=now):
-            confirmation.state = MessageState.HELD
+        if limited and _held_past_limit(confirmation, now=now):
             confirmation.save()
             return
         messages.append(confirmation)
@@ -220,10 +227,9 @@ def notify_reservation_link(*, reservation: Reservation) -> None:
         key=f"reservation_link:{reservation.pk}:{_stamp(now)}",
         scheduled_for=now,
     )
-    if mail_limit_reached(email=reservation.email, now=now):
-        message.state = MessageState.HELD
+    held = _held_past_limit(message, now=now)
     message.save()
-    if message.state == MessageState.PENDING:
+    if not held:
         _send_on_commit()
 
 

@@ -34,3 +34,8 @@ def test_typed_references_are_mended(typed, reference):
 )
 def test_what_cannot_be_a_reference_gives_none(typed):
     assert reference_parse(typed) is None
+
+
+@pytest.mark.parametrize("typed", ["S-7K3M-Q9Z0", "s7k3mq9zo", "7K3MQ9Z0", "S 7K3M Q9Z0"])
+def test_a_prefix_shown_before_the_reference_may_be_typed_or_not(typed):
+    assert reference_parse(typed, prefix="S") == "7K3MQ9Z0"
