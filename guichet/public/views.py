@@ -172,6 +172,14 @@ def _booking_refused(request, session, form, message: str, status: int) -> HttpR
     return _booking_page(request, session, form, status=status, refusal=message)
 
 
+def _earlier_booking(form: BookingForm) -> HttpResponse | None:
+    """The same form sent again (double click, reload, back) leads to the reservation it made."""
+    earlier = reservation_for_submission(key=form.submission_key())
+    if earlier is None:
+        return None
+    return _see_other(reverse("public:reservation_detail", args=[earlier.token]))
+
+
 # What changes on a session while its page is open: its seats, state and dates.
 _SESSION_STATE_FIELDS = [
     field.attname for field in Session._meta.concrete_fields if not field.is_relation
@@ -210,9 +218,9 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
         # The same form sent again (double click, reload, back) leads to the reservation it
         # made, even if the session has changed since. A form that can book needs no lookup
         # here: the booking service returns that reservation itself (one query less).
-        earlier = reservation_for_submission(key=form.submission_key())
+        earlier = _earlier_booking(form)
         if earlier is not None:
-            return _see_other(reverse("public:reservation_detail", args=[earlier.token]))
+            return earlier
         if not bookable:
             # The same page for everyone refused for this reason: a crowd that finds the session
             # full shares one rendering (for PUBLIC_PAGE_CACHE_SECONDS, like the blank form).
@@ -226,7 +234,9 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     booking = form.booking_data()
     refusal = address_places_refusal(request, session=session, quantity=booking["quantity"])
     if refusal:
-        return _booking_refused(request, session, form, refusal, status=429)
+        return _earlier_booking(form) or _booking_refused(
+            request, session, form, refusal, status=429
+        )
     try:
         reservation = with_retry(reservation_create, session=session, online=True, **booking)
     except (BookingError, ServiceBusy) as exc:

@@ -492,3 +492,10 @@ class TestAddressPlacesPerDay:
         time_machine.move_to(paris(2025, 4, 11, 9, 0), tick=False)
         form = load_form(client, session) | {"email": "p4@example.org"}
         assert post(client, session, form).status_code == 303
+
+    def test_the_form_sent_again_at_the_cap_leads_to_its_booking(self, client, session, settings):
+        settings.BOOKING_ADDRESS_PLACES_PER_DAY = 2
+        data = load_form(client, session)
+        first = post(client, session, data)
+        again = post(client, session, data)
+        assert again.status_code == 303 and again["Location"] == first["Location"]
