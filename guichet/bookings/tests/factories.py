@@ -1,3 +1,5 @@
+import itertools
+
 import factory
 
 from guichet.bookings.models import Reservation
@@ -20,12 +22,17 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     quantity = 1
 
 
+# Each booking its own address unless a test gives one: online, one address holds at most the
+# activity's most places per booking of a session.
+_EMAIL_NUMBERS = itertools.count(1)
+
+
 def booking_data(**overrides) -> dict:
     """Keyword arguments for reservation_create, minus the session."""
     data = {
         "first_name": "Camille",
         "last_name": "Exemple",
-        "email": "camille@example.org",
+        "email": f"camille{next(_EMAIL_NUMBERS)}@example.org",
         "phone": "06 12 34 56 78",
         "city": "Tourcoing",
         "quantity": 1,

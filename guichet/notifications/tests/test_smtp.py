@@ -34,7 +34,9 @@ def test_a_confirmation_reaches_a_real_smtp_server(smtp, immediate_tasks, settin
         activity__name="Atelier « Pâques »",
         activity__description="<p>Décorations <strong>naturelles</strong>.</p>",
     )
-    reservation = reservation_create(session=session, **booking_data(first_name="Zoé", quantity=2))
+    reservation = reservation_create(
+        session=session, **booking_data(first_name="Zoé", quantity=2, email="camille@example.org")
+    )
 
     [envelope] = smtp.envelopes
     assert envelope.mail_from == "billetterie@example.org"

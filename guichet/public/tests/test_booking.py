@@ -415,8 +415,10 @@ ALREADY_BOOKED = (
 class TestOneAddress:
     """Seat hoarding: one e-mail address holds at most the activity's most places per booking."""
 
-    def existing(self, session, **overrides):
-        data = booking_data(quantity=7, first_name="Dominique", last_name="Secret") | overrides
+    def existing(self, session):
+        data = booking_data(
+            quantity=7, first_name="Dominique", last_name="Secret", email=TYPED["email"]
+        )
         return reservation_create(session=session, **data)
 
     def test_booking_past_the_most_places_is_refused_and_the_link_mailed_again(
