@@ -126,7 +126,7 @@ def reservations_xlsx(
     # Write-only: rows are streamed to the file instead of kept as a sheet in memory.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Réservations"))
-    for letter, width in zip("ABCDEFGHI", (50, 10, 18, 18, 30, 20, 18, 10, 17), strict=True):
+    for letter, width in zip("ABCDEFGHIJ", (50, 10, 18, 18, 30, 20, 18, 10, 17, 11), strict=True):
         sheet.column_dimensions[letter].width = width
     for row in _table(reservations, session):
         sheet.append(list(_xlsx_cells(sheet, row)))
