@@ -263,3 +263,10 @@ def test_the_reservation_link_mail_gives_the_booking_and_its_page(time_machine):
         assert f"/reservation/{reservation.token}/" in part
     [row] = [row for row in sent_rows() if row.kind == MessageKind.RESERVATION_LINK]
     assert row.subject.startswith("Lien de votre réservation - ")
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_every_kind_has_a_preview(kind):
+    email = message_preview(template=message_template_get(kind=kind))
+    assert email.subject.startswith(str(kind.label))
+    assert "Camille Exemple" in email.body
