@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -164,7 +164,9 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
         if message.reservation is None:
             return "—"
         body = MailRenderer().email(message, attachments=False).body
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', body)
+        # The text part renders with autoescape off, so it comes out marked safe: it holds what
+        # the visitor typed and must be escaped whatever its mark.
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', escape(body))
 
     @admin.action(description=_("Renvoyer les notifications sélectionnées"), permissions=["resend"])
     def resend(self, request, queryset):
