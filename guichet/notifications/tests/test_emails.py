@@ -18,8 +18,13 @@ from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 from guichet.notifications.default_texts import DEFAULT_TEXTS
 from guichet.notifications.delivery import messages_send_due
-from guichet.notifications.emails import html_to_text, message_preview
-from guichet.notifications.models import MessageAttachment, MessageKind, MessageTemplate
+from guichet.notifications.emails import MailRenderer, html_to_text, message_preview
+from guichet.notifications.models import (
+    MessageAttachment,
+    MessageKind,
+    MessageTemplate,
+    OutgoingMessage,
+)
 from guichet.notifications.selectors import message_template_get
 from guichet.notifications.tests.helpers import png_bytes, sent_rows
 
@@ -153,6 +158,37 @@ def test_a_postponement_to_a_day_with_hours(time_machine):
     session_save(session=session)
     [(text, _html)] = mails(MessageKind.SESSION_POSTPONED)
     assert "a été REPORTÉE au vendredi 25 avril 2025 de 10 h à 11 h 30." in text
+
+
+def test_subjects_carry_no_visitor_text(time_machine):
+    """A subject is the kind and the activity's name, both typed by staff: whatever a visitor
+    types stays in the body, where it is introduced as their name or city."""
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    visitor = {
+        "first_name": "Compte",
+        "last_name": "Suspendu",
+        "city": "Connectez-vous sur evil.example",
+        "email": "victime@example.org",
+    }
+    postponed, cancelled = april_session(), april_session()
+    book(postponed, **visitor)
+    reservation_cancel(reservation=book(april_session(), **visitor))
+    book(cancelled, **visitor)
+    postponed.status, postponed.new_start = SessionStatus.POSTPONED, postponed.start + timedelta(1)
+    session_save(session=postponed)
+    cancelled.status = SessionStatus.CANCELLED
+    session_save(session=cancelled)
+    renderer = MailRenderer()
+    subjects = {}
+    for row in OutgoingMessage.objects.select_related("reservation__session__activity"):
+        subject = renderer.email(row, attachments=False).subject
+        activity = row.reservation.session.activity.name
+        assert subject == f"{MessageKind(row.kind).label} - {activity}"
+        subjects[row.kind] = subject
+    assert set(subjects) == set(MessageKind)
+    for subject in subjects.values():
+        for typed in visitor.values():
+            assert typed.casefold() not in subject.casefold()
 
 
 def test_the_cancel_button_only_while_the_person_may_cancel(organisation):

@@ -156,6 +156,8 @@ class TestBooking:
         [
             ("first_name", "", "Saisissez votre prénom."),
             ("last_name", "  ", "Saisissez votre nom."),
+            ("first_name", "Camille2", "Saisissez un prénom sans chiffres ni adresse web."),
+            ("last_name", "www.exemple.fr", "Saisissez un nom sans chiffres ni adresse web."),
             ("email", "", "Saisissez votre adresse e-mail."),
             ("email", "camille@", "Adresse e-mail invalide"),
             ("phone", "", "Saisissez votre numéro de téléphone."),
