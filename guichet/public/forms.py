@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Session
 from guichet.core.phones import PhoneNumberFormField
 from guichet.public.selectors import FilterChoices
@@ -111,6 +112,9 @@ class BookingForm(forms.Form):
         error_messages=_required(_("Saisissez votre nom.")),
     )
     email = forms.EmailField(
+        # The model's limit (254), not the form's default (320): a longer address would pass
+        # here and be refused when saved.
+        max_length=Reservation._meta.get_field("email").max_length,
         label=pgettext_lazy(
             "champ", "Email"
         ),  # without a context, Django's catalogue says "Courriel"

@@ -4,6 +4,7 @@ import logging
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
@@ -244,6 +245,11 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
         session.refresh_from_db(fields=_SESSION_STATE_FIELDS)
         form = BookingForm(request.POST, session=session)
         return _booking_refused(request, session, form, str(exc), status=409)
+    except ValidationError as exc:
+        # A value the form let through and the model refuses: shown as the form's own errors.
+        for name, errors in exc.update_error_dict({}).items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _booking_page(request, session, form)
     address_places_count(request, session=session, quantity=reservation.quantity)
     return _see_other(reverse("public:reservation_detail", args=[reservation.token]))
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 
 from guichet.bookings import services
@@ -192,6 +193,25 @@ class TestBooking:
             if other not in (field, "quantity"):
                 assert f'value="{typed}"' in html, other
         assert "<title>Erreur :" in html
+
+    def test_an_address_longer_than_the_model_allows_is_a_form_error(self, client, session):
+        email = "c" * 250 + "@example.org"  # valid up to 320 characters, stored up to 254
+        response = post(client, session, load_form(client, session) | {"email": email})
+        assert response.status_code == 200
+        assert "au plus 254 caractères" in response.content.decode()
+        assert not Reservation.objects.exists()
+
+    def test_a_refusal_of_the_model_is_a_form_error(self, client, session, monkeypatch):
+        def refuse(reservation):
+            raise ValidationError({"city": "Ville inconnue.", NON_FIELD_ERRORS: "Refusée."})
+
+        monkeypatch.setattr(Reservation, "clean", refuse)
+        response = post(client, session, load_form(client, session))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Ville inconnue." in html and "Refusée." in html
+        assert 'aria-describedby="id_city_error"' in html
+        assert not Reservation.objects.exists()
 
     def test_quantity_limited_by_the_seats_left_when_posted(self, client, session):
         data = load_form(client, session) | {"quantity": "4"}
