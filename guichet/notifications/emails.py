@@ -347,7 +347,7 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
         last_name="Exemple",
         email="camille@example.org",
         quantity=2,
-        token="exemple",
+        token="exemple-" * 4,  # the shape of a real one, for the links
         status=ReservationStatus.VALID,
     )
     # The details and states each kind's real mails are rendered with (notifications.services).

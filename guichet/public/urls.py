@@ -1,6 +1,18 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from guichet.public import views
+
+
+class TokenConverter(StringConverter):
+    """A reservation's secret (guichet.bookings.models.reservation_token: 24 random bytes in
+    URL-safe base64). Anything else is not found before any database lookup, so that a NUL byte
+    or a megabyte of text never reaches the query."""
+
+    regex = "[A-Za-z0-9_-]{32}"
+
+
+register_converter(TokenConverter, "token")
 
 app_name = "public"
 
@@ -8,7 +20,7 @@ urlpatterns = [
     path("", views.activity_list, name="activity_list"),
     path("activites/<slug:slug>/", views.activity_detail, name="activity_detail"),
     path("sessions/<int:pk>/reserver/", views.session_book, name="session_book"),
-    path("reservation/<str:token>/", views.reservation_detail, name="reservation_detail"),
-    path("reservation/<str:token>/calendrier.ics", views.reservation_ics, name="reservation_ics"),
-    path("reservation/<str:token>/annuler/", views.reservation_cancel, name="reservation_cancel"),
+    path("reservation/<token:token>/", views.reservation_detail, name="reservation_detail"),
+    path("reservation/<token:token>/calendrier.ics", views.reservation_ics, name="reservation_ics"),
+    path("reservation/<token:token>/annuler/", views.reservation_cancel, name="reservation_cancel"),
 ]

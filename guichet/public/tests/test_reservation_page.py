@@ -86,8 +86,14 @@ class TestPage:
         assert query["location"] == ["32 rue du Moulin, 59200 Exempleville"]
         assert settings.SITE_URL + page_url(reservation) in query["details"][0]
 
-    def test_unknown_link(self, client, organisation):
-        assert client.get("/reservation/pas-un-vrai-lien/").status_code == 404
+    @pytest.mark.parametrize(
+        "token", ["pas-un-vrai-lien", "%00", "A" * 31 + "%00", "B" * 32, "é" * 32]
+    )
+    @pytest.mark.parametrize("page", ["", "calendrier.ics", "annuler/"])
+    def test_unknown_link(self, client, organisation, token, page):
+        assert client.get(f"/reservation/{token}/{page}").status_code == 404
+        if page == "annuler/":
+            assert client.post(f"/reservation/{token}/{page}").status_code == 404
 
     def test_postponed_session_alert(self, client, reservation):
         session = reservation.session
