@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "guichet.core.middleware.refuse_nul_bytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # No LocaleMiddleware while French is the only language: every request is in LANGUAGE_CODE,
     # and choosing it from Accept-Language cost a fifth of the smallest response's CPU.

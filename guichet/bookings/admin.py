@@ -179,10 +179,14 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
         # The page posts back here; "copy" tells its submission from the changelist's.
         form = SessionCopyForm(request.POST if "copy" in request.POST else None)
         if form.is_valid():
-            with transaction.atomic():
-                created = sum(
-                    len(session_copy(session=s, starts=form.starts_for(s))) for s in queryset
-                )
+            try:
+                with transaction.atomic():
+                    created = sum(
+                        len(session_copy(session=s, starts=form.starts_for(s))) for s in queryset
+                    )
+            except ValidationError as exc:  # a copy past the last year sessions may take
+                form.add_error(None, list(dict.fromkeys(exc.messages)))  # start and end: once
+        if form.is_valid():
             self.message_user(
                 request,
                 ngettext("%(count)d session créée.", "%(count)d sessions créées.", created)

@@ -14,7 +14,7 @@ from guichet.bookings.services import (
     reservation_update,
     session_save,
 )
-from guichet.catalogue.models import Session, SessionStatus
+from guichet.catalogue.models import SESSION_YEARS, Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
 from guichet.core.widgets import EuroInput
@@ -85,12 +85,17 @@ DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 
 
 def _parse_line(line: str) -> tuple[date, time | None]:
-    """'16/04/2025 10:00' → (day, time); '16/04/2025' → (day, None). ValueError otherwise."""
+    """'16/04/2025 10:00' → (day, time); '16/04/2025' → (day, None). ValueError otherwise, and
+    for a year sessions may not take place in."""
     try:
         moment = datetime.strptime(line, DATETIME_FORMAT)
     except ValueError:
-        return datetime.strptime(line, DATE_FORMAT).date(), None
-    return moment.date(), moment.time()
+        day, at = datetime.strptime(line, DATE_FORMAT).date(), None
+    else:
+        day, at = moment.date(), moment.time()
+    if day.year not in SESSION_YEARS:
+        raise ValueError(line)
+    return day, at
 
 
 class SessionCopyForm(forms.Form):
@@ -144,8 +149,15 @@ class SessionCopyForm(forms.Form):
         if wrong:
             self.add_error(
                 "dates",
-                _("Ces lignes ne sont pas des dates au format jj/mm/aaaa HH:MM : %(lines)s.")
-                % {"lines": " ; ".join(wrong)},
+                _(
+                    "Ces lignes ne sont pas des dates au format jj/mm/aaaa HH:MM, "
+                    "entre %(first)d et %(last)d : %(lines)s."
+                )
+                % {
+                    "first": SESSION_YEARS.start,
+                    "last": SESSION_YEARS.stop - 1,
+                    "lines": " ; ".join(wrong),
+                },
             )
         elif not days:
             self.add_error("dates", _("Indiquez au moins une date."))

@@ -10,6 +10,7 @@ from guichet.catalogue.models import Session
 from guichet.core.phones import PhoneNumberField, phone_display
 from guichet.core.references import reference_new
 from guichet.core.search import SearchableModel
+from guichet.core.validators import validate_single_line
 
 
 def reservation_token() -> str:
@@ -44,11 +45,11 @@ class Reservation(SearchableModel):
         choices=ReservationStatus.choices,
         default=ReservationStatus.VALID,
     )
-    first_name = models.CharField(_("prénom"), max_length=100)
-    last_name = models.CharField(_("nom"), max_length=100)
+    first_name = models.CharField(_("prénom"), max_length=100, validators=[validate_single_line])
+    last_name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
     email = models.EmailField(_("email"))
     phone = PhoneNumberField(_("numéro de téléphone"))
-    city = models.CharField(_("ville"), max_length=100)
+    city = models.CharField(_("ville"), max_length=100, validators=[validate_single_line])
     quantity = models.PositiveIntegerField(
         _("quantité"), default=1, validators=[MinValueValidator(1)]
     )

@@ -1,9 +1,10 @@
 """What can be booked: places, activities and their dated sessions."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce
@@ -13,12 +14,40 @@ from django.utils.translation import gettext_lazy as _
 from guichet.core import dates
 from guichet.core.richtext import RichTextField
 from guichet.core.search import SearchableModel
+from guichet.core.validators import validate_single_line
+
+# A booking closes at most this long before its session: a longer delay is a typing error, and
+# one of about 740,000 days puts the closing date before year 1.
+BOOKING_DELAY_MAX = timedelta(days=365)
+# The years a session may take place in: the pages, mails and calendars work with dates far from
+# the ends of Python's calendar (year 1 minus a delay, year 9999 plus a duration fail).
+SESSION_YEARS = range(2000, 2101)
+# The database's bounds, in UTC: a day wider than the years above, whatever the time zone.
+_SESSION_FIRST = datetime(SESSION_YEARS.start - 1, 12, 31, tzinfo=UTC)
+_SESSION_LAST = datetime(SESSION_YEARS.stop, 1, 2, tzinfo=UTC)
+
+
+def validate_session_date(value: datetime) -> None:
+    # The year as typed, in its own time zone: converting year 1 or 9999 may overflow.
+    if value.year not in SESSION_YEARS:
+        raise ValidationError(
+            _("Choisissez une date entre %(first)d et %(last)d.")
+            % {"first": SESSION_YEARS.start, "last": SESSION_YEARS.stop - 1},
+            code="session_year",
+        )
+
+
+def _session_dates_in_range(field: str, *, nullable: bool) -> Q:
+    within = Q(**{f"{field}__gte": _SESSION_FIRST, f"{field}__lte": _SESSION_LAST})
+    return Q(**{f"{field}__isnull": True}) | within if nullable else within
 
 
 class NamedModel(SearchableModel):
     search_sources = ("name",)
 
-    name = models.CharField(_("nom"), max_length=100, unique=True)
+    name = models.CharField(
+        _("nom"), max_length=100, unique=True, validators=[validate_single_line]
+    )
 
     class Meta:
         abstract = True
@@ -49,7 +78,7 @@ class ActivityType(NamedModel):
 class Location(SearchableModel):
     search_sources = ("name", "address")
 
-    name = models.CharField(_("nom"), max_length=200)
+    name = models.CharField(_("nom"), max_length=200, validators=[validate_single_line])
     description = RichTextField(verbose_name=_("description"))
     address = models.TextField(
         _("adresse"),
@@ -62,6 +91,7 @@ class Location(SearchableModel):
         _("contact pour les groupes"),
         max_length=300,
         blank=True,
+        validators=[validate_single_line],
         help_text=_(
             "Par exemple « Contactez directement les serres au 03.59.63.44.48 ». "
             "Vide : le téléphone de l'organisation."
@@ -106,7 +136,7 @@ class Activity(SearchableModel):
         related_name="activities",
         verbose_name=_("localisation"),
     )
-    name = models.CharField(_("nom"), max_length=200)
+    name = models.CharField(_("nom"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(
         _("slug"),
         max_length=220,
@@ -133,6 +163,11 @@ class Activity(SearchableModel):
     booking_delay = models.DurationField(
         _("délai de réservation"),
         default=timedelta(0),
+        validators=[
+            MaxValueValidator(
+                BOOKING_DELAY_MAX, _("Le délai de réservation est d'au plus 365 jours.")
+            )
+        ],
         help_text=_(
             "La réservation en ligne ferme ce délai avant le début de la session. "
             "00:00:00 = désactivé, 1 00:00:00 = 1 jour avant (jours heures:minutes:secondes)."
@@ -152,6 +187,10 @@ class Activity(SearchableModel):
             models.CheckConstraint(
                 condition=Q(booking_delay__gte=timedelta(0)),
                 name="activity_booking_delay_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_delay__lte=BOOKING_DELAY_MAX),
+                name="activity_booking_delay_at_most_a_year",
             ),
             models.CheckConstraint(
                 condition=Q(max_places_per_booking__gte=1), name="activity_max_places_at_least_one"
@@ -184,8 +223,10 @@ class Session(models.Model):
     activity = models.ForeignKey(
         Activity, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("activité")
     )
-    start = models.DateTimeField(_("débute le"))
-    end = models.DateTimeField(_("fini le"), null=True, blank=True)
+    start = models.DateTimeField(_("débute le"), validators=[validate_session_date])
+    end = models.DateTimeField(
+        _("fini le"), null=True, blank=True, validators=[validate_session_date]
+    )
     seat_limit = models.PositiveIntegerField(
         _("limite"), null=True, blank=True, help_text=_("Vide : pas de limite de places.")
     )
@@ -201,8 +242,12 @@ class Session(models.Model):
         blank=True,
     )
     reason = models.TextField(_("motif"), blank=True)
-    new_start = models.DateTimeField(_("nouveau début"), null=True, blank=True)
-    new_end = models.DateTimeField(_("nouvelle fin"), null=True, blank=True)
+    new_start = models.DateTimeField(
+        _("nouveau début"), null=True, blank=True, validators=[validate_session_date]
+    )
+    new_end = models.DateTimeField(
+        _("nouvelle fin"), null=True, blank=True, validators=[validate_session_date]
+    )
     # The dates that count everywhere (lists, deadlines, archiving, calendars, exports, reminders).
     effective_start = models.GeneratedField(
         expression=Coalesce(F("new_start"), F("start")),
@@ -224,6 +269,13 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gt=F("start")),
                 name="session_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=_session_dates_in_range("start", nullable=False)
+                & _session_dates_in_range("end", nullable=True)
+                & _session_dates_in_range("new_start", nullable=True)
+                & _session_dates_in_range("new_end", nullable=True),
+                name="session_dates_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(seat_limit__isnull=True) | Q(seat_limit__gte=1),

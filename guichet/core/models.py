@@ -3,6 +3,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from guichet.core.phones import PhoneNumberField, phone_display
+from guichet.core.validators import validate_single_line
 
 
 class Organisation(models.Model):
@@ -14,7 +15,7 @@ class Organisation(models.Model):
     CACHE_SECONDS = 600
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
-    name = models.CharField(_("nom"), max_length=200)
+    name = models.CharField(_("nom"), max_length=200, validators=[validate_single_line])
     logo = models.ImageField(_("logo"), upload_to="organisation/", blank=True)
     postal_address = models.TextField(_("adresse postale"), blank=True)
     phone = PhoneNumberField(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from guichet.core.richtext import RichTextField
+from guichet.core.validators import validate_single_line
 
 
 class MessageKind(models.TextChoices):
@@ -118,7 +119,9 @@ class MessageTemplate(models.Model):
     kind = models.CharField(
         _("type d'e-mail"), max_length=30, choices=MessageKind.choices, unique=True
     )
-    header_title = models.CharField(_("titre de l'en-tête"), max_length=200, blank=True)
+    header_title = models.CharField(
+        _("titre de l'en-tête"), max_length=200, blank=True, validators=[validate_single_line]
+    )
     sub_greeting = RichTextField(
         verbose_name=_("sous « Bonjour »"), blank=True, help_text=PLACEHOLDERS_HELP
     )

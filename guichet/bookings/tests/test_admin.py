@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.db import IntegrityError
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
@@ -410,6 +411,26 @@ def test_cancelling_a_session_cancels_its_reservations(admin_client):
     assert other.status == ReservationStatus.VALID
 
 
+@pytest.mark.parametrize("day", ["01/01/0001", "31/12/1999", "01/01/2101", "31/12/9999"])
+@pytest.mark.parametrize("field", ["start", "end", "new_start"])
+def test_session_dates_outside_2000_to_2100_are_form_errors(admin_client, day, field):
+    session = SessionFactory(start=datetime(2030, 4, 16, 10, 0, tzinfo=PARIS))
+    data = session_post(
+        session, status=SessionStatus.POSTPONED, new_start=session.start + timedelta(days=7)
+    )
+    data |= {f"{field}_0": day, f"{field}_1": "23:30:00"}
+    response = admin_client.post(change_url(session), data)
+    assert response.status_code == 200
+    assert "Choisissez une date entre 2000 et 2100." in form_errors(response)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.NONE
+
+
+def test_session_dates_are_bounded_in_the_database():
+    with pytest.raises(IntegrityError):
+        SessionFactory(start=datetime(1999, 12, 30, tzinfo=PARIS))
+
+
 # Copying sessions
 
 
@@ -472,9 +493,32 @@ def test_copy_with_a_bad_date_shows_the_error_and_keeps_the_input(admin_client):
     assert response.templates[0].name == "admin/bookings/session_copy.html"
     errors = response.context["form"].errors["dates"]
     assert errors == [
-        "Ces lignes ne sont pas des dates au format jj/mm/aaaa HH:MM : ligne 2 : « 31/02/2030 10:00 »."
+        "Ces lignes ne sont pas des dates au format jj/mm/aaaa HH:MM, entre 2000 et 2100 : "
+        "ligne 2 : « 31/02/2030 10:00 »."
     ]
     assert typed in response.content.decode()
+    assert Session.objects.count() == 1
+
+
+@pytest.mark.parametrize("day", ["01/01/0001", "31/12/9999 23:30", "01/01/2101"])
+def test_copy_to_dates_outside_2000_to_2100_is_refused(admin_client, day):
+    session = SessionFactory()
+    response = copy(admin_client, [session], mode="dates", dates=day)
+    assert response.context["form"].errors["dates"] == [
+        "Ces lignes ne sont pas des dates au format jj/mm/aaaa HH:MM, entre 2000 et 2100 : "
+        f"ligne 1 : « {day} »."
+    ]
+    assert Session.objects.count() == 1
+
+
+def test_weekly_copies_past_2100_are_refused(admin_client):
+    start = datetime(2100, 12, 20, 10, 0, tzinfo=PARIS)
+    session = SessionFactory(start=start, end=start + timedelta(hours=1))
+    response = copy(admin_client, [session], mode="weekly", weeks="3")
+    assert response.templates[0].name == "admin/bookings/session_copy.html"
+    assert response.context["form"].non_field_errors() == [
+        "Choisissez une date entre 2000 et 2100."
+    ]
     assert Session.objects.count() == 1
 
 

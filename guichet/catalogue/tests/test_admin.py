@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import IntegrityError
 from django.urls import reverse
 
 from guichet.catalogue.admin import ActivityAdmin
@@ -183,3 +184,33 @@ def test_location_map_fills_the_coordinates(live_server, browser_page, admin_use
     assert latitude > location.latitude and longitude > location.longitude
     location.refresh_from_db()
     assert (location.latitude, location.longitude) == (latitude, longitude)
+
+
+@pytest.mark.parametrize("typed", ["366 00:00:00", "800000 00:00:00", "999999999 00:00:00"])
+def test_activity_delay_longer_than_a_year_is_a_form_error(admin_client, typed):
+    response = admin_client.post(
+        ACTIVITY_ADD, activity_post(LocationFactory(), booking_delay=typed)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["booking_delay"]
+    assert not Activity.objects.exists()
+    response = admin_client.post(
+        ACTIVITY_ADD, activity_post(LocationFactory(), booking_delay="365 00:00:00")
+    )
+    assert response.status_code == 302
+
+
+def test_activity_delay_is_bounded_in_the_database():
+    with pytest.raises(IntegrityError):
+        ActivityFactory(booking_delay=timedelta(days=366))
+
+
+@pytest.mark.parametrize("field", ["name", "group_contact"])
+def test_location_single_line_fields_refuse_line_breaks(admin_client, field):
+    response = admin_client.post(LOCATION_ADD, location_post(**{field: "Jardin\r\nBcc: x"}))
+
+    assert response.context["adminform"].form.errors[field] == [
+        "Ce champ tient sur une ligne, sans retour à la ligne ni caractère de contrôle."
+    ]
+    assert not Location.objects.exists()
