@@ -86,14 +86,25 @@ class TestPage:
         assert query["location"] == ["32 rue du Moulin, 59200 Exempleville"]
         assert settings.SITE_URL + page_url(reservation) in query["details"][0]
 
+    @pytest.mark.parametrize("page", ["", "calendrier.ics", "annuler/"])
+    def test_unknown_link(self, client, organisation, page):
+        assert client.get(f"/reservation/{'B' * 32}/{page}").status_code == 404
+
     @pytest.mark.parametrize(
-        "token", ["pas-un-vrai-lien", "%00", "A" * 31 + "%00", "B" * 32, "é" * 32]
+        "token", ["pas-un-vrai-lien", "A" * 31, "A" * 33, "é" * 32, "A" * 9999]
     )
     @pytest.mark.parametrize("page", ["", "calendrier.ics", "annuler/"])
-    def test_unknown_link(self, client, organisation, token, page):
-        assert client.get(f"/reservation/{token}/{page}").status_code == 404
-        if page == "annuler/":
+    def test_a_link_not_shaped_like_a_token_is_not_looked_up(
+        self, client, organisation, django_assert_max_num_queries, token, page
+    ):
+        with django_assert_max_num_queries(0):
+            assert client.get(f"/reservation/{token}/{page}").status_code == 404
             assert client.post(f"/reservation/{token}/{page}").status_code == 404
+
+    @pytest.mark.parametrize("page", ["", "calendrier.ics", "annuler/"])
+    def test_a_nul_byte_in_the_link_is_a_bad_request(self, client, organisation, page):
+        assert client.get(f"/reservation/%00/{page}").status_code == 400
+        assert client.get(f"/reservation/{'A' * 31}%00/{page}").status_code == 400
 
     def test_postponed_session_alert(self, client, reservation):
         session = reservation.session
