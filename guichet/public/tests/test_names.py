@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import assume, example, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from guichet.public.forms import BookingForm
@@ -68,18 +68,21 @@ def test_names_of_every_script_are_accepted(name):
     assert LAST_NAME.clean(f"  {name} ") == unicodedata.normalize("NFC", name)
 
 
+@settings(deadline=None)  # a busy machine is no failure
 @given(names())
 @example("Zoe\u0301")  # "Zoé" typed with a combining accent
 def test_letters_and_name_punctuation_are_accepted_in_nfc(name):
     assert FIRST_NAME.clean(name) == unicodedata.normalize("NFC", name).strip()
 
 
+@settings(deadline=None)
 @given(names(), st.characters(categories=["Nd", "Nl", "No"]), st.data())
 def test_a_digit_anywhere_is_refused(name, digit, data):
     at = data.draw(st.integers(0, len(name)))
     assert refused(FIRST_NAME, name[:at] + digit + name[at:])
 
 
+@settings(deadline=None)
 @given(
     names(),
     # Controls (CR, LF, NUL…), format characters (zero-width spaces and joiners, bidirectional
@@ -95,6 +98,7 @@ def test_other_characters_are_refused(name, char):
     assert refused(LAST_NAME, f"{name}{char}{name}")
 
 
+@settings(deadline=None)
 @given(
     st.text(string.ascii_letters, min_size=1, max_size=10),
     st.text(string.ascii_lowercase, min_size=2, max_size=6),
