@@ -160,6 +160,13 @@ def test_a_postponement_to_a_day_with_hours(time_machine):
     assert "a été REPORTÉE au vendredi 25 avril 2025 de 10 h à 11 h 30." in text
 
 
+def test_the_text_part_keeps_what_was_typed_and_the_html_part_escapes_it():
+    book(SessionFactory(), online=False, first_name="Zoé", last_name="O'Brien & <Fils>")
+    [(text, html)] = mails(MessageKind.CONFIRMATION)
+    assert "Bonjour Zoé O'Brien & <Fils>" in text
+    assert "Bonjour Zoé O&#x27;Brien &amp; &lt;Fils&gt;" in html
+
+
 def test_subjects_carry_no_visitor_text(time_machine):
     """A subject is the kind and the activity's name, both typed by staff: whatever a visitor
     types stays in the body, where it is introduced as their name or city."""
