@@ -144,7 +144,8 @@ def test_reservation_search_still_finds_a_token_and_a_phone(admin_client):
 @pytest.mark.parametrize("query", ["x" * 5000, "\x00<script>", "a " * 500, "%_\\"])
 def test_hostile_searches_answer(admin_client, query):
     ReservationFactory()
+    # A NUL byte is refused before the view (guichet.core.middleware.refuse_nul_bytes).
+    expected = 400 if "\x00" in query else 200
     for name in ("bookings_reservation", "catalogue_session", "catalogue_activity"):
-        assert (
-            admin_client.get(reverse(f"admin:{name}_changelist"), {"q": query}).status_code == 200
-        )
+        response = admin_client.get(reverse(f"admin:{name}_changelist"), {"q": query})
+        assert response.status_code == expected
