@@ -7,7 +7,7 @@ import guichet.core.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0003_gestionnaire_permissions"),
+        ("notifications", "0004_reservation_link_and_held_mails"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ import guichet.core.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0004_reservation_search_text"),
+        ("bookings", "0005_reservation_reference_email_index"),
     ]
 
     operations = [
