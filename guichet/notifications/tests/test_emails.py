@@ -26,6 +26,7 @@ from guichet.notifications.models import (
     OutgoingMessage,
 )
 from guichet.notifications.selectors import message_template_get
+from guichet.notifications.services import notify_reservation_link
 from guichet.notifications.tests.helpers import png_bytes, sent_rows
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +179,7 @@ def test_subjects_carry_no_visitor_text(time_machine):
         "email": "victime@example.org",
     }
     postponed, cancelled = april_session(), april_session()
-    book(postponed, **visitor)
+    notify_reservation_link(reservation=book(postponed, **visitor))
     reservation_cancel(reservation=book(april_session(), **visitor))
     book(cancelled, **visitor)
     postponed.status, postponed.new_start = SessionStatus.POSTPONED, postponed.start + timedelta(1)
