@@ -128,10 +128,16 @@ TASKS = {
 # NOTIFICATIONS_CLAIM_TIMEOUT seconds: if it died, another worker sends them then (at least once).
 NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300)
 NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=200)
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
-NOTIFICATIONS_RETRY_DELAY = env.int(
-    "NOTIFICATIONS_RETRY_DELAY", default=60
-)  # seconds, doubled after each failure
+# A mail the server did not take (connection error, 4xx answer) is retried after
+# NOTIFICATIONS_RETRY_DELAY seconds, the delay doubling after each failure up to
+# NOTIFICATIONS_RETRY_MAX_DELAY, until NOTIFICATIONS_RETRY_HOURS have passed since its first failure:
+# an SMTP outage of a night loses nothing. A permanent refusal (5xx) is not retried.
+NOTIFICATIONS_RETRY_DELAY = env.int("NOTIFICATIONS_RETRY_DELAY", default=60)
+NOTIFICATIONS_RETRY_MAX_DELAY = env.int("NOTIFICATIONS_RETRY_MAX_DELAY", default=3600)
+NOTIFICATIONS_RETRY_HOURS = env.int("NOTIFICATIONS_RETRY_HOURS", default=24)
+# Mails waiting longer than this (worker down, server refusing) are counted on the admin index and
+# in the daily summary sent to the organisation's contact address.
+MAIL_PENDING_ALERT_MINUTES = env.int("MAIL_PENDING_ALERT_MINUTES", default=10)
 NOTIFICATIONS_ATTACHMENT_MAX_SIZE = env.int(
     "NOTIFICATIONS_ATTACHMENT_MAX_SIZE", default=5 * 1024 * 1024
 )

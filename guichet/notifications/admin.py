@@ -88,6 +88,8 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
         "sent",
         "attempts",
         "last_error",
+        "failing",
+        "failed",
         "preview",
     )
     readonly_fields = fields
@@ -95,6 +97,8 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     created = date_display("created_at", _("Ajouté le"))
     scheduled = date_display("scheduled_for", _("Programmé pour"))
     sent = date_display("sent_at", _("Envoyé le"))
+    failing = date_display("failing_since", _("En erreur depuis"))
+    failed = date_display("failed_at", _("Abandonné le"))
 
     def has_add_permission(self, request):
         return False
@@ -133,6 +137,10 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
             lines.append(
                 _("Programmé pour le %(date)s")
                 % {"date": dates.short(message.scheduled_for, year=True)}
+            )
+        elif message.failed_at:
+            lines.append(
+                _("Abandonné le %(date)s") % {"date": dates.short(message.failed_at, year=True)}
             )
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
@@ -241,7 +249,19 @@ class MessageTemplateAdmin(RichTextAdmin):
 
 @admin.register(MessageAttachment)
 class MessageAttachmentAdmin(admin.ModelAdmin):
-    list_display = ("filename", "kind", "created")
+    list_display = ("filename", "kind", "created", "file_state")
     created = date_display("created_at", _("Ajouté le"), short=True)
     list_filter = ("kind",)
-    fields = ("kind", "file")
+    fields = ("kind", "file", "file_state")
+    readonly_fields = ("file_state",)
+
+    @admin.display(description=_("Fichier sur le disque"))
+    def file_state(self, attachment):
+        if attachment.pk is None:
+            return "—"
+        if attachment.file.storage.exists(attachment.file.name):
+            return _("Présent")
+        return format_html(
+            '<strong class="errornote">{}</strong>',
+            _("Introuvable : les e-mails partent sans ce fichier. Déposez-le de nouveau."),
+        )

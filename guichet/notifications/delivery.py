@@ -1,16 +1,17 @@
 """Sending the outbox: what the worker runs (guichet.notifications.tasks).
 
 A worker claims a batch of due rows (a guarded UPDATE, after `SELECT … FOR UPDATE SKIP LOCKED`
-where the database has it), sends them over one SMTP connection, then records each outcome.
-Two workers never hold the same row; a worker that dies leaves its rows claimed until
-NOTIFICATIONS_CLAIM_TIMEOUT has passed, then another sends them: delivery is at least once, and a
-mail may go twice only if a worker dies between handing it to the SMTP server and recording it.
+where the database has it), sends them over one SMTP connection, and records each outcome as soon
+as it is known, one short statement per mail. Two workers never hold the same row; a worker that
+dies leaves its rows claimed until NOTIFICATIONS_CLAIM_TIMEOUT has passed, then another sends them:
+delivery is at least once, and a mail may go twice only if a worker dies between handing it to the
+SMTP server and recording it: at most the one mail it was sending.
 """
 
 import logging
 import smtplib
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from django.conf import settings
@@ -27,6 +28,9 @@ from guichet.notifications.models import MessageKind, MessageState, OutgoingMess
 from guichet.notifications.selectors import messages_claimable
 
 logger = logging.getLogger(__name__)
+
+# Kinds that lose their point once the session has started: withdrawn rather than sent late.
+LATE_KINDS = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
 
 # Kept free of the claim time-out at the end of a batch: a send started before that point ends
 # (or times out, after EMAIL_TIMEOUT) while the claim still holds.
@@ -73,18 +77,22 @@ def messages_claim(*, limit: int) -> str:
 
 
 def _retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4, 8… times NOTIFICATIONS_RETRY_DELAY after the 1st, 2nd, 3rd, 4th… failure."""
-    return timedelta(seconds=settings.NOTIFICATIONS_RETRY_DELAY * 2 ** (attempts - 1))
+    """1, 2, 4, 8… times NOTIFICATIONS_RETRY_DELAY after the 1st, 2nd, 3rd, 4th… failure, never
+    more than NOTIFICATIONS_RETRY_MAX_DELAY."""
+    doubled = settings.NOTIFICATIONS_RETRY_DELAY * 2 ** min(attempts - 1, 30)
+    return timedelta(seconds=min(doubled, settings.NOTIFICATIONS_RETRY_MAX_DELAY))
 
 
 def _is_permanent(exc: Exception) -> bool:
-    """A refusal the server will repeat (5xx: unknown mailbox, rejected sender): no retry."""
+    """A refusal of this mail that the server will repeat: a 5xx answer to its recipient (unknown
+    mailbox) or to its content. A 5xx to the sender or to the log-in is the server's set-up, which
+    staff can fix: that, connection errors and 4xx answers are retried."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _message in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
-def _withdraw_reason(message: OutgoingMessage) -> str | None:
+def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
     reservation = message.reservation
     if reservation is None:
         return _("La réservation a été supprimée.")
@@ -92,23 +100,36 @@ def _withdraw_reason(message: OutgoingMessage) -> str | None:
     if message.kind == MessageKind.REMINDER and stale:
         # Normally withdrawn with the change; this covers a change made without the services.
         return _("La réservation n'est plus valide.")
+    if message.kind in LATE_KINDS and reservation.session.starts_at <= now:
+        # Held up by an outage: a confirmation or a reminder that arrives after the start
+        # only confuses.
+        return _("La session a commencé avant que l'e-mail puisse partir.")
     return None
 
 
 def _record_failure(
     message: OutgoingMessage, token: str, exc: Exception, report: DeliveryReport
 ) -> None:
+    now = timezone.now()
     attempts = message.attempts + 1
+    failing_since = message.failing_since or now
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    changes = {"attempts": attempts, "last_error": error, "claimed_at": None, "claim_token": ""}
-    if _is_permanent(exc) or attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-        changes["state"] = MessageState.FAILED
+    changes = {
+        "attempts": attempts,
+        "last_error": error,
+        "failing_since": failing_since,
+        "claimed_at": None,
+        "claim_token": "",
+    }
+    retry_ends = failing_since + timedelta(hours=settings.NOTIFICATIONS_RETRY_HOURS)
+    if _is_permanent(exc) or now >= retry_ends:
+        changes |= {"state": MessageState.FAILED, "failed_at": now}
         report.failed += 1
         logger.error(
             "Notification %s failed for good after %d attempt(s): %s", message.pk, attempts, error
         )
     else:
-        changes["scheduled_for"] = timezone.now() + _retry_delay(attempts)
+        changes["scheduled_for"] = min(now + _retry_delay(attempts), retry_ends)
         report.retried += 1
         logger.warning(
             "Notification %s not sent (attempt %d), will retry: %s", message.pk, attempts, error
@@ -117,6 +138,24 @@ def _record_failure(
     OutgoingMessage.objects.filter(
         pk=message.pk, claim_token=token, state=MessageState.PENDING
     ).update(**changes)
+
+
+def _record_sent(message: OutgoingMessage, token: str, email) -> None:
+    """Marks the row sent as soon as the server has accepted it: one short statement (its own
+    transaction), so a worker dying mid-batch sends again at most the mail it was sending."""
+    changes = {
+        "state": MessageState.SENT,
+        "sent_at": timezone.now(),
+        "attempts": F("attempts") + 1,
+        "last_error": "",
+        "failing_since": None,
+        "claimed_at": None,
+        "claim_token": "",
+    }
+    if message.recipients != email.to or message.subject != email.subject:
+        # Where it really went: the reservation's address may have been corrected meanwhile.
+        changes |= {"recipients": email.to, "subject": email.subject}
+    OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(**changes)
 
 
 def _release(ids: list[int], token: str) -> None:
@@ -142,14 +181,14 @@ def messages_deliver(*, token: str, mail_connection) -> DeliveryReport:
     # Past this point no send starts: the rows are left for the next claim rather than sent
     # after another worker may have taken them over.
     stop_at = claim_ends - email_timeout - CLAIM_MARGIN
-    sent = []
     for index, message in enumerate(messages):
-        if timezone.now() >= stop_at:
+        now = timezone.now()
+        if now >= stop_at:
             rest = [m.pk for m in messages[index:]]
             _release(rest, token)
             report.released += len(rest)
             break
-        reason = _withdraw_reason(message)
+        reason = _withdraw_reason(message, now=now)
         if reason:
             OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(
                 state=MessageState.WITHDRAWN, last_error=reason, claimed_at=None, claim_token=""
@@ -164,24 +203,8 @@ def messages_deliver(*, token: str, mail_connection) -> DeliveryReport:
             mail_connection.close()  # the SMTP session may be in any state: start the next afresh
             _record_failure(message, token, exc, report)
             continue
-        sent.append(message.pk)
-        if message.recipients != email.to or message.subject != email.subject:
-            # Where it really went: the reservation's address may have been corrected meanwhile.
-            OutgoingMessage.objects.filter(pk=message.pk).update(
-                recipients=email.to, subject=email.subject
-            )
-    if sent:
-        # One statement for the batch. A worker dying before it leaves these rows claimed: they
-        # go again after the claim time-out (at least once).
-        OutgoingMessage.objects.filter(pk__in=sent, claim_token=token).update(
-            state=MessageState.SENT,
-            sent_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            last_error="",
-            claimed_at=None,
-            claim_token="",
-        )
-        report.sent += len(sent)
+        _record_sent(message, token, email)
+        report.sent += 1
     return report
 
 

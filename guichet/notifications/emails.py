@@ -2,6 +2,7 @@
 state, the current texts of its kind and the organisation's settings, so that a staff edit shows
 in the next mail and a moved reminder shows the new dates."""
 
+import logging
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from guichet.notifications.models import (
     OutgoingMessage,
 )
 from guichet.notifications.selectors import message_template_get
+
+logger = logging.getLogger(__name__)
 
 # Rich text is sanitised when a form saves it; rows written otherwise (imports, factories) are
 # cleaned again here before they go into a mail.
@@ -238,8 +241,19 @@ class MailRenderer:
         def compute():
             files = []
             for attachment in MessageAttachment.objects.filter(kind=kind):
-                with attachment.file.open("rb") as handle:
-                    content = handle.read()
+                try:
+                    with attachment.file.open("rb") as handle:
+                        content = handle.read()
+                except OSError:
+                    # The mail matters more than a leaflet: it goes without the file, and the
+                    # back-office flags the attachment (selectors.attachments_missing).
+                    logger.error(
+                        "Attachment %s (%s) cannot be read: mails of kind %s go without it",
+                        attachment.pk,
+                        attachment.file.name,
+                        kind,
+                    )
+                    continue
                 mimetype = (
                     mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
                 )

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
+from pypdf import PdfReader
 
 from guichet.core.richtext import RichTextField
 from guichet.core.validators import validate_single_line
@@ -75,6 +76,10 @@ class OutgoingMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
     last_error = models.TextField(_("dernière erreur"), blank=True)
+    # The first failed attempt of the current series (cleared once sent, or sent again by staff):
+    # retries go on for NOTIFICATIONS_RETRY_HOURS from here.
+    failing_since = models.DateTimeField(_("en erreur depuis"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("abandonné le"), null=True, blank=True)
     # Set by the worker that is sending it; another worker may take the row over once
     # NOTIFICATIONS_CLAIM_TIMEOUT has passed (the first one died).
     claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
@@ -89,6 +94,10 @@ class OutgoingMessage(models.Model):
             models.Index(
                 fields=["scheduled_for"], condition=Q(state="pending"), name="outgoing_pending_due"
             ),
+            # The count of mails given up lately (admin index, daily summary).
+            models.Index(
+                fields=["failed_at"], condition=Q(state="failed"), name="outgoing_failed_recent"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -100,6 +109,10 @@ class OutgoingMessage(models.Model):
             models.CheckConstraint(
                 condition=Q(state="sent", sent_at__isnull=False) | ~Q(state="sent"),
                 name="outgoing_sent_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="failed", failed_at__isnull=False) | ~Q(state="failed"),
+                name="outgoing_failed_has_date",
             ),
         ]
 
@@ -159,10 +172,16 @@ ATTACHMENT_EXTENSIONS = ["pdf", "png", "jpg", "jpeg", "gif", "webp"]
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
-def _is_pdf_or_image(file) -> bool:
-    file.seek(0)
-    if file.name.lower().endswith(".pdf"):
-        return file.read(5) == b"%PDF-"
+def _is_readable_pdf(file) -> bool:
+    """pypdf reads it strictly and finds at least one page: a file that only starts like a PDF
+    (`%PDF-<html>…`) is refused."""
+    try:
+        return len(PdfReader(file, strict=True).pages) >= 1
+    except Exception:  # pypdf raises many kinds of errors (and recursion) on a broken file
+        return False
+
+
+def _is_image(file) -> bool:
     try:
         with Image.open(file) as image:
             image.verify()
@@ -181,15 +200,26 @@ def validate_attachment(file) -> None:
             % {"limit": filesizeformat(limit)},
             code="too_large",
         )
+    is_pdf = file.name.lower().endswith(".pdf")
     position = file.tell()
     try:
-        valid = _is_pdf_or_image(file)
+        file.seek(0)
+        valid = _is_readable_pdf(file) if is_pdf else _is_image(file)
     finally:
         file.seek(position)
-    if not valid:
+    if valid:
+        return
+    if is_pdf:
         raise ValidationError(
-            _("Le contenu du fichier ne correspond pas à son extension."), code="invalid_content"
+            _(
+                "Ce fichier PDF est illisible ou n'a aucune page : enregistrez-le de nouveau en "
+                "PDF depuis son logiciel, puis réessayez."
+            ),
+            code="invalid_pdf",
         )
+    raise ValidationError(
+        _("Le contenu du fichier ne correspond pas à son extension."), code="invalid_content"
+    )
 
 
 class MessageAttachment(models.Model):

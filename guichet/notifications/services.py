@@ -302,6 +302,8 @@ def message_resend(*, message: OutgoingMessage) -> None:
         sent_at=None,
         attempts=0,
         last_error="",
+        failing_since=None,
+        failed_at=None,
         claimed_at=None,
         claim_token="",
     )

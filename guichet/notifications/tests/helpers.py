@@ -2,6 +2,7 @@ import io
 
 from django.core import mail
 from PIL import Image
+from pypdf import PdfWriter
 
 from guichet.notifications.delivery import messages_send_due
 from guichet.notifications.models import OutgoingMessage
@@ -30,4 +31,14 @@ def png_bytes() -> bytes:
     """A real 1×1 PNG image."""
     buffer = io.BytesIO()
     Image.new("RGB", (1, 1)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real PDF of blank pages."""
+    writer = PdfWriter()
+    for _page in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
     return buffer.getvalue()

@@ -17,7 +17,7 @@ from guichet.notifications.models import (
     MessageTemplate,
 )
 from guichet.notifications.tests.factories import OutgoingMessageFactory
-from guichet.notifications.tests.helpers import png_bytes
+from guichet.notifications.tests.helpers import pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +156,7 @@ def test_the_preview_shows_the_typed_texts_without_saving(admin_client):
 
 def test_attachments_accept_a_pdf_and_refuse_a_fake_or_a_big_file(admin_client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    settings.NOTIFICATIONS_ATTACHMENT_MAX_SIZE = 1000
+    settings.NOTIFICATIONS_ATTACHMENT_MAX_SIZE = 2000
     url = reverse("admin:notifications_messageattachment_add")
 
     def upload(name, content):
@@ -164,10 +164,15 @@ def test_attachments_accept_a_pdf_and_refuse_a_fake_or_a_big_file(admin_client, 
             url, {"kind": MessageKind.CONFIRMATION, "file": SimpleUploadedFile(name, content)}
         )
 
-    assert upload("plan.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n").status_code == 302
-    assert "ne correspond pas" in upload("faux.pdf", b"<html></html>").content.decode()
+    assert upload("plan.pdf", pdf_bytes()).status_code == 302
+    unreadable = "Ce fichier PDF est illisible ou n&#x27;a aucune page"
+    assert unreadable in upload("faux.pdf", b"<html></html>").content.decode()
+    # Only the first bytes look like a PDF: the old check passed it.
+    assert unreadable in upload("page.pdf", b"%PDF-<html><body>x</body></html>").content.decode()
+    assert unreadable in upload("tronque.pdf", pdf_bytes()[:-40]).content.decode()
+    assert unreadable in upload("vide.pdf", pdf_bytes(pages=0)).content.decode()
     assert (
-        "dépasse la taille autorisée" in upload("gros.pdf", b"%PDF-" + b"0" * 2000).content.decode()
+        "dépasse la taille autorisée" in upload("gros.pdf", b"%PDF-" + b"0" * 3000).content.decode()
     )
     assert "extension" in upload("script.exe", b"MZ").content.decode()
     assert [a.filename for a in MessageAttachment.objects.all()] == ["plan.pdf"]

@@ -20,7 +20,7 @@ from guichet.notifications.delivery import (
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.services import message_resend
 from guichet.notifications.tasks import messages_send_due_task
-from guichet.notifications.tests.backends import FlakyBackend
+from guichet.notifications.tests.backends import DyingBackend, FlakyBackend, WorkerKilled
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 from guichet.notifications.tests.helpers import sent_kinds, sent_rows
 
@@ -178,7 +178,8 @@ def test_due_mails_go_in_batches(settings, django_assert_max_num_queries):
 def flaky(settings):
     settings.EMAIL_BACKEND = "guichet.notifications.tests.backends.FlakyBackend"
     settings.NOTIFICATIONS_RETRY_DELAY = 60
-    settings.NOTIFICATIONS_MAX_ATTEMPTS = 4
+    settings.NOTIFICATIONS_RETRY_MAX_DELAY = 3600
+    settings.NOTIFICATIONS_RETRY_HOURS = 24
     FlakyBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
     yield FlakyBackend
     FlakyBackend.failures = 0
@@ -207,26 +208,82 @@ def test_an_smtp_failure_is_retried_with_growing_delays_then_sent(flaky, time_ma
 
 
 @pytest.mark.django_db
-def test_after_the_last_attempt_the_message_is_failed_with_its_error(flaky, time_machine):
-    message = OutgoingMessageFactory()
-    flaky.failures = 99
-    for _attempt in range(4):
-        messages_send_due()
+def test_an_outage_is_retried_for_a_day_with_capped_delays_then_given_up(flaky, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    message = OutgoingMessageFactory(kind=MessageKind.SESSION_POSTPONED)
+    flaky.failures = 10_000
+    first_failure = timezone.now()
+    delays = []
+    while messages_send_due().retried:
         message.refresh_from_db()
-        time_machine.move_to(message.scheduled_for + timedelta(seconds=1))
-    assert (message.state, message.attempts) == (MessageState.FAILED, 4)
+        delays.append((message.scheduled_for - timezone.now()).total_seconds())
+        time_machine.move_to(message.scheduled_for)
+    message.refresh_from_db()
+    assert delays[:7] == [60, 120, 240, 480, 960, 1920, 3600]
+    assert max(delays) == 3600  # capped
+    # The 15-minute outage of the issue is far from the end: retried for 24 hours, then given up.
+    assert message.failed_at - first_failure == timedelta(hours=24)
+    assert (message.state, message.attempts) == (MessageState.FAILED, len(delays) + 1)
     assert "Connection unexpectedly closed" in message.last_error
     assert messages_send_due().handled == 0
 
 
 @pytest.mark.django_db
-def test_a_permanent_refusal_fails_at_once(flaky):
-    flaky.error = smtplib.SMTPRecipientsRefused({"nobody@example.org": (550, b"No such user")})
+def test_a_mail_sent_after_an_outage_goes_once_and_forgets_the_outage(flaky, time_machine):
+    message = OutgoingMessageFactory()
+    flaky.failures = 20  # about 15 minutes of failures, then the server is back
+    for _attempt in range(4):
+        messages_send_due()
+        message.refresh_from_db()
+        time_machine.move_to(message.scheduled_for)
+    flaky.failures = 0
+    assert messages_send_due().sent == 1
+    message.refresh_from_db()
+    assert (message.state, message.failing_since, message.failed_at) == (
+        MessageState.SENT,
+        None,
+        None,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (smtplib.SMTPRecipientsRefused({"nobody@example.org": (550, b"No such user")}), "failed"),
+        (smtplib.SMTPDataError(554, b"Message rejected"), "failed"),
+        (smtplib.SMTPRecipientsRefused({"full@example.org": (452, b"Mailbox full")}), "pending"),
+        (smtplib.SMTPResponseException(421, b"Try again later"), "pending"),
+        # Refusing the sender or the log-in is the set-up of the server, for every mail: retried.
+        (smtplib.SMTPSenderRefused(553, b"Sender not allowed", "a@example.org"), "pending"),
+        (smtplib.SMTPAuthenticationError(535, b"Bad credentials"), "pending"),
+    ],
+)
+def test_only_a_permanent_refusal_of_the_mail_fails_at_once(flaky, error, state):
+    flaky.error = error
     flaky.failures = 1
     message = OutgoingMessageFactory()
     messages_send_due()
     message.refresh_from_db()
-    assert (message.state, message.attempts) == (MessageState.FAILED, 1)
+    assert (message.state, message.attempts) == (state, 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", [MessageKind.CONFIRMATION, MessageKind.REMINDER])
+def test_a_mail_held_up_until_its_session_started_is_withdrawn_not_sent(flaky, time_machine, kind):
+    message = OutgoingMessageFactory(kind=kind)
+    postponed = OutgoingMessageFactory(
+        kind=MessageKind.SESSION_POSTPONED, reservation=message.reservation
+    )
+    flaky.failures = 2
+    assert messages_send_due().retried == 2
+    flaky.failures = 0
+    time_machine.move_to(message.reservation.session.start + timedelta(minutes=1))
+    report = messages_send_due()
+    assert (report.sent, report.withdrawn) == (1, 1)
+    message.refresh_from_db()
+    assert message.state == MessageState.WITHDRAWN
+    assert sent_rows() == [postponed]  # news of the session itself still goes
 
 
 @pytest.mark.django_db
@@ -265,3 +322,20 @@ def test_a_worker_near_its_claim_time_out_stops_and_leaves_the_rest(settings, ti
     report = messages_deliver(token=token, mail_connection=mail.get_connection())
     assert (report.sent, report.released) == (0, 2)
     assert messages_send_due().sent == 2
+
+
+@pytest.mark.django_db
+def test_a_worker_dying_mid_batch_has_recorded_each_mail_it_sent(settings, time_machine):
+    settings.EMAIL_BACKEND = "guichet.notifications.tests.backends.DyingBackend"
+    messages = OutgoingMessageFactory.create_batch(10)
+    DyingBackend.sends = 4
+    with pytest.raises(WorkerKilled):
+        messages_send_due()
+    # Recorded one by one as the server took them (the old code recorded none: all 4 went twice).
+    assert OutgoingMessage.objects.filter(state=MessageState.SENT).count() == 4
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    time_machine.move_to(
+        timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT + 1)
+    )
+    assert messages_send_due().sent == 6
+    assert sorted(row.pk for row in sent_rows()) == sorted(m.pk for m in messages)  # each once

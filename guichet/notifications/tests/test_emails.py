@@ -314,3 +314,23 @@ def test_every_kind_has_a_preview(kind):
     email = message_preview(template=message_template_get(kind=kind))
     assert email.subject.startswith(str(kind.label))
     assert "Camille Exemple" in email.body
+
+
+def test_a_mail_goes_without_an_attachment_missing_on_disk(settings, tmp_path, caplog):
+    settings.MEDIA_ROOT = tmp_path
+    kept, lost = (
+        MessageAttachment.objects.create(
+            kind=MessageKind.CONFIRMATION, file=ContentFile(png_bytes(), name=name)
+        )
+        for name in ("plan.png", "depliant.png")
+    )
+    lost.file.storage.delete(lost.file.name)
+    book(SessionFactory())
+    book(SessionFactory(), email="b@example.org")
+    report = messages_send_due()
+    # Every confirmation went (they all failed until given up before), with what could be read.
+    assert report.sent == 2 and report.retried == 0
+    assert [[a[0] for a in email.attachments] for email in mail.outbox] == [
+        ["reservation.ics", kept.filename]
+    ] * 2
+    assert f"Attachment {lost.pk} ({lost.file.name}) cannot be read" in caplog.text
