@@ -128,7 +128,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["name", "logo", "postal_address", "phone", "website"]}),
-        (_("E-mails et réservations"), {"fields": ["sender_email", "online_cancellation_allowed"]}),
+        (
+            _("E-mails et réservations"),
+            {"fields": ["sender_email", "contact_email", "online_cancellation_allowed"]},
+        ),
     ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 

@@ -29,6 +29,14 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("Laisser vide pour utiliser l'adresse d'envoi du serveur."),
     )
+    contact_email = models.EmailField(
+        _("adresse de contact"),
+        blank=True,
+        help_text=_(
+            "L'adresse de l'organisation pour les personnes qui réservent ; elle reçoit aussi "
+            "chaque matin le résumé des e-mails en échec ou en attente."
+        ),
+    )
     online_cancellation_allowed = models.BooleanField(
         _("annulation en ligne"),
         default=True,

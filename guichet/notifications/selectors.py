@@ -4,12 +4,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session
 from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
-from guichet.notifications.models import MessageKind, MessageState, MessageTemplate, OutgoingMessage
+from guichet.notifications.models import (
+    MessageAttachment,
+    MessageKind,
+    MessageState,
+    MessageTemplate,
+    OutgoingMessage,
+)
 
 # The reminder goes out this long before the session's (effective) start.
 REMINDER_LEAD = timedelta(days=2)
@@ -108,3 +116,77 @@ def messages_claimable(*, now: datetime) -> QuerySet[OutgoingMessage]:
         state=MessageState.PENDING,
         scheduled_for__lte=now,
     )
+
+
+# Failed mails are reported over this span: the daily summary names each failure once.
+FAILED_ALERT_SPAN = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MailAlerts:
+    """What staff should know about the outbox: mails given up over the last day, and mails
+    still waiting more than MAIL_PENDING_ALERT_MINUTES after they were due (worker down, server
+    refusing them)."""
+
+    failed: int
+    late: int
+    minutes: int
+
+    def __bool__(self) -> bool:
+        return bool(self.failed or self.late)
+
+    def sentences(self) -> list[str]:
+        """In French, one per count that is not zero (the admin index and the summary mail)."""
+        sentences = []
+        if self.failed:
+            sentences.append(
+                ngettext(
+                    "%(count)d e-mail n'a pas pu être envoyé ces dernières 24 heures.",
+                    "%(count)d e-mails n'ont pas pu être envoyés ces dernières 24 heures.",
+                    self.failed,
+                )
+                % {"count": self.failed}
+            )
+        if self.late:
+            sentences.append(
+                ngettext(
+                    "%(count)d e-mail attend d'être envoyé depuis plus de %(minutes)d minutes.",
+                    "%(count)d e-mails attendent d'être envoyés depuis plus de %(minutes)d minutes.",
+                    self.late,
+                )
+                % {"count": self.late, "minutes": self.minutes}
+            )
+        return sentences
+
+
+def message_alerts(*, now: datetime) -> MailAlerts:
+    minutes = settings.MAIL_PENDING_ALERT_MINUTES
+    late_since = now - timedelta(minutes=minutes)
+    pending = OutgoingMessage.objects.filter(state=MessageState.PENDING)
+    return MailAlerts(
+        failed=OutgoingMessage.objects.filter(
+            state=MessageState.FAILED, failed_at__gt=now - FAILED_ALERT_SPAN
+        ).count(),
+        # Due long ago and never tried, or retried (its due time moved on) since long ago.
+        late=pending.filter(
+            Q(scheduled_for__lte=late_since) | Q(failing_since__lte=late_since)
+        ).count(),
+        minutes=minutes,
+    )
+
+
+def attachments_missing() -> list[MessageAttachment]:
+    """The attachments whose file is gone from the storage (deleted by hand, a backup restored
+    without the media): their mails go without them."""
+    return [
+        attachment
+        for attachment in MessageAttachment.objects.all()
+        if not attachment.file.storage.exists(attachment.file.name)
+    ]
+
+
+def attachment_missing_sentence(attachment: MessageAttachment) -> str:
+    return _(
+        "Pièce jointe introuvable : « %(name)s » (%(kind)s). Les e-mails partent sans elle ; "
+        "déposez le fichier de nouveau."
+    ) % {"name": attachment.filename, "kind": attachment.get_kind_display()}
