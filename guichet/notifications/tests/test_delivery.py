@@ -211,7 +211,7 @@ def test_an_smtp_failure_is_retried_with_growing_delays_then_sent(flaky, time_ma
 @pytest.mark.django_db
 def test_an_outage_is_retried_for_a_day_with_capped_delays_then_given_up(flaky, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
-    message = OutgoingMessageFactory(kind=MessageKind.SESSION_POSTPONED)
+    message = OutgoingMessageFactory(kind=MessageKind.RESERVATION_CANCELLED)
     flaky.failures = 10_000
     first_failure = timezone.now()
     delays = []
@@ -273,8 +273,17 @@ def test_only_a_permanent_refusal_of_the_mail_fails_at_once(flaky, error, state)
 @pytest.mark.parametrize("kind", [MessageKind.CONFIRMATION, MessageKind.REMINDER])
 def test_a_mail_held_up_until_its_session_started_is_withdrawn_not_sent(flaky, time_machine, kind):
     message = OutgoingMessageFactory(kind=kind)
+    start = message.reservation.session.start
     postponed = OutgoingMessageFactory(
-        kind=MessageKind.SESSION_POSTPONED, reservation=message.reservation
+        kind=MessageKind.SESSION_POSTPONED,
+        reservation=message.reservation,
+        details={
+            "previous_start": (start - timedelta(days=1)).isoformat(),
+            "previous_end": None,
+            "start": start.isoformat(),
+            "end": None,
+            "reason": "",
+        },
     )
     flaky.failures = 2
     assert messages_send_due().retried == 2
