@@ -100,9 +100,9 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
     if message.kind == MessageKind.REMINDER and stale:
         # Normally withdrawn with the change; this covers a change made without the services.
         return _("La réservation n'est plus valide.")
-    if message.kind in LATE_KINDS and reservation.session.starts_at <= now:
-        # Held up by an outage: a confirmation or a reminder that arrives after the start
-        # only confuses.
+    if message.kind in LATE_KINDS and message.created_at < reservation.session.starts_at <= now:
+        # Meant to arrive before the start and held up (an outage): arriving after it, it only
+        # confuses. A booking recorded during the session is still confirmed.
         return _("La session a commencé avant que l'e-mail puisse partir.")
     return None
 

@@ -297,6 +297,15 @@ def test_a_mail_held_up_until_its_session_started_is_withdrawn_not_sent(flaky, t
 
 
 @pytest.mark.django_db
+def test_a_booking_recorded_during_its_session_is_still_confirmed(time_machine):
+    session = SessionFactory(start=timezone.now() + timedelta(days=1))
+    time_machine.move_to(session.start + timedelta(minutes=10))
+    book(session, online=False)
+    assert messages_send_due().sent == 1
+    assert sent_kinds() == [MessageKind.CONFIRMATION]
+
+
+@pytest.mark.django_db
 def test_one_failure_does_not_stop_the_batch(flaky):
     OutgoingMessageFactory.create_batch(3)
     flaky.failures = 1
