@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_phone_number_field"),
+        ("core", "0004_organisation_name_single_line"),
     ]
 
     operations = [

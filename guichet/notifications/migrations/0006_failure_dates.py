@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0004_reservation_link_and_held_mails"),
+        ("notifications", "0005_header_title_single_line"),
     ]
 
     operations = [
