@@ -104,6 +104,9 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"server_side_binding": True, "prepare_threshold": 5}
         )
+# PostgreSQL: the longest a booking or back-office change waits for a row another one holds
+# (SET LOCAL lock_timeout), then it is retried and answers "busy" instead of waiting forever.
+DATABASE_LOCK_TIMEOUT = env.float("DATABASE_LOCK_TIMEOUT", default=3.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every worker (rate limits, cached pages): the database by default, Redis in production.

@@ -1,6 +1,9 @@
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.catalogue.models import Session
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
 
@@ -26,3 +29,21 @@ def reservation_cancellable_online(
         and not reservation.session.is_booking_closed(now)
         and organisation.online_cancellation_allowed
     )
+
+
+def session_booking_refusal(*, session: Session, now: datetime, quantity: int = 1) -> str | None:
+    """Why `quantity` places of `session` cannot be booked online at `now`, in French; None when
+    they can. The one home of these rules: the booking service refuses with this message and
+    the public pages show it. Seats are not counted here: the service's guarded UPDATE decides."""
+    activity = session.activity
+    if session.is_cancelled:
+        return _("Cette session est annulée.")
+    if not activity.bookable_online:
+        return _("Cette session est en accès libre, sans réservation.")
+    if session.is_booking_closed(now):
+        return _("Les réservations sont closes pour cette session.")
+    if quantity > activity.max_places_per_booking:
+        return _("Vous pouvez réserver au plus %(max)d places en ligne.") % {
+            "max": activity.max_places_per_booking
+        }
+    return None

@@ -4,12 +4,18 @@ Seats are held in `Session.seats_taken` and moved only by `_seats_take` / `_seat
 Taking is a guarded UPDATE: one statement checks the room left and writes, so two bookings for
 the last seat cannot both succeed (the second waits on the row lock, then re-checks its WHERE).
 The `session_seats_within_limit` constraint backs it up. See docs/design/seats.md.
+
+Lock order (docs/design/seats.md): a service that changes existing rows locks the sessions it
+touches by pk (`sessions_lock`), then the reservations by pk, before any update, so that two
+services never wait on each other in a circle. A new booking inserts its reservation (locked by
+nobody else) and takes the session's row last, with the guarded UPDATE.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,15 +26,21 @@ from guichet.bookings.models import (
     ReservationStatus,
     reservation_reference,
 )
-from guichet.bookings.selectors import reservation_cancellable_online, reservation_for_submission
+from guichet.bookings.selectors import (
+    reservation_cancellable_online,
+    reservation_for_submission,
+    session_booking_refusal,
+)
 from guichet.catalogue.models import Session, SessionStatus
-from guichet.core.db import advisory_lock
+from guichet.catalogue.selectors import session_over_q
+from guichet.core.db import advisory_lock, lock_timeout_set
 from guichet.notifications.services import (
     notify_reservation_cancelled,
     notify_reservation_created,
     notify_reservation_link,
     notify_reservation_updated,
     notify_session_changed,
+    reminder_sync,
 )
 
 
@@ -54,13 +66,27 @@ class AlreadyBooked(BookingError):
         )
 
 
-def _seats_take(*, session_id: int, seats: int) -> None:
-    room = Q(seat_limit__isnull=True) | Q(seats_taken__lte=F("seat_limit") - seats)
-    taken = (
-        Session.objects.filter(room, pk=session_id)
-        .exclude(status=SessionStatus.CANCELLED)
-        .update(seats_taken=F("seats_taken") + seats)
-    )
+def sessions_lock(*, ids: Iterable[int]) -> dict[int, Session]:
+    """Lock these sessions' rows (`SELECT … FOR UPDATE`, in pk order) until the commit, and
+    return them as committed: the first step of every service that changes existing rows."""
+    sessions = Session.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+    return {session.pk: session for session in sessions}
+
+
+# The guarded UPDATE, which also returns the session's effective start as committed: the row is
+# locked from then on, so what a booking schedules from it (its reminder) cannot be stale.
+_SEATS_TAKE_SQL = (
+    "UPDATE {table} SET seats_taken = seats_taken + %s "
+    "WHERE id = %s AND status <> %s AND (seat_limit IS NULL OR seats_taken <= seat_limit - %s) "
+    "RETURNING id, effective_start"
+)
+
+
+def _seats_take(*, session_id: int, seats: int) -> datetime:
+    """Take `seats` if there is room; returns the session's effective start as committed."""
+    sql = _SEATS_TAKE_SQL.format(table=connection.ops.quote_name(Session._meta.db_table))
+    params = [seats, session_id, SessionStatus.CANCELLED.value, seats]
+    taken = list(Session.objects.raw(sql, params))
     if not taken:
         session = Session.objects.get(pk=session_id)
         if session.is_cancelled:
@@ -69,6 +95,7 @@ def _seats_take(*, session_id: int, seats: int) -> None:
             _("Il n'y a pas assez de places (places restantes : %(left)d).")
             % {"left": session.seats_left}
         )
+    return taken[0].effective_start
 
 
 def _seats_release(*, session_id: int, seats: int) -> None:
@@ -77,8 +104,8 @@ def _seats_release(*, session_id: int, seats: int) -> None:
 
 
 def _seats_move(*, before: dict[int, int], after: dict[int, int]) -> None:
-    """Apply the difference between two {session_id: seats} holdings, sessions in pk order
-    so that two concurrent moves between the same sessions lock rows in the same order."""
+    """Apply the difference between two {session_id: seats} holdings (their sessions already
+    locked by the caller), in session pk order."""
     deltas: dict[int, int] = defaultdict(int)
     for session_id, seats in before.items():
         deltas[session_id] -= seats
@@ -94,6 +121,20 @@ def _seats_move(*, before: dict[int, int], after: dict[int, int]) -> None:
 
 def _holding(reservation: Reservation) -> dict[int, int]:
     return {reservation.session_id: reservation.quantity} if reservation.holds_seats else {}
+
+
+def _reservation_lock(*, pk: int, session_ids: Iterable[int]) -> tuple[Reservation, dict]:
+    """Lock the reservation's session (and `session_ids`), then the reservation: the lock order.
+    Returns the locked reservation, with its session as committed, and the locked sessions."""
+    ids = set(session_ids)
+    while True:
+        sessions = sessions_lock(ids=ids)
+        locked = Reservation.objects.select_for_update().get(pk=pk)
+        if locked.session_id in sessions:
+            locked.session = sessions[locked.session_id]
+            return locked, sessions
+        # Moved to another session between our read and our lock (rare): lock that one too.
+        ids.add(locked.session_id)
 
 
 def reservation_create(
@@ -156,22 +197,17 @@ def _reservation_make(
     *, session: Session, reservation: Reservation, online: bool, now: datetime | None
 ) -> Reservation:
     if online:
-        activity = session.activity
-        now = now or timezone.now()
-        if not activity.bookable_online:
-            raise SessionNotBookable(_("Cette session est en accès libre, sans réservation."))
-        if session.is_booking_closed(now):
-            raise SessionNotBookable(_("Les réservations sont closes pour cette session."))
-        if reservation.quantity > activity.max_places_per_booking:
-            raise BookingError(
-                _("Vous pouvez réserver au plus %(max)d places en ligne.")
-                % {"max": activity.max_places_per_booking}
-            )
+        refusal = session_booking_refusal(
+            session=session, now=now or timezone.now(), quantity=reservation.quantity
+        )
+        if refusal:
+            raise SessionNotBookable(refusal)
     # Fields and rules only: the database checks the constraints, the session and the key's
     # uniqueness again at the insert, and asking it first would cost a query each.
     reservation.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
     # Only the writes in the transaction: after a clash on the key, the lookup needs no savepoint.
     with transaction.atomic():
+        lock_timeout_set()
         if online:
             _places_per_address_check(reservation=reservation)
         reservation.save()
@@ -179,7 +215,12 @@ def _reservation_make(
         # The seats last: the session's row stays locked only until the commit, so that a crowd
         # booking the same session waits on it as little as possible. If they are not there,
         # the reservation and its mails are rolled back with the rest.
-        _seats_take(session_id=session.pk, seats=reservation.quantity)
+        starts_at = _seats_take(session_id=session.pk, seats=reservation.quantity)
+        if starts_at != session.starts_at:
+            # `session` was read before staff changed its dates: the reminder follows the
+            # committed row (staff's change, committed before our lock, did not see this booking).
+            session.refresh_from_db()
+            reminder_sync(reservation=reservation)
     return reservation
 
 
@@ -221,7 +262,13 @@ def _reservation_links_send(*, session: Session, email: str) -> None:
 def reservation_update(*, reservation: Reservation) -> Reservation:
     """Save staff edits of an existing reservation (session, quantity, status, person's details):
     seats move with it, under the same rules as a new booking."""
-    before = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    lock_timeout_set()
+    previous_session_id = (
+        Reservation.objects.filter(pk=reservation.pk).values_list("session_id", flat=True).get()
+    )
+    before, sessions = _reservation_lock(
+        pk=reservation.pk, session_ids={previous_session_id, reservation.session_id}
+    )
     reservation.full_clean()
     if (
         reservation.status == ReservationStatus.CANCELLED
@@ -232,6 +279,7 @@ def reservation_update(*, reservation: Reservation) -> Reservation:
         reservation.cancelled_at = None
     _seats_move(before=_holding(before), after=_holding(reservation))
     reservation.save()
+    reservation.session = sessions[reservation.session_id]  # its dates as committed
     notify_reservation_updated(reservation=reservation, before=before)
     return reservation
 
@@ -239,7 +287,14 @@ def reservation_update(*, reservation: Reservation) -> Reservation:
 @transaction.atomic
 def reservation_cancel(*, reservation: Reservation) -> bool:
     """Cancel a reservation and give its seats back; False when it was already cancelled."""
-    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    lock_timeout_set()
+    locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
+    cancelled = _reservation_cancel_locked(locked=locked)
+    reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
+    return cancelled
+
+
+def _reservation_cancel_locked(*, locked: Reservation) -> bool:
     if locked.status == ReservationStatus.CANCELLED:
         return False
     _seats_move(before=_holding(locked), after={})
@@ -247,35 +302,43 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
     notify_reservation_cancelled(reservation=locked)
-    reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
     return True
 
 
 @transaction.atomic
 def reservation_cancel_online(*, reservation: Reservation, now: datetime | None = None) -> None:
-    """The person cancels from their reservation page; raises BookingError when no longer allowed."""
-    if not reservation_cancellable_online(reservation=reservation, now=now):
+    """The person cancels from their reservation page; raises BookingError when no longer allowed.
+    Checked on the rows as committed, locked in the lock order (the session first)."""
+    lock_timeout_set()
+    locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
+    if not reservation_cancellable_online(reservation=locked, now=now):
         raise BookingError(
             _(
                 "Cette réservation ne peut plus être annulée en ligne : appelez-nous pour toute modification."
             )
         )
-    reservation_cancel(reservation=reservation)
+    _reservation_cancel_locked(locked=locked)
+    reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
 
 
 @transaction.atomic
 def session_save(*, session: Session) -> Session:
     """Create or change a session. Lowering the limit below the seats already booked is refused;
     cancelling the session cancels its valid reservations and gives their seats back."""
+    lock_timeout_set()
     if session.pk is None:
         session.seats_taken = 0
         session.full_clean()
         session.save()
         session.refresh_from_db(fields=["effective_start", "effective_end"])
         return session
-    before = Session.objects.select_for_update().get(pk=session.pk)
+    before = sessions_lock(ids=[session.pk])[session.pk]
     session.seats_taken = before.seats_taken  # the form's copy may be stale
     session.full_clean()  # refuses a limit below the seats booked
+    if session.is_cancelled != before.is_cancelled or session.starts_at != before.starts_at:
+        # The lock order: the session, then its valid reservations, before any update (the
+        # mails below withdraw or move their reminders, the cancellation cancels them).
+        _valid_reservations_lock(session_id=session.pk)
     session.save()
     # Before the cancellation below: the mail goes to the reservations that were valid.
     notify_session_changed(session=session, before=before)
@@ -285,23 +348,29 @@ def session_save(*, session: Session) -> Session:
     return session
 
 
-def _session_reservations_cancel(*, session: Session) -> None:
+def _valid_reservations_lock(*, session_id: int) -> dict[int, int]:
+    """Lock the session's valid reservations by pk; returns {pk: quantity}. (A `select_for_update()`
+    inside an `aggregate()` locks nothing: Django drops it.)"""
     valid = Reservation.objects.select_for_update().filter(
-        session=session, status=ReservationStatus.VALID
+        session_id=session_id, status=ReservationStatus.VALID
     )
-    seats = valid.aggregate(seats=Sum("quantity"))["seats"] or 0
+    return dict(valid.order_by("pk").values_list("pk", "quantity"))
+
+
+def _session_reservations_cancel(*, session: Session) -> None:
+    # Already locked by session_save; a booking committed meanwhile waited on the session's row.
+    valid = _valid_reservations_lock(session_id=session.pk)
     # One statement for the whole list: the session-cancelled message replaces per-reservation ones.
-    valid.update(status=ReservationStatus.CANCELLED, cancelled_at=timezone.now())
-    _seats_release(session_id=session.pk, seats=seats)
+    Reservation.objects.filter(pk__in=valid).update(
+        status=ReservationStatus.CANCELLED, cancelled_at=timezone.now()
+    )
+    _seats_release(session_id=session.pk, seats=sum(valid.values()))
 
 
 def reservations_archive_past(*, now: datetime | None = None) -> int:
     """Mark valid reservations of sessions that are over as "Archivé"; returns how many.
     Archived reservations keep their seats, so no seat count changes; running it again does nothing."""
-    now = now or timezone.now()
-    over = Q(session__effective_end__lt=now) | Q(
-        session__effective_end__isnull=True, session__effective_start__lt=now
-    )
+    over = session_over_q(now=now or timezone.now(), prefix="session__")
     return Reservation.objects.filter(over, status=ReservationStatus.VALID).update(
         status=ReservationStatus.ARCHIVED
     )

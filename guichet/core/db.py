@@ -1,6 +1,7 @@
 import hashlib
 import time
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +24,9 @@ def _is_retryable(exc: OperationalError) -> bool:
 
 def with_retry(service, /, attempts: int = 3, **kwargs):
     """Call a service, retrying on lock conflicts. Only at the outermost call (a view, a task),
-    never inside a transaction, since a failed statement aborts the whole transaction."""
+    never inside a transaction, since a failed statement aborts the whole transaction (the one
+    exception: a back-office form, whose transaction holds no lock yet, retries the service's
+    own savepoint, see guichet.core.forms)."""
     for attempt in range(attempts):
         try:
             return service(**kwargs)
@@ -49,3 +52,15 @@ def advisory_lock(*names: object) -> None:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
         )
+
+
+def lock_timeout_set() -> None:
+    """On PostgreSQL, make the current transaction wait at most DATABASE_LOCK_TIMEOUT for a row
+    lock: past it the statement fails with 55P03, which with_retry retries, then answers busy.
+    Called first thing by the services of the request path (SET LOCAL: until the commit)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: writers queue on the database lock, with its own busy timeout
+    milliseconds = max(int(settings.DATABASE_LOCK_TIMEOUT * 1000), 1)
+    with connection.cursor() as cursor:
+        # set_config(…, true) is SET LOCAL, and takes a bound parameter (SET does not).
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{milliseconds}ms"])

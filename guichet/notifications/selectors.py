@@ -55,6 +55,12 @@ def reservation_confirmation_held(*, reservation: Reservation) -> bool:
     ).exists()
 
 
+def reminder_due(*, session: Session) -> datetime:
+    """When the J-2 reminder of a reservation of `session` goes: the one rule, used when it is
+    scheduled, checked again just before it is sent, and shown in the back-office's preview."""
+    return session.starts_at - REMINDER_LEAD
+
+
 def message_template_get(*, kind: str) -> MessageTemplate:
     """The editable texts of one kind of mail (installed by a migration; recreated with the
     default texts if removed)."""
@@ -97,7 +103,7 @@ def session_change_preview(
         session_id=before.pk, status=ReservationStatus.VALID
     ).aggregate(reservations=Count("pk"), addresses=Count("email", distinct=True))
     moves = not session.is_cancelled and session.starts_at != before.starts_at
-    due = session.starts_at - REMINDER_LEAD
+    due = reminder_due(session=session)
     return SessionChangePreview(
         kind=session_change_kind(session=session, before=before),
         reservations=counts["reservations"],

@@ -30,8 +30,8 @@ from guichet.catalogue.models import Session
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
-    REMINDER_LEAD,
     mail_limit_reached,
+    reminder_due,
     reservation_confirmation_held,
     session_change_kind,
 )
@@ -147,13 +147,14 @@ def _withdraw(messages) -> None:
 
 def _reminder_when(reservation: Reservation) -> tuple[str, datetime]:
     """The dedupe key and due time of the reminder for the session's current (effective) start."""
-    starts_at = reservation.session.starts_at
-    return f"reminder:{reservation.pk}:{_stamp(starts_at)}", starts_at - REMINDER_LEAD
+    session = reservation.session
+    return f"reminder:{reservation.pk}:{_stamp(session.starts_at)}", reminder_due(session=session)
 
 
-def _reminder_sync(*, reservation: Reservation) -> None:
-    """Give the reservation one pending reminder at its session's (effective) start − 2 days if it
-    is valid, its session not cancelled and that time still ahead; withdraw any other."""
+def reminder_sync(*, reservation: Reservation) -> None:
+    """Give the reservation one pending reminder at `reminder_due` of its session if it is valid,
+    its session not cancelled and that time still ahead; withdraw any other. `reservation.session`
+    must be the session as committed (locked by the calling service)."""
     session = reservation.session
     key, due = _reminder_when(reservation)
     wanted = (
@@ -237,7 +238,7 @@ def notify_reservation_cancelled(*, reservation: Reservation) -> None:
     """After `reservation` was set to "Annulé" (its cancelled_at set)."""
     key = f"reservation_cancelled:{reservation.pk}:{_stamp(reservation.cancelled_at)}"
     _message_add(kind=MessageKind.RESERVATION_CANCELLED, reservation=reservation, key=key)
-    _reminder_sync(reservation=reservation)
+    reminder_sync(reservation=reservation)
 
 
 def notify_reservation_updated(*, reservation: Reservation, before: Reservation) -> None:
@@ -249,7 +250,7 @@ def notify_reservation_updated(*, reservation: Reservation, before: Reservation)
     ):
         notify_reservation_cancelled(reservation=reservation)
     else:
-        _reminder_sync(reservation=reservation)
+        reminder_sync(reservation=reservation)
 
 
 def notify_session_changed(*, session: Session, before: Session) -> None:
@@ -291,7 +292,7 @@ def notify_session_changed(*, session: Session, before: Session) -> None:
             _message_add(kind=kind, reservation=reservation, key=key, details=details)
     if session.is_cancelled or session.starts_at != before.starts_at:
         for reservation in reservations:
-            _reminder_sync(reservation=reservation)
+            reminder_sync(reservation=reservation)
 
 
 def message_resend(*, message: OutgoingMessage) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from guichet.bookings.selectors import session_booking_refusal
 from guichet.catalogue.models import Session
 from guichet.core import dates
 
@@ -44,23 +45,15 @@ def session_offer(*, session: Session, now: datetime | None = None) -> SessionOf
     The booking service applies the same rules again under the seat lock."""
     now = now or timezone.now()
     activity = session.activity
+    # The refusal's words come from the booking rules themselves (one home for both).
+    refusal = session_booking_refusal(session=session, now=now) or ""
     if session.is_cancelled:
-        return SessionOffer(
-            OfferState.CANCELLED, _("Annulé"), _("ANNULÉ"), _("Cette session est annulée.")
-        )
+        return SessionOffer(OfferState.CANCELLED, _("Annulé"), _("ANNULÉ"), refusal)
     if not activity.bookable_online:
         text = _("Cette session est en accès libre")
-        return SessionOffer(
-            OfferState.WALK_IN,
-            text,
-            _("SANS RÉSERVATION"),
-            _("Cette session est en accès libre, sans réservation."),
-        )
-    if session.is_booking_closed(now):
-        text = _("Réservations closes")
-        return SessionOffer(
-            OfferState.CLOSED, "", text, _("Les réservations sont closes pour cette session.")
-        )
+        return SessionOffer(OfferState.WALK_IN, text, _("SANS RÉSERVATION"), refusal)
+    if refusal:  # the booking is closed
+        return SessionOffer(OfferState.CLOSED, "", _("Réservations closes"), refusal)
     seats_left = session.seats_left
     if seats_left == 0:
         text = _("Cette session est complète")

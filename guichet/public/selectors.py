@@ -4,22 +4,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Activity, Session
+from guichet.catalogue.selectors import session_over_q
 from guichet.core.search import search_filter, search_normalise
 from guichet.public.pagecache import page_cache_seconds
-
-
-def session_upcoming_q(now: datetime, prefix: str = "") -> Q:
-    """Sessions that are not over, by the dates that count: ended later than now, or without
-    an end and starting later than now (the same rule as archiving reservations)."""
-    return Q(**{f"{prefix}effective_end__gte": now}) | Q(
-        **{f"{prefix}effective_end__isnull": True, f"{prefix}effective_start__gte": now}
-    )
 
 
 def activity_list_public(
@@ -32,7 +25,7 @@ def activity_list_public(
 ) -> QuerySet[Activity]:
     """Activities that have a session to come, with `price_min`/`price_max` over those sessions."""
     now = now or timezone.now()
-    upcoming = Session.objects.filter(session_upcoming_q(now), activity=OuterRef("pk"))
+    upcoming = Session.objects.exclude(session_over_q(now=now)).filter(activity=OuterRef("pk"))
     activities = (
         Activity.objects.filter(Exists(upcoming))
         .select_related("location")
@@ -98,7 +91,7 @@ def activity_sessions_upcoming(*, activity: Activity, now: datetime | None = Non
     """The activity's sessions to come, by the dates that count; each knows its activity."""
     # The reverse manager hands every session this same `activity` instance: no query per session.
     return list(
-        activity.sessions.filter(session_upcoming_q(now or timezone.now())).order_by(
+        activity.sessions.exclude(session_over_q(now=now or timezone.now())).order_by(
             "effective_start", "pk"
         )
     )

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import OperationalError
 from django.urls import reverse
 
-from guichet.bookings import services
 from guichet.bookings.models import Reservation
 from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import SessionStatus
+from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.public import views
@@ -422,12 +422,6 @@ class TestAbuse:
             assert post(client, session, load_form(client, session)).status_code == 303
 
 
-def test_service_messages_are_the_ones_shown():
-    # The view shows str(exc) of these: they must stay BookingError subclasses.
-    assert issubclass(services.NotEnoughSeats, services.BookingError)
-    assert issubclass(services.SessionNotBookable, services.BookingError)
-
-
 ALREADY_BOOKED = (
     "Vous avez déjà une réservation pour cette session : "
     "nous venons de vous renvoyer son lien par e-mail."
@@ -523,3 +517,50 @@ class TestAddressPlacesPerDay:
         first = post(client, session, data)
         again = post(client, session, data)
         assert again.status_code == 303 and again["Location"] == first["Location"]
+
+
+class LockTimeout(Exception):
+    sqlstate = "55P03"  # what psycopg's error carries for PostgreSQL's lock_timeout
+
+
+def lock_timeout() -> OperationalError:
+    error = OperationalError("canceling statement due to lock timeout")
+    error.__cause__ = LockTimeout()
+    return error
+
+
+class TestServiceRefusals:
+    """What the booking service answers is what the person reads, with what they typed."""
+
+    def test_a_cancellation_between_the_checks_and_the_seats_shows_the_services_reason(
+        self, client, session, monkeypatch
+    ):
+        def staff_cancel_first(**kwargs):
+            staff_copy = Session.objects.get(pk=kwargs["session"].pk)
+            staff_copy.status = SessionStatus.CANCELLED
+            session_save(session=staff_copy)
+            return reservation_create(**kwargs)
+
+        monkeypatch.setattr(views, "reservation_create", staff_cancel_first)
+        response = post(client, session, load_form(client, session))
+        assert response.status_code == 409
+        assert "Cette session est annulée." in response.content.decode()
+        assert not Reservation.objects.exists()
+
+    def test_a_lock_wait_past_the_retries_says_busy_and_keeps_the_form(
+        self, client, session, monkeypatch
+    ):
+        calls = []
+
+        def always_locked(**kwargs):
+            calls.append(kwargs)
+            raise lock_timeout()
+
+        monkeypatch.setattr(views, "reservation_create", always_locked)
+        response = post(client, session, load_form(client, session))
+        html = response.content.decode()
+        assert response.status_code == 409
+        assert len(calls) == 3  # retried, then answered
+        assert "Le service est très sollicité : veuillez réessayer dans un instant." in html
+        assert 'value="Camille"' in html and 'value="camille@example.org"' in html
+        assert not Reservation.objects.exists()
