@@ -31,7 +31,7 @@ from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
 from guichet.core.admin import AccentBlindSearchMixin, ServiceModelAdmin, date_display
-from guichet.core.db import with_retry
+from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.money import amount
 from guichet.core.phones import phone_to_e164
 from guichet.core.references import reference_parse
@@ -180,12 +180,12 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
         form = SessionCopyForm(request.POST if "copy" in request.POST else None)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    created = sum(
-                        len(session_copy(session=s, starts=form.starts_for(s))) for s in queryset
-                    )
+                created = with_retry(_sessions_copy, sessions=queryset, form=form)
             except ValidationError as exc:  # a copy past the last year sessions may take
                 form.add_error(None, list(dict.fromkeys(exc.messages)))  # start and end: once
+            except ServiceBusy as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
         if form.is_valid():
             self.message_user(
                 request,
@@ -222,6 +222,12 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
             filename=f"accueil-{session.activity.slug}-{day}.xlsx",
             content_type=XLSX_CONTENT_TYPE,
         )
+
+
+@transaction.atomic
+def _sessions_copy(*, sessions, form: SessionCopyForm) -> int:
+    """Every copy of every session, or none (the action's one transaction)."""
+    return sum(len(session_copy(session=s, starts=form.starts_for(s))) for s in sessions)
 
 
 PERSON_FIELDSET = (_("Personne"), {"fields": ("first_name", "last_name", "email", "phone", "city")})
@@ -322,7 +328,17 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
         cancelled = 0
         for reservation in queryset.select_related("session__activity"):  # named in the log
             # One service call per row: each gives its seats back (never queryset.update()).
-            if with_retry(reservation_cancel, reservation=reservation):
+            try:
+                done = with_retry(reservation_cancel, reservation=reservation)
+            except ServiceBusy as exc:
+                self.message_user(
+                    request,
+                    _("La réservation de %(person)s n'a pas été annulée. %(busy)s")
+                    % {"person": reservation.full_name, "busy": exc},
+                    messages.ERROR,
+                )
+                continue
+            if done:
                 cancelled += 1
                 self.log_change(
                     request, reservation, str(_("Annulée depuis la liste des réservations."))

@@ -2,6 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 
+from guichet.core.db import ServiceBusy, with_retry
+
 
 class ServiceModelForm(forms.ModelForm):
     """A model form whose write is a service call, made while the form is validated so that a
@@ -10,7 +12,8 @@ class ServiceModelForm(forms.ModelForm):
     The admin validates and saves inside one transaction and services are atomic (a savepoint),
     so a refused write leaves nothing behind. Subclasses implement `perform(instance)`, which
     calls the service and returns the saved instance, and list in `service_errors` the
-    exceptions whose message is shown to the user as it is. The model's own validation
+    exceptions whose message is shown to the user as it is. A lock conflict that outlasts the
+    retries shows the busy message as a form error, with what staff typed. The model's own validation
     (full_clean) is left to the service, which may fill fields first (a slug, a counter).
     Use it with guichet.core.admin.ServiceModelAdmin, which does not save a second time.
     """
@@ -30,10 +33,12 @@ class ServiceModelForm(forms.ModelForm):
         if self.errors:
             return
         try:
-            self.instance = self.perform(self.instance)
+            # Retried here although the admin's transaction is open: it holds no lock yet, and
+            # the service's own savepoint is what a lock conflict rolls back.
+            self.instance = with_retry(self.perform, instance=self.instance)
         except ValidationError as exc:
             self._update_errors(exc)
-        except self.service_errors as exc:
+        except (ServiceBusy, *self.service_errors) as exc:
             self.add_error(None, str(exc))
 
     def save(self, commit=True):

@@ -1,5 +1,6 @@
 """Session and reservation admin, as a superuser: seats move only through the services."""
 
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -7,17 +8,20 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
-from django.db import IntegrityError
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
+from guichet.bookings import admin as admin_module
+from guichet.bookings import forms
 from guichet.bookings.admin import SessionAdmin
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import ReservationFactory, booking_data
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
+from guichet.core.tests.locks import always_locked
 
 pytestmark = pytest.mark.django_db
 
@@ -549,3 +553,84 @@ def test_reservations_found_by_their_reference_as_people_say_it(admin_client, ty
     response = admin_client.get(RESERVATION_CHANGELIST, {"q": typed})
     assert list(response.context["cl"].result_list) == [wanted]
     assert "7K3MQ9Z0" in response.content.decode()
+
+
+# Lock conflicts that outlast the retries: a French message, what staff typed, never a 500
+
+
+def test_a_session_save_stuck_on_a_lock_says_busy_and_keeps_the_form(admin_client, monkeypatch):
+    session = SessionFactory(seat_limit=10, price=0)
+    calls = []
+    monkeypatch.setattr(forms, "session_save", always_locked(calls))
+    response = admin_client.post(change_url(session), session_post(session, price="7"))
+    assert response.status_code == 200
+    assert len(calls) == 3
+    assert "Le service est très sollicité" in form_errors(response)
+    assert response.context["adminform"].form["price"].value() == "7"
+    session.refresh_from_db()
+    assert session.price == 0
+
+
+def test_a_reservation_change_stuck_on_a_lock_says_busy(admin_client, monkeypatch):
+    reservation = book(SessionFactory(), quantity=1)
+    monkeypatch.setattr(forms, "reservation_update", always_locked([]))
+    response = admin_client.post(change_url(reservation), reservation_post(reservation, quantity=2))
+    assert response.status_code == 200
+    assert "Le service est très sollicité" in form_errors(response)
+
+
+def test_the_cancel_action_stuck_on_a_lock_names_who_was_not_cancelled(admin_client, monkeypatch):
+    session = SessionFactory()
+    reservation = book(session, quantity=2, first_name="Alix", last_name="Exemple")
+    monkeypatch.setattr(admin_module, "reservation_cancel", always_locked([]))
+    response = admin_client.post(
+        RESERVATION_CHANGELIST,
+        {"action": "cancel_selected", "_selected_action": [reservation.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    texts = message_texts(response)
+    assert any("Alix Exemple n'a pas été annulée" in text for text in texts)
+    assert "0 réservation annulée." in texts
+    assert seats(session) == 2
+
+
+def test_the_copy_action_stuck_on_a_lock_says_busy_and_copies_nothing(admin_client, monkeypatch):
+    session = SessionFactory()
+    monkeypatch.setattr(admin_module, "session_copy", always_locked([]))
+    response = copy(admin_client, [session], mode="weekly", weeks="3")
+    assert response.status_code == 200
+    assert any("très sollicité" in text for text in message_texts(response))
+    assert Session.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_session_row_held_past_the_lock_timeout_gives_staff_a_message(admin_client, settings):
+    """For real on PostgreSQL: another transaction holds the session's row; staff's save waits
+    DATABASE_LOCK_TIMEOUT per attempt, then says busy instead of waiting forever."""
+    settings.DATABASE_LOCK_TIMEOUT = 0.2
+    session = SessionFactory(seat_limit=10, price=0)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                Session.objects.select_for_update().get(pk=session.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert holding.wait(timeout=10)
+        response = admin_client.post(change_url(session), session_post(session, price="7"))
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 200
+    assert "Le service est très sollicité" in form_errors(response)
+    session.refresh_from_db()
+    assert session.price == 0

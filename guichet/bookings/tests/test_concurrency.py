@@ -2,15 +2,18 @@
 IMMEDIATE transactions queue on the database write lock. Either way nobody gets a phantom seat."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
+from guichet.bookings import services
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import (
     AlreadyBooked,
     BookingError,
+    reservation_cancel,
     reservation_create,
     reservation_update,
     session_save,
@@ -60,6 +63,28 @@ def test_many_bookings_for_the_last_seats_never_oversell():
     assert results.count("refused") == 19
     assert session.seats_taken == 5
     assert Reservation.objects.filter(session=session, status=ReservationStatus.VALID).count() == 5
+
+
+@pytest.mark.postgres
+def test_a_flash_crowd_fills_exactly_the_seats_under_the_lock_timeout(monkeypatch):
+    """Every booking runs with DATABASE_LOCK_TIMEOUT (3 s): a crowd queueing on one session's row
+    still gets exactly its seats, none of them answered "busy" for waiting too long."""
+    timeouts = []
+    mails_queue = services.notify_reservation_created
+
+    def mails_queue_noting_the_timeout(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            timeouts.append(cursor.fetchone()[0])
+        mails_queue(**kwargs)
+
+    monkeypatch.setattr(services, "notify_reservation_created", mails_queue_noting_the_timeout)
+    session = SessionFactory(seat_limit=10)
+    results = run_together([booker(session.pk, n) for n in range(30)])
+    session.refresh_from_db()
+    assert (results.count("booked"), results.count("refused")) == (10, 20)
+    assert session.seats_taken == 10
+    assert set(timeouts) == {"3s"}
 
 
 def test_crossing_moves_between_two_sessions_do_not_deadlock_or_oversell():
@@ -127,3 +152,55 @@ def test_one_address_booking_twice_at_once_gets_its_places_once():
     results = run_together([book] * 8)
     assert sorted(results) == ["booked"] + ["refused"] * 7
     assert Reservation.objects.filter(session=session).count() == 1
+
+
+def deadlocks_so_far() -> int:
+    """PostgreSQL's count of deadlocks detected in this database (all connections)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # no figure cached from earlier
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def outcome(service, **kwargs):
+    """The service's result, or the SQLSTATE of its database error (no retry: we look for it)."""
+    try:
+        return service(**kwargs)
+    except OperationalError as exc:
+        return getattr(exc.__cause__, "sqlstate", str(exc))
+
+
+@pytest.mark.postgres
+def test_staff_cancelling_a_session_while_a_person_cancels_does_not_deadlock(monkeypatch):
+    """Staff cancel the session while its one person cancels their reservation. Before the lock
+    order, staff locked the session then updated the reservations, the person locked the
+    reservation then updated the session: a deadlock (40P01), and a server error for staff."""
+    session = SessionFactory(seat_limit=10)
+    reservation = reservation_create(session=session, **booking_data(quantity=2, online=False))
+    deadlocks = deadlocks_so_far()
+    staff_started = threading.Event()
+    mails_queue = services.notify_session_changed
+
+    def mails_queue_slowly(**kwargs):
+        # Staff's transaction holds what it locked first; the person's cancellation starts now.
+        staff_started.set()
+        time.sleep(0.5)
+        mails_queue(**kwargs)
+
+    monkeypatch.setattr(services, "notify_session_changed", mails_queue_slowly)
+
+    def staff():
+        staff_copy = Session.objects.get(pk=session.pk)
+        staff_copy.status = SessionStatus.CANCELLED
+        return outcome(session_save, session=staff_copy).status
+
+    def person():
+        assert staff_started.wait(timeout=10)
+        return outcome(reservation_cancel, reservation=Reservation.objects.get(pk=reservation.pk))
+
+    # The person's cancellation waits for staff's commit, then finds the reservation cancelled.
+    assert run_together([staff, person]) == [SessionStatus.CANCELLED, False]
+    assert deadlocks_so_far() == deadlocks
+    session.refresh_from_db()
+    assert session.seats_taken == 0
+    assert Reservation.objects.get(pk=reservation.pk).status == ReservationStatus.CANCELLED

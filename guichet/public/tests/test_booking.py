@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import OperationalError
 from django.urls import reverse
 
 from guichet.bookings.models import Reservation
@@ -14,6 +13,7 @@ from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
+from guichet.core.tests.locks import always_locked
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.public import views
 from guichet.public.forms import SUBMISSION_SALT
@@ -519,16 +519,6 @@ class TestAddressPlacesPerDay:
         assert again.status_code == 303 and again["Location"] == first["Location"]
 
 
-class LockTimeout(Exception):
-    sqlstate = "55P03"  # what psycopg's error carries for PostgreSQL's lock_timeout
-
-
-def lock_timeout() -> OperationalError:
-    error = OperationalError("canceling statement due to lock timeout")
-    error.__cause__ = LockTimeout()
-    return error
-
-
 class TestServiceRefusals:
     """What the booking service answers is what the person reads, with what they typed."""
 
@@ -551,12 +541,7 @@ class TestServiceRefusals:
         self, client, session, monkeypatch
     ):
         calls = []
-
-        def always_locked(**kwargs):
-            calls.append(kwargs)
-            raise lock_timeout()
-
-        monkeypatch.setattr(views, "reservation_create", always_locked)
+        monkeypatch.setattr(views, "reservation_create", always_locked(calls))
         response = post(client, session, load_form(client, session))
         html = response.content.decode()
         assert response.status_code == 409
