@@ -16,6 +16,7 @@ from guichet.bookings.services import (
     reservation_cancel,
     reservation_create,
     reservation_update,
+    seats_mismatches,
     session_save,
 )
 from guichet.bookings.tests.factories import booking_data
@@ -63,6 +64,28 @@ def test_many_bookings_for_the_last_seats_never_oversell():
     assert results.count("refused") == 19
     assert session.seats_taken == 5
     assert Reservation.objects.filter(session=session, status=ReservationStatus.VALID).count() == 5
+
+
+@pytest.mark.postgres
+def test_the_race_setup_catches_a_seat_function_that_reads_then_writes(monkeypatch):
+    """The test above can fail: with the guarded UPDATE swapped for the usual mistake (read the
+    count, check it in Python, write it back), the same crowd is sold more seats than there are.
+    (As pretix's concurrency tests first prove the oversell with locks off.)"""
+
+    def seats_take_read_then_write(*, session_id, seats):
+        session = Session.objects.get(pk=session_id)
+        if session.seats_left is not None and session.seats_left < seats:
+            raise services.NotEnoughSeats("complet")
+        time.sleep(0.01)  # the others read the same count meanwhile
+        Session.objects.filter(pk=session_id).update(seats_taken=session.seats_taken + seats)
+        return session.starts_at
+
+    monkeypatch.setattr(services, "_seats_take", seats_take_read_then_write)
+    session = SessionFactory(seat_limit=5)
+    results = run_together([booker(session.pk, n) for n in range(24)])
+    valid = Reservation.objects.filter(session=session, status=ReservationStatus.VALID).count()
+    assert results.count("booked") == valid > 5  # oversold
+    assert seats_mismatches() != []  # and the counter lost updates
 
 
 @pytest.mark.postgres
