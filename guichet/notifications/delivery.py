@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from guichet.bookings.models import ReservationStatus
 from guichet.notifications.emails import MailRenderer
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
-from guichet.notifications.selectors import messages_claimable
+from guichet.notifications.selectors import messages_claimable, reminder_due
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,32 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
         # confuses. A booking recorded during the session is still confirmed.
         return _("La session a commencé avant que l'e-mail puisse partir.")
     return None
+
+
+def _reminder_not_due(message: OutgoingMessage, token: str) -> bool:
+    """Just before a reminder goes: is it still due for its session's effective start as it is
+    now? If the start moved later without the reminder (a change that missed it), the reminder
+    goes back to pending at the right time; once the session has started it is withdrawn.
+    True when it must not go now."""
+    if message.kind != MessageKind.REMINDER or message.reservation is None:
+        return False
+    session = message.reservation.session
+    session.refresh_from_db(fields=["start", "end", "status", "new_start", "new_end"])
+    now = timezone.now()
+    held = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token)
+    if session.starts_at <= now:
+        held.update(
+            state=MessageState.WITHDRAWN,
+            last_error=_("La session a déjà commencé."),
+            claimed_at=None,
+            claim_token="",
+        )
+        return True
+    due = reminder_due(session=session)
+    if due <= now:
+        return False
+    held.update(scheduled_for=due, claimed_at=None, claim_token="")
+    return True
 
 
 def _record_failure(
@@ -207,6 +233,8 @@ def messages_deliver(*, token: str, mail_connection) -> DeliveryReport:
                 state=MessageState.WITHDRAWN, last_error=reason, claimed_at=None, claim_token=""
             )
             report.withdrawn += 1
+            continue
+        if _reminder_not_due(message, token):
             continue
         try:
             email = renderer.email(message, connection=mail_connection)

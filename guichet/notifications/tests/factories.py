@@ -11,7 +11,7 @@ class OutgoingMessageFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OutgoingMessage
 
-    kind = MessageKind.REMINDER
+    kind = MessageKind.CONFIRMATION
     reservation = factory.SubFactory(ReservationFactory)
     session = factory.SelfAttribute("reservation.session")
     subject = factory.LazyAttribute(

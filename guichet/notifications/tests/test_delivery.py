@@ -121,14 +121,16 @@ def test_a_sent_message_is_not_sent_again():
 
 @pytest.mark.django_db
 def test_a_reminder_not_yet_due_is_not_sent():
-    OutgoingMessageFactory(scheduled_for=timezone.now() + timedelta(days=1))
+    OutgoingMessageFactory(
+        kind=MessageKind.REMINDER, scheduled_for=timezone.now() + timedelta(days=1)
+    )
     assert messages_send_due().handled == 0
     assert mail.outbox == []
 
 
 @pytest.mark.django_db
 def test_a_reminder_left_on_a_cancelled_reservation_is_withdrawn_at_send_time():
-    message = OutgoingMessageFactory(reservation__status="cancelled")
+    message = OutgoingMessageFactory(kind=MessageKind.REMINDER, reservation__status="cancelled")
     report = messages_send_due()
     assert (report.sent, report.withdrawn) == (0, 1)
     message.refresh_from_db()

@@ -336,3 +336,46 @@ def test_a_reservation_restored_by_staff_gets_its_reminder_back():
 def test_a_staff_booking_gets_the_same_mails_as_an_online_one():
     book(SessionFactory(), online=False)
     assert [m.kind for m in OutgoingMessage.objects.order_by("pk")] == [CONFIRMATION, REMINDER]
+
+
+# --- a reminder follows the session's dates as they are, not as a booking read them ----------
+
+
+def test_a_booking_from_a_session_read_before_a_postponement_reminds_at_the_new_date():
+    """The booking page read the session; staff postponed it by 10 days; the booking then went
+    through with the session it had read. Its reminder follows the committed row."""
+    session = SessionFactory(start=timezone.now().replace(microsecond=0) + timedelta(days=7))
+    read_by_the_booking_page = fresh(session)
+    postponed = postpone(session, days=10)
+    reservation = book(read_by_the_booking_page)
+    [reminder] = rows(REMINDER, reservation=reservation, state=MessageState.PENDING)
+    assert reminder.scheduled_for == postponed.new_start - REMINDER_LEAD
+
+
+def test_a_reminder_left_at_an_old_date_is_put_back_at_the_right_time(time_machine):
+    """Delivery checks, just before sending, that the reminder is still due for the session's
+    start as it is now (here the dates changed without the services, so the reminder did not)."""
+    session = SessionFactory(start=timezone.now().replace(microsecond=0) + timedelta(days=7))
+    reservation = book(session)
+    new_start = session.start + timedelta(days=10)
+    Session.objects.filter(pk=session.pk).update(
+        status=SessionStatus.POSTPONED, new_start=new_start
+    )
+    assert deliver_at(time_machine, session.start - REMINDER_LEAD + timedelta(minutes=1)) == [
+        CONFIRMATION
+    ]
+    [reminder] = rows(REMINDER, reservation=reservation, state=MessageState.PENDING)
+    assert reminder.scheduled_for == new_start - REMINDER_LEAD
+    assert reminder.claim_token == ""
+    assert deliver_at(time_machine, new_start - REMINDER_LEAD + timedelta(minutes=1)) == [REMINDER]
+
+
+def test_a_reminder_whose_session_has_started_is_withdrawn(time_machine):
+    session = SessionFactory(start=timezone.now().replace(microsecond=0) + timedelta(days=7))
+    reservation = book(session)
+    Session.objects.filter(pk=session.pk).update(start=timezone.now() + timedelta(hours=1))
+    assert deliver_at(time_machine, session.start - REMINDER_LEAD + timedelta(minutes=1)) == [
+        CONFIRMATION
+    ]
+    [reminder] = rows(REMINDER, reservation=reservation)
+    assert reminder.state == MessageState.WITHDRAWN
