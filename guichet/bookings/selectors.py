@@ -3,7 +3,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from guichet.bookings.models import Reservation, ReservationStatus
-from guichet.catalogue.models import Session
+from guichet.catalogue.models import Session, SessionStatus
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
 
@@ -47,3 +47,24 @@ def session_booking_refusal(*, session: Session, now: datetime, quantity: int = 
             "max": activity.max_places_per_booking
         }
     return None
+
+
+def session_change_postpone_if_booked(*, session: Session, before: Session) -> bool:
+    """Moving the start of a session that has valid reservations is a postponement: the original
+    dates stay, the edited ones become the new dates (an end left as it was moves with the start)
+    and the status "Reporté", so that the people get the postponement mail. A session nobody booked is corrected freely. Changes `session` in
+    place (called on the candidate by the back-office's confirmation and by `session_save`);
+    True when it did."""
+    moved = (
+        session.status == before.status == SessionStatus.NONE
+        and session.start != before.start
+        and session.pk is not None
+    )
+    if not moved or not session.reservations.filter(status=ReservationStatus.VALID).exists():
+        return False
+    session.status = SessionStatus.POSTPONED
+    session.new_start, session.new_end = session.start, session.end
+    if session.end == before.end and before.end is not None:
+        session.new_end = before.end + (session.start - before.start)  # the same duration
+    session.start, session.end = before.start, before.end
+    return True

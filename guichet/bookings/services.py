@@ -30,6 +30,7 @@ from guichet.bookings.selectors import (
     reservation_cancellable_online,
     reservation_for_submission,
     session_booking_refusal,
+    session_change_postpone_if_booked,
 )
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
@@ -324,7 +325,8 @@ def reservation_cancel_online(*, reservation: Reservation, now: datetime | None 
 @transaction.atomic
 def session_save(*, session: Session) -> Session:
     """Create or change a session. Lowering the limit below the seats already booked is refused;
-    cancelling the session cancels its valid reservations and gives their seats back."""
+    cancelling the session cancels its valid reservations and gives their seats back; moving the
+    start of a booked session postpones it (the original dates stay)."""
     lock_timeout_set()
     if session.pk is None:
         session.seats_taken = 0
@@ -334,18 +336,29 @@ def session_save(*, session: Session) -> Session:
         return session
     before = sessions_lock(ids=[session.pk])[session.pk]
     session.seats_taken = before.seats_taken  # the form's copy may be stale
-    session.full_clean()  # refuses a limit below the seats booked
-    if session.is_cancelled != before.is_cancelled or session.starts_at != before.starts_at:
+    valid = {}
+    if _dates_and_state(session) != _dates_and_state(before):
         # The lock order: the session, then its valid reservations, before any update (the
-        # mails below withdraw or move their reminders, the cancellation cancels them).
-        _valid_reservations_lock(session_id=session.pk)
+        # mails below move or withdraw their reminders, a cancellation cancels them). No booking
+        # becomes valid meanwhile: a new one waits on the session's row, locked above.
+        valid = _valid_reservations_lock(session_id=session.pk)
+        session_change_postpone_if_booked(session=session, before=before)
+    session.full_clean()  # refuses a limit below the seats booked
     session.save()
     # Before the cancellation below: the mail goes to the reservations that were valid.
     notify_session_changed(session=session, before=before)
     if session.is_cancelled and not before.is_cancelled:
-        _session_reservations_cancel(session=session)
+        # One statement for the whole list: the session-cancelled mail replaces per-reservation ones.
+        Reservation.objects.filter(pk__in=valid).update(
+            status=ReservationStatus.CANCELLED, cancelled_at=timezone.now()
+        )
+        _seats_release(session_id=session.pk, seats=sum(valid.values()))
     session.refresh_from_db(fields=["seats_taken", "effective_start", "effective_end"])
     return session
+
+
+def _dates_and_state(session: Session) -> tuple:
+    return (session.status, session.start, session.end, session.new_start, session.new_end)
 
 
 def _valid_reservations_lock(*, session_id: int) -> dict[int, int]:
@@ -355,16 +368,6 @@ def _valid_reservations_lock(*, session_id: int) -> dict[int, int]:
         session_id=session_id, status=ReservationStatus.VALID
     )
     return dict(valid.order_by("pk").values_list("pk", "quantity"))
-
-
-def _session_reservations_cancel(*, session: Session) -> None:
-    # Already locked by session_save; a booking committed meanwhile waited on the session's row.
-    valid = _valid_reservations_lock(session_id=session.pk)
-    # One statement for the whole list: the session-cancelled message replaces per-reservation ones.
-    Reservation.objects.filter(pk__in=valid).update(
-        status=ReservationStatus.CANCELLED, cancelled_at=timezone.now()
-    )
-    _seats_release(session_id=session.pk, seats=sum(valid.values()))
 
 
 def reservations_archive_past(*, now: datetime | None = None) -> int:

@@ -1,20 +1,24 @@
 """The confirmation step of the session admin: before a change of status, new dates or reason is
-saved, staff see which mail goes out and to how many people, or that none does.
+saved, staff see which mail goes out and to how many people, or that none does. A change of the
+dates of a booked session is confirmed the same way (moving its start postpones it); the dates
+of a session nobody booked are corrected at once.
 
 Plug it in front of the session's ModelAdmin: `class SessionAdmin(SessionChangeConfirmMixin, …)`.
 """
 
-from django import forms
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from guichet.bookings.selectors import session_change_postpone_if_booked
 from guichet.core import dates
+from guichet.core.forms import ServiceModelForm
 from guichet.notifications.selectors import SessionChangePreview, session_change_preview
 
 STATUS_FIELDS = {"status", "reason", "new_start", "new_end"}
+DATE_FIELDS = {"start", "end"}
 
 
 def session_change_effects(preview: SessionChangePreview, *, session, before) -> list[str]:
@@ -43,6 +47,13 @@ def session_change_effects(preview: SessionChangePreview, *, session, before) ->
                 % {"n": preview.addresses},
             }
         ]
+    if session.is_postponed and not before.is_postponed and preview.reservations:
+        lines.append(
+            _(
+                "La session passera au statut « Reporté » : ses dates d'origine restent "
+                "affichées, les nouvelles dates comptent partout."
+            )
+        )
     if session.is_cancelled and not before.is_cancelled and preview.reservations:
         lines.append(
             ngettext(
@@ -58,6 +69,19 @@ def session_change_effects(preview: SessionChangePreview, *, session, before) ->
     elif preview.reservations and preview.reminders_withdrawn:
         lines.append(_("Les rappels J-2 en attente seront retirés."))
     return lines
+
+
+class SessionChangeCandidateForm(ServiceModelForm):
+    """A posted session change, made into what the save will make of it (a booked session whose
+    start moves is postponed: the rule bookings.services.session_save applies too) and
+    validated, without saving."""
+
+    before = None  # the session as it is, set before validation
+
+    def perform(self, instance):
+        session_change_postpone_if_booked(session=instance, before=self.before)
+        instance.full_clean()
+        return instance
 
 
 class SessionChangeConfirmMixin:
@@ -86,13 +110,17 @@ class SessionChangeConfirmMixin:
         if before is None or not self.has_change_permission(request, before):
             return None
         candidate = self.get_object(request, unquote(object_id))
-        # A plain ModelForm with the admin's fields and widgets: it validates without saving,
-        # where the admin's own form may call the saving service while it validates.
-        form_class = self.get_form(request, candidate, change=True, form=forms.ModelForm)
+        # The admin's fields and widgets on a form that validates without saving, where the
+        # admin's own form calls the saving service while it validates.
+        form_class = self.get_form(request, candidate, change=True, form=SessionChangeCandidateForm)
         form = form_class(request.POST, request.FILES, instance=candidate)
-        if not form.is_valid() or not STATUS_FIELDS & set(form.changed_data):
+        form.before = before
+        changed = set(form.changed_data)
+        if not (STATUS_FIELDS | DATE_FIELDS) & changed or not form.is_valid():
             return None
         preview = session_change_preview(session=candidate, before=before)
+        if not STATUS_FIELDS & changed and not (preview.kind and preview.reservations):
+            return None  # new dates for a session nobody booked: corrected at once
         context = {
             **self.admin_site.each_context(request),
             "title": _("Confirmer le changement de statut"),

@@ -102,6 +102,19 @@ DEFAULT_TEXTS = {
         "signature": SIGNATURE_SOON,
         "footer": FOOTER,
     },
+    MessageKind.SCHEDULE_CHANGED: {
+        "header_title": _("CHANGEMENT D'HORAIRE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Votre réservation reste valide, aux horaires indiqués ci-dessus.</p>"
+        ),
+        "main_ending": _(
+            "<p>Si ce nouvel horaire ne vous convient pas, vous pouvez annuler votre réservation ou "
+            "nous contacter au {telephone}.<br>Nous vous remercions pour votre compréhension.</p>"
+        ),
+        "signature": SIGNATURE_REGARDS,
+        "footer": FOOTER,
+    },
 }
 
 

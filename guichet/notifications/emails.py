@@ -60,6 +60,7 @@ LAYOUTS = {
     MessageKind.SESSION_POSTPONED: (False, ("calendar", "cancel", "home")),
     MessageKind.RESERVATION_CANCELLED: (False, ("home",)),
     MessageKind.RESERVATION_LINK: (True, ("reservation", "calendar", "cancel")),
+    MessageKind.SCHEDULE_CHANGED: (True, ("calendar", "reservation", "cancel")),
 }
 
 
@@ -187,6 +188,16 @@ def _intro(message: OutgoingMessage, reservation: Reservation) -> Part | None:
             "planned": _planned(_when(details, "previous_start"), _when(details, "previous_end")),
             "what": _("REPORTÉE"),
             "new": _new_dates(_when(details, "start"), _when(details, "end")),
+        }
+    elif message.kind == MessageKind.SCHEDULE_CHANGED:
+        sentence = _(
+            "L'horaire de votre réservation « %(activity)s » prévue %(planned)s a %(what)s : "
+            "elle aura lieu %(new)s."
+        )
+        values = {
+            "planned": _planned(_when(details, "previous_start"), _when(details, "previous_end")),
+            "what": _("CHANGÉ"),
+            "new": _planned(_when(details, "start"), _when(details, "end")),
         }
     elif message.kind == MessageKind.RESERVATION_CANCELLED:
         session = reservation.session
@@ -385,5 +396,14 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
         }
     elif template.kind == MessageKind.RESERVATION_CANCELLED:
         reservation.status, reservation.cancelled_at = ReservationStatus.CANCELLED, timezone.now()
+    elif template.kind == MessageKind.SCHEDULE_CHANGED:
+        previous_end, session.end = session.end, session.end + timedelta(minutes=30)
+        details = {
+            "previous_start": start.isoformat(),
+            "previous_end": previous_end.isoformat(),
+            "start": start.isoformat(),
+            "end": session.end.isoformat(),
+            "reason": "",
+        }
     message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
     return MailRenderer(templates={template.kind: template}).email(message, attachments=False)

@@ -22,6 +22,7 @@ class MessageKind(models.TextChoices):
     RESERVATION_CANCELLED = "reservation_cancelled", _("Annulation de réservation")
     # Sent again to the address when it tries to book a session it already holds all its places for.
     RESERVATION_LINK = "reservation_link", _("Lien de votre réservation")
+    SCHEDULE_CHANGED = "schedule_changed", _("Changement d'horaire")
 
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.

@@ -72,8 +72,10 @@ def message_template_get(*, kind: str) -> MessageTemplate:
 
 def session_change_kind(*, session: Session, before: Session) -> MessageKind | None:
     """The mail that a change of `before` into `session` sends to each valid reservation, if any.
-    A change is the session becoming cancelled, becoming postponed, or a postponed session getting
-    other new dates. Editing the reason alone, or setting the status back to none, sends nothing."""
+    A change is the session becoming cancelled, becoming postponed, a postponed session getting
+    other new dates, or a session without status getting another end (a booked session whose
+    start moves becomes postponed first: bookings.selectors.session_change_postpone_if_booked).
+    Editing the reason alone, or setting the status back to none, sends nothing."""
     if session.is_cancelled:
         return None if before.is_cancelled else MessageKind.SESSION_CANCELLED
     if session.is_postponed and (
@@ -81,6 +83,8 @@ def session_change_kind(*, session: Session, before: Session) -> MessageKind | N
         or (before.new_start, before.new_end) != (session.new_start, session.new_end)
     ):
         return MessageKind.SESSION_POSTPONED
+    if not session.status and not before.status and session.end != before.end:
+        return MessageKind.SCHEDULE_CHANGED
     return None
 
 

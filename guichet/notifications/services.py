@@ -10,7 +10,9 @@ Which mail goes when (the table of the guide, section 8.4):
 - a session is cancelled: session-cancelled mail to each valid reservation, reminders withdrawn
   (its reservations are then cancelled without the reservation-cancelled mail);
 - a session is postponed, or gets other new dates: postponement mail to each valid reservation,
-  reminders moved to the new start − 2 days;
+  reminders moved to the new start − 2 days (moving the start of a booked session is a
+  postponement, see bookings.selectors.session_change_postpone_if_booked);
+- a session's end changes (its start does not): schedule-change mail to each valid reservation;
 - an online booking is refused because its address already holds its places for the session:
   the reservation-link mail of each of that address's bookings for the session.
 Confirmations of online bookings and reservation-link mails obey CONFIRMATION_MAIL_LIMIT: past it
@@ -276,7 +278,7 @@ def notify_session_changed(*, session: Session, before: Session) -> None:
                 key=f"session_cancelled:{reservation.pk}",
                 details=details,
             )
-    elif kind == MessageKind.SESSION_POSTPONED:
+    elif kind in (MessageKind.SESSION_POSTPONED, MessageKind.SCHEDULE_CHANGED):
         change = (before.starts_at, before.ends_at, session.starts_at, session.ends_at)
         details = {
             "previous_start": _iso(before.starts_at),
@@ -286,9 +288,7 @@ def notify_session_changed(*, session: Session, before: Session) -> None:
             "reason": session.reason,
         }
         for reservation in reservations:
-            key = f"session_postponed:{reservation.pk}:" + ":".join(
-                _stamp(value) for value in change
-            )
+            key = f"{kind.value}:{reservation.pk}:" + ":".join(_stamp(value) for value in change)
             _message_add(kind=kind, reservation=reservation, key=key, details=details)
     if session.is_cancelled or session.starts_at != before.starts_at:
         for reservation in reservations:

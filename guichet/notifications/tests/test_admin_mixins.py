@@ -149,3 +149,41 @@ def test_an_invalid_change_shows_the_form_errors_not_the_confirmation(admin_clie
     page = response.content.decode()
     assert "Une session reportée a besoin d&#x27;une nouvelle date de début." in page
     assert SessionChangeConfirmMixin.CONFIRM_FIELD not in page
+
+
+def test_moving_the_start_of_a_booked_session_asks_to_confirm_a_postponement(admin_client, session):
+    moved = session.start + timedelta(days=2)
+    response = admin_client.post(URL.format(pk=session.pk), form_data(session, start=moved))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "« Report de l&#x27;activité » sera envoyé pour chacune des 2 réservations" in page
+    assert "La session passera au statut « Reporté »" in page
+    session.refresh_from_db()
+    assert (session.status, session.new_start) == (SessionStatus.NONE, None)
+    confirmed = form_data(session, start=moved) | {SessionChangeConfirmMixin.CONFIRM_FIELD: "1"}
+    assert admin_client.post(URL.format(pk=session.pk), confirmed).status_code == 302
+    session.refresh_from_db()
+    assert (session.status, session.new_start) == (SessionStatus.POSTPONED, moved)
+    assert OutgoingMessage.objects.filter(kind=MessageKind.SESSION_POSTPONED).count() == 2
+
+
+def test_changing_the_end_of_a_booked_session_asks_to_confirm_the_schedule_change(
+    admin_client, session
+):
+    later = session.end + timedelta(hours=1)
+    page = admin_client.post(
+        URL.format(pk=session.pk), form_data(session, end=later)
+    ).content.decode()
+    assert "« Changement d&#x27;horaire » sera envoyé pour chacune des 2 réservations" in page
+    assert not OutgoingMessage.objects.filter(kind=MessageKind.SCHEDULE_CHANGED).exists()
+
+
+def test_the_dates_of_a_session_nobody_booked_are_corrected_at_once(admin_client):
+    session = SessionFactory(
+        start=timezone.now().replace(second=0, microsecond=0) + timedelta(days=7)
+    )
+    moved = session.start + timedelta(hours=1)
+    response = admin_client.post(URL.format(pk=session.pk), form_data(session, start=moved))
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert (session.status, session.start) == (SessionStatus.NONE, moved)

@@ -105,6 +105,29 @@ def test_the_postponement_mail_gives_old_and_new_dates_reason_and_phone(time_mac
     assert "Annuler ma réservation" in text and "Réserver une nouvelle activité" in text
 
 
+def test_the_schedule_change_mail_says_the_old_and_new_times(time_machine):
+    time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    session = april_session()
+    book(session)
+    session.end += timedelta(minutes=30)
+    session_save(session=session)
+    [(text, html)] = mails(MessageKind.SCHEDULE_CHANGED)
+    assert "CHANGEMENT D'HORAIRE" in text
+    assert (
+        "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a CHANGÉ : elle aura lieu "
+        "du 10 avril 2025 14:00 au 10 avril 2025 15:30." in text
+    )
+    assert "<strong>CHANGÉ</strong>" in html
+    assert "Ajouter à mon agenda" in text and "Annuler ma réservation" in text
+
+
+def test_the_schedule_change_preview_shows_a_new_end():
+    template = message_template_get(kind=MessageKind.SCHEDULE_CHANGED)
+    text = message_preview(template=template).body
+    assert "a CHANGÉ : elle aura lieu du" in text
+    assert "Motif" not in text
+
+
 def test_the_session_cancelled_mail_invites_to_book_another_activity(time_machine):
     time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
     session = april_session()

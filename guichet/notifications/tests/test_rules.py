@@ -379,3 +379,54 @@ def test_a_reminder_whose_session_has_started_is_withdrawn(time_machine):
     ]
     [reminder] = rows(REMINDER, reservation=reservation)
     assert reminder.state == MessageState.WITHDRAWN
+
+
+# --- moving the dates of a session: never silently -----------------------------------------
+
+
+def test_moving_the_start_of_a_booked_session_postpones_it(time_machine):
+    session = SessionFactory(start=timezone.now().replace(microsecond=0) + timedelta(days=7))
+    original_start, original_end = session.start, session.end
+    book(session)
+    staff_copy = fresh(session)
+    staff_copy.start += timedelta(days=3)  # the end left as it was: it moves with the start
+    saved = session_save(session=staff_copy)
+    assert saved.status == SessionStatus.POSTPONED
+    assert (saved.start, saved.end) == (original_start, original_end)  # the original dates stay
+    assert (saved.new_start, saved.new_end) == (
+        original_start + timedelta(days=3),
+        original_end + timedelta(days=3),
+    )
+    [postponement] = rows(SESSION_POSTPONED)
+    assert postponement.details["previous_start"] == original_start.isoformat()
+    [reminder] = rows(REMINDER, state=MessageState.PENDING)
+    assert reminder.scheduled_for == saved.new_start - REMINDER_LEAD
+
+
+def test_moving_the_start_of_a_session_nobody_booked_corrects_it():
+    session = SessionFactory(start=timezone.now().replace(microsecond=0) + timedelta(days=7))
+    cancelled = book(session)
+    reservation_cancel(reservation=cancelled)
+    staff_copy = fresh(session)
+    staff_copy.start += timedelta(hours=2)
+    staff_copy.end += timedelta(hours=2)
+    saved = session_save(session=staff_copy)
+    assert (saved.status, saved.start, saved.new_start) == (
+        SessionStatus.NONE,
+        session.start + timedelta(hours=2),
+        None,
+    )
+    assert rows(SESSION_POSTPONED) == []
+
+
+def test_changing_only_the_end_of_a_booked_session_sends_the_schedule_change(time_machine):
+    session = SessionFactory(start=timezone.now().replace(microsecond=0) + timedelta(days=7))
+    book(session)
+    staff_copy = fresh(session)
+    staff_copy.end += timedelta(hours=1)
+    saved = session_save(session=staff_copy)
+    assert (saved.status, saved.end) == (SessionStatus.NONE, session.end + timedelta(hours=1))
+    assert deliver_at(time_machine, timezone.now()) == [CONFIRMATION, MessageKind.SCHEDULE_CHANGED]
+    assert dates.when(saved.start, saved.end) in mail.outbox[-1].body
+    [reminder] = rows(REMINDER, state=MessageState.PENDING)
+    assert reminder.scheduled_for == session.start - REMINDER_LEAD  # the start did not move
