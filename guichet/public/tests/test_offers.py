@@ -5,6 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from guichet.bookings.selectors import session_booking_refusal
+from guichet.bookings.services import SessionNotBookable, reservation_create
+from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 from guichet.public import formats
@@ -110,3 +113,21 @@ def test_prices():
     assert formats.price_range(Decimal("5"), Decimal("5")) == "5,00\u00a0€"
     assert formats.price_range(Decimal("5"), Decimal("12.5")) == "De 5,00\u00a0€ à 12,50\u00a0€"
     assert formats.price_range(None, None) == ""
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": SessionStatus.CANCELLED},
+        {"bookable_online": False},
+        {"booking_delay": timedelta(days=7)},
+    ],
+)
+def test_the_page_says_what_the_booking_service_answers(now, fields):
+    """One home for "can this session be booked online, and why not": the refusal the booking
+    page shows is the booking service's own message."""
+    session = make_session(**fields)
+    offer = session_offer(session=session, now=now)
+    with pytest.raises(SessionNotBookable) as refused:
+        reservation_create(session=session, **booking_data(), now=now)
+    assert offer.refusal == str(refused.value) == session_booking_refusal(session=session, now=now)
