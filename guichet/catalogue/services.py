@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guichet.catalogue.models import Activity, Session
+from guichet.core.db import lock_timeout_set
 
 
 def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
@@ -24,6 +25,7 @@ def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
 
 @transaction.atomic
 def activity_save(*, activity: Activity) -> Activity:
+    lock_timeout_set()
     if not activity.slug:
         activity.slug = activity_slug_unique(name=activity.name, exclude_pk=activity.pk)
     activity.full_clean()
@@ -42,6 +44,7 @@ def weekly_starts(*, start: datetime, weeks: int) -> list[datetime]:
 def session_copy(*, session: Session, starts: list[datetime]) -> list[Session]:
     """New sessions like `session` (activity, duration by its effective dates, limit, price) at
     each of `starts`; the copies have no status and no reservation."""
+    lock_timeout_set()
     duration = session.ends_at - session.starts_at if session.ends_at else None
     copies = []
     for start in starts:

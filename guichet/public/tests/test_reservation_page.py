@@ -12,6 +12,8 @@ from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
+from guichet.core.tests.locks import always_locked
+from guichet.public import views
 from guichet.public.tests.conftest import PARIS, paris
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
@@ -234,6 +236,14 @@ class TestOnlineCancellation:
         assert client.post(cancel_url(reservation)).status_code == 409
         reservation.refresh_from_db()
         assert reservation.status == ReservationStatus.VALID
+
+    def test_a_lock_wait_past_the_retries_says_busy(self, client, reservation, monkeypatch):
+        monkeypatch.setattr(views, "reservation_cancel_online", always_locked([]))
+        response = client.post(cancel_url(reservation))
+        assert response.status_code == 409
+        assert "Le service est très sollicité" in response.content.decode()
+        reservation.refresh_from_db()
+        assert reservation.status == Reservation.Status.VALID
 
     def test_already_cancelled_goes_back_to_the_page(self, client, reservation):
         client.post(cancel_url(reservation))
