@@ -374,9 +374,16 @@ def reservations_archive_past(*, now: datetime | None = None) -> int:
     """Mark valid reservations of sessions that are over as "Archivé"; returns how many.
     Archived reservations keep their seats, so no seat count changes; running it again does nothing."""
     over = session_over_q(now=now or timezone.now(), prefix="session__")
-    return Reservation.objects.filter(over, status=ReservationStatus.VALID).update(
-        status=ReservationStatus.ARCHIVED
-    )
+    with transaction.atomic():
+        # Locked in pk order first, as a session's cancellation locks them (the lock order): one
+        # UPDATE over many rows would lock them in whatever order the database scans them.
+        ids = list(
+            Reservation.objects.select_for_update(of=("self",))  # not the sessions joined
+            .filter(over, status=ReservationStatus.VALID)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        return Reservation.objects.filter(pk__in=ids).update(status=ReservationStatus.ARCHIVED)
 
 
 def seats_mismatches() -> list[tuple[Session, int]]:
