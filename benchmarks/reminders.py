@@ -61,15 +61,19 @@ def django_setup(port: int, database: str) -> None:
 
 
 def reminders_create(n: int) -> None:
-    """N valid reservations of one session in three days, each with a reminder due now."""
+    """N valid reservations of one session that starts in a little under two days, each with
+    its reminder due now (delivery holds back a reminder whose session starts later)."""
     from django.utils import timezone
 
     from guichet.bookings.models import Reservation
     from guichet.catalogue.tests.factories import SessionFactory
     from guichet.notifications.emails import message_subject
     from guichet.notifications.models import MessageKind, OutgoingMessage
+    from guichet.notifications.selectors import REMINDER_LEAD
 
-    session = SessionFactory(start=timezone.now() + timedelta(days=3), seat_limit=None)
+    session = SessionFactory(
+        start=timezone.now() + REMINDER_LEAD - timedelta(minutes=1), seat_limit=None
+    )
     now = timezone.now()
     for first in range(0, n, 1000):
         chunk = range(first, min(first + 1000, n))

@@ -114,8 +114,7 @@ def _reminder_not_due(message: OutgoingMessage, token: str) -> bool:
     True when it must not go now."""
     if message.kind != MessageKind.REMINDER or message.reservation is None:
         return False
-    session = message.reservation.session
-    session.refresh_from_db(fields=["start", "end", "status", "new_start", "new_end"])
+    session = message.reservation.session  # as read with the batch, just after the claim
     now = timezone.now()
     held = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token)
     if session.starts_at <= now:
