@@ -114,8 +114,8 @@ def test_the_schedule_change_mail_says_the_old_and_new_times(time_machine):
     [(text, html)] = mails(MessageKind.SCHEDULE_CHANGED)
     assert "CHANGEMENT D'HORAIRE" in text
     assert (
-        "prévue du 10 avril 2025 14:00 au 10 avril 2025 15:00 a CHANGÉ : elle aura lieu "
-        "du 10 avril 2025 14:00 au 10 avril 2025 15:30." in text
+        "prévue le jeudi 10 avril 2025 de 14 h à 15 h a CHANGÉ : elle aura lieu "
+        "le jeudi 10 avril 2025 de 14 h à 15 h 30." in text
     )
     assert "<strong>CHANGÉ</strong>" in html
     assert "Ajouter à mon agenda" in text and "Annuler ma réservation" in text
@@ -124,7 +124,7 @@ def test_the_schedule_change_mail_says_the_old_and_new_times(time_machine):
 def test_the_schedule_change_preview_shows_a_new_end():
     template = message_template_get(kind=MessageKind.SCHEDULE_CHANGED)
     text = message_preview(template=template).body
-    assert "a CHANGÉ : elle aura lieu du" in text
+    assert "a CHANGÉ : elle aura lieu le" in text
     assert "Motif" not in text
 
 

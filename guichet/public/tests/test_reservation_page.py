@@ -243,7 +243,7 @@ class TestOnlineCancellation:
         assert response.status_code == 409
         assert "Le service est très sollicité" in response.content.decode()
         reservation.refresh_from_db()
-        assert reservation.status == Reservation.Status.VALID
+        assert reservation.status == ReservationStatus.VALID
 
     def test_already_cancelled_goes_back_to_the_page(self, client, reservation):
         client.post(cancel_url(reservation))
