@@ -85,8 +85,9 @@ class SessionChangeCandidateForm(ServiceModelForm):
 
 
 class SessionChangeConfirmMixin:
-    """Shows a confirmation page when a posted change touches the status fields; the page posts
-    the same data back with CONFIRM_FIELD, which lets the save through."""
+    """Shows a confirmation page when a posted change touches the status fields, or the dates of
+    a booked session; the page posts the same data back with CONFIRM_FIELD, which lets the save
+    through."""
 
     CONFIRM_FIELD = "_notifications_confirmed"
     confirm_template = "admin/notifications/session_change_confirm.html"
