@@ -205,14 +205,14 @@ def notify_reservation_created(*, reservation: Reservation, limited: bool = Fals
             confirmation.save()
             return
         messages.append(confirmation)
-    reminder_key, reminder_due = _reminder_when(reservation)
-    if reminder_due > now:
+    reminder_key, reminder_at = _reminder_when(reservation)
+    if reminder_at > now:
         messages.append(
             _message_build(
                 kind=MessageKind.REMINDER,
                 reservation=reservation,
                 key=reminder_key,
-                scheduled_for=reminder_due,
+                scheduled_for=reminder_at,
             )
         )
     if messages:
