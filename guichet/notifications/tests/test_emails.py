@@ -209,6 +209,10 @@ def test_subjects_carry_no_visitor_text(time_machine):
     session_save(session=postponed)
     cancelled.status = SessionStatus.CANCELLED
     session_save(session=cancelled)
+    rescheduled = april_session()
+    book(rescheduled, **visitor)
+    rescheduled.end += timedelta(minutes=30)
+    session_save(session=rescheduled)
     renderer = MailRenderer()
     subjects = {}
     for row in OutgoingMessage.objects.select_related("reservation__session__activity"):
