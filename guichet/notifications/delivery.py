@@ -110,25 +110,17 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
 def _reminder_not_due(message: OutgoingMessage, token: str) -> bool:
     """Just before a reminder goes: is it still due for its session's effective start as it is
     now? If the start moved later without the reminder (a change that missed it), the reminder
-    goes back to pending at the right time; once the session has started it is withdrawn.
-    True when it must not go now."""
+    goes back to pending at the right time. (Once the session has started, `_withdraw_reason`
+    has already withdrawn it.) True when it must not go now."""
     if message.kind != MessageKind.REMINDER or message.reservation is None:
         return False
     session = message.reservation.session  # as read with the batch, just after the claim
-    now = timezone.now()
-    held = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token)
-    if session.starts_at <= now:
-        held.update(
-            state=MessageState.WITHDRAWN,
-            last_error=_("La session a déjà commencé."),
-            claimed_at=None,
-            claim_token="",
-        )
-        return True
     due = reminder_due(session=session)
-    if due <= now:
+    if due <= timezone.now():
         return False
-    held.update(scheduled_for=due, claimed_at=None, claim_token="")
+    OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(
+        scheduled_for=due, claimed_at=None, claim_token=""
+    )
     return True
 
 

@@ -274,7 +274,10 @@ def test_only_a_permanent_refusal_of_the_mail_fails_at_once(flaky, error, state)
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", [MessageKind.CONFIRMATION, MessageKind.REMINDER])
 def test_a_mail_held_up_until_its_session_started_is_withdrawn_not_sent(flaky, time_machine, kind):
-    message = OutgoingMessageFactory(kind=kind)
+    # A session tomorrow: its reminder is due now (a reminder for a later session waits).
+    message = OutgoingMessageFactory(
+        kind=kind, reservation__session__start=timezone.now() + timedelta(days=1)
+    )
     start = message.reservation.session.start
     postponed = OutgoingMessageFactory(
         kind=MessageKind.SESSION_POSTPONED,
