@@ -33,12 +33,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
     "guichet.core",
+    "guichet.staffauth",
     "guichet.catalogue",
     "guichet.bookings",
     "guichet.notifications",
     "guichet.public",
     "guichet.demo",
-    "django.contrib.admin",
+    # The admin with the staff sign-in checks (second factor) in its permission check.
+    "guichet.staffauth.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +50,9 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Re-asks the OpenID provider every OIDC_RENEW_SECONDS (inert for other sign-ins).
+    "guichet.staffauth.oidc.StaffSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp, with the header built once for the responses that all get the same one.
@@ -151,10 +159,6 @@ NOTIFICATIONS_WAKE_SECONDS = env.int("NOTIFICATIONS_WAKE_SECONDS", default=1)
 # window: "3/h,10/d". Bookings past it still go through, without their mail; empty: no limit.
 CONFIRMATION_MAIL_LIMIT = env.list("CONFIRMATION_MAIL_LIMIT", default=["3/h", "10/d"])
 
-# Staff sign in with Django accounts; a later issue adds OIDC/LDAP backends here.
-AUTHENTICATION_BACKENDS = env.list(
-    "AUTHENTICATION_BACKENDS", default=["django.contrib.auth.backends.ModelBackend"]
-)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -253,3 +257,65 @@ PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0)
 # addresses.
 BOOKING_ADDRESS_PLACES_PER_DAY = env.int("BOOKING_ADDRESS_PLACES_PER_DAY", default=0)
 # --- end of public booking site ---
+
+# --- Staff sign-in (guichet.staffauth; README, "Connexion du personnel") ---
+# Local accounts always; LDAP when LDAP_URL is set; OpenID Connect when OIDC_ISSUER is set.
+AUTHENTICATION_BACKENDS = env.list(
+    "AUTHENTICATION_BACKENDS", default=["guichet.staffauth.backends.StaffModelBackend"]
+)
+# Directory groups, roles or claims (keys) -> Guichet group names (a name or a list), as JSON.
+STAFF_GROUP_MAP = env.json("STAFF_GROUP_MAP", default={})
+STAFF_SESSION_MAX_AGE = env.int("STAFF_SESSION_MAX_AGE", default=10 * 3600)  # seconds
+STAFF_PASSWORD_LOGIN = env.bool("STAFF_PASSWORD_LOGIN", default=True)
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Guichet")
+
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ACR_VALUES = env.list("OIDC_ACR_VALUES", default=[])
+OIDC_ALLOWED_EMAIL_DOMAINS = env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])
+OIDC_ALLOWED_SIRETS = env.list("OIDC_ALLOWED_SIRETS", default=[])
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)  # seconds
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_SECONDS", default=15 * 60)
+OIDC_DISCOVERY_CACHE_SECONDS = 3600
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # for the id_token_hint of RP-initiated logout
+OIDC_CREATE_USER = True
+OIDC_CALLBACK_CLASS = "guichet.staffauth.oidc.StaffCallbackView"
+OIDC_AUTHENTICATE_CLASS = "guichet.staffauth.oidc.StaffAuthenticateView"
+LOGIN_REDIRECT_URL = "admin:index"
+LOGIN_REDIRECT_URL_FAILURE = "admin:login"
+if OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("guichet.staffauth.oidc.StaffOIDCBackend")
+
+LDAP_URL = env.str("LDAP_URL", default="")
+LDAP_AUTH_URL = [LDAP_URL]
+LDAP_AUTH_USE_TLS = env.bool("LDAP_USE_TLS", default=False)
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_AUTH_CONNECTION_USERNAME = LDAP_BIND_DN or None
+LDAP_AUTH_CONNECTION_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="") or None
+LDAP_AUTH_SEARCH_BASE = env.str("LDAP_SEARCH_BASE", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(objectClass=inetOrgPerson)")
+# How a username becomes the identity the user binds with: a DN, or user@domain for AD.
+LDAP_USERNAME_FORMAT = env.str("LDAP_USERNAME_FORMAT", default="")
+LDAP_AUTH_USER_FIELDS = env.dict(
+    "LDAP_USER_ATTRIBUTES",
+    default={"username": "uid", "first_name": "givenName", "last_name": "sn", "email": "mail"},
+)
+LDAP_AUTH_USER_LOOKUP_FIELDS = ("username",)
+# Empty: the groups are the user's memberOf values; else a search for the groups holding the user.
+LDAP_GROUP_SEARCH_BASE = env.str("LDAP_GROUP_SEARCH_BASE", default="")
+LDAP_GROUP_FILTER = env.str("LDAP_GROUP_FILTER", default="(member={dn})")
+LDAP_AUTH_FORMAT_USERNAME = "guichet.staffauth.ldap.username_format"
+LDAP_AUTH_FORMAT_SEARCH_FILTERS = "guichet.staffauth.ldap.search_filters_format"
+LDAP_AUTH_SYNC_USER_RELATIONS = "guichet.staffauth.ldap.user_relations_sync"
+LDAP_AUTH_CONNECT_TIMEOUT = env.int("LDAP_TIMEOUT", default=10)
+LDAP_AUTH_RECEIVE_TIMEOUT = LDAP_AUTH_CONNECT_TIMEOUT
+if LDAP_URL:
+    AUTHENTICATION_BACKENDS.insert(0, "guichet.staffauth.backends.StaffLDAPBackend")
+# --- end of staff sign-in ---

@@ -32,3 +32,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Mails are handed to the worker at each commit, not once per window: with the clock frozen by
 # time-machine, a window would never end (test_delivery tests the windows themselves).
 NOTIFICATIONS_WAKE_SECONDS = 0
+
+# Staff sign in with a password alone in tests; the two-factor tests turn it on.
+STAFF_REQUIRE_2FA = False

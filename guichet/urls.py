@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("admin/second-factor/", include("guichet.staffauth.urls")),
     path("admin/", admin.site.urls),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("guichet.public.urls")),
 ]
 if settings.DEBUG:

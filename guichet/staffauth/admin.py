@@ -1,0 +1,40 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from guichet.staffauth.models import StaffIdentity
+from guichet.staffauth.services import second_factor_reset
+
+User = get_user_model()
+
+
+class StaffIdentityInline(admin.TabularInline):
+    model = StaffIdentity
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["issuer", "subject", "last_login"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffIdentityInline]
+    actions = ["second_factor_reset_action"]
+
+    @admin.action(description=_("Réinitialiser la double authentification"))
+    def second_factor_reset_action(self, request, queryset):
+        if not request.user.is_superuser:
+            self.message_user(request, _("Réservé aux superutilisateurs."), messages.ERROR)
+            return
+        for user in queryset:
+            second_factor_reset(user=user)
+        self.message_user(
+            request,
+            _("Double authentification réinitialisée : une nouvelle inscription sera demandée."),
+        )
