@@ -1,10 +1,12 @@
-"""Markers `postgres` and `browser`, and the headless Chromium fixtures.
+"""Markers `postgres`, `browser`, `slapd` and `oidc_provider`, and the headless Chromium fixtures.
 
-A test marked `postgres` or `browser` is skipped, with its reason, where PostgreSQL or Chromium is
-missing; with CI=true the same test fails instead, so that CI cannot pass by skipping them.
+A test marked `postgres`, `browser`, `slapd` or `oidc_provider` is skipped, with its reason, where
+PostgreSQL, Chromium, OpenLDAP's slapd or Node's oidc-provider is missing; with CI=true the same
+test fails instead, so that CI cannot pass by skipping them.
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,10 @@ CHROMIUM_FLAGS = [
 BROWSER_FIXTURES = {"chromium", "browser_page"}
 # Tests marked `redis` use (and empty) this database of the local Redis server.
 REDIS_TEST_URL = "redis://127.0.0.1:6379/11"
+# Servers started by the staff sign-in tests (guichet/staffauth/tests/conftest.py): a test using
+# the fixture gets the marker of the same name.
+SERVER_FIXTURES = {"slapd", "oidc_provider"}
+SLAPD = Path(os.environ.get("SLAPD", "/usr/sbin/slapd"))
 
 
 def chromium_path() -> Path:
@@ -60,6 +66,12 @@ def missing_requirement(item) -> str | None:
             f"needs Chromium at {chromium_path()} (apt-get install chromium chromium-driver, "
             "or set CHROMIUM to its path)"
         )
+    if item.get_closest_marker("slapd") and not os.access(SLAPD, os.X_OK):
+        return f"needs OpenLDAP's slapd at {SLAPD} (apt-get install slapd ldap-utils)"
+    if item.get_closest_marker("oidc_provider") and not (
+        shutil.which("node") and (settings.BASE_DIR / "node_modules" / "oidc-provider").is_dir()
+    ):
+        return "needs Node.js and oidc-provider (apt-get install npm, then npm ci)"
     return None
 
 
@@ -68,6 +80,8 @@ def pytest_collection_modifyitems(items):
         # A test driving the browser needs Chromium whether or not its author marked it.
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+        for name in SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(getattr(pytest.mark, name))
         reason = missing_requirement(item)
         if reason and not running_in_ci():
             # A skip marker (not a skip from a hook) so that `pytest -ra` names each skipped test.

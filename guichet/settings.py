@@ -316,6 +316,7 @@ LDAP_AUTH_FORMAT_SEARCH_FILTERS = "guichet.staffauth.ldap.search_filters_format"
 LDAP_AUTH_SYNC_USER_RELATIONS = "guichet.staffauth.ldap.user_relations_sync"
 LDAP_AUTH_CONNECT_TIMEOUT = env.int("LDAP_TIMEOUT", default=10)
 LDAP_AUTH_RECEIVE_TIMEOUT = LDAP_AUTH_CONNECT_TIMEOUT
+LDAP_AUTH_POOL_ACTIVE = 1  # one round of the servers, not ldap3's endless retries when down
 if LDAP_URL:
     AUTHENTICATION_BACKENDS.insert(0, "guichet.staffauth.backends.StaffLDAPBackend")
 # --- end of staff sign-in ---

@@ -74,7 +74,9 @@ def ldap_accounts_sync() -> tuple[int, int]:
             raise DirectoryUnavailable(settings.LDAP_URL)
         for identity in identities:
             checked += 1
-            entry = directory.has_user(username=identity.subject) and directory._connection.response[0]
+            entry = (
+                directory.has_user(username=identity.subject) and directory._connection.response[0]
+            )
             still_staff = entry and staff_groups_apply(
                 user=identity.user,
                 directory_groups=directory_groups(

@@ -151,7 +151,9 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):
             },
         )
         groups = claims.get(settings.OIDC_GROUPS_CLAIM) or []
-        staff_groups_apply(user=user, directory_groups=[groups] if isinstance(groups, str) else groups)
+        staff_groups_apply(
+            user=user, directory_groups=[groups] if isinstance(groups, str) else groups
+        )
         if not user.is_staff:
             raise SignInRefused(
                 _(
@@ -237,7 +239,9 @@ class StaffCallbackView(OIDCAuthenticationCallbackView):
         elif getattr(self, "user", None) is not None and not self.user.is_active:
             message = _("Ce compte est désactivé.")
         else:
-            message = _("La connexion avec votre fournisseur d'identité a échoué : reconnectez-vous.")
+            message = _(
+                "La connexion avec votre fournisseur d'identité a échoué : reconnectez-vous."
+            )
         return _login_failure(request, message)
 
 
@@ -258,10 +262,9 @@ class StaffSessionRefresh(SessionRefresh):
     OIDC_OP_AUTHORIZATION_ENDPOINT = property(lambda self: _endpoint("authorization_endpoint"))
 
     def is_refreshable_url(self, request):
-        return (
-            request.session.get(BACKEND_SESSION_KEY) == BACKEND_PATH
-            and super().is_refreshable_url(request)
-        )
+        return request.session.get(
+            BACKEND_SESSION_KEY
+        ) == BACKEND_PATH and super().is_refreshable_url(request)
 
     def process_request(self, request):
         try:

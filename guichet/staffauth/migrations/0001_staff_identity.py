@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,18 +14,50 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='StaffIdentity',
+            name="StaffIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(max_length=255, verbose_name='fournisseur')),
-                ('subject', models.CharField(max_length=255, verbose_name='identifiant chez le fournisseur')),
-                ('last_login', models.DateTimeField(auto_now=True, verbose_name='dernière connexion')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_identities', to=settings.AUTH_USER_MODEL, verbose_name='compte')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("issuer", models.CharField(max_length=255, verbose_name="fournisseur")),
+                (
+                    "subject",
+                    models.CharField(
+                        max_length=255, verbose_name="identifiant chez le fournisseur"
+                    ),
+                ),
+                (
+                    "last_login",
+                    models.DateTimeField(auto_now=True, verbose_name="dernière connexion"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_identities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="compte",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'identité du personnel',
-                'verbose_name_plural': 'identités du personnel',
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'subject'), name='staffidentity_issuer_subject_unique'), models.CheckConstraint(condition=models.Q(models.Q(('issuer', ''), _negated=True), models.Q(('subject', ''), _negated=True)), name='staffidentity_issuer_subject_not_empty')],
+                "verbose_name": "identité du personnel",
+                "verbose_name_plural": "identités du personnel",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("issuer", "subject"), name="staffidentity_issuer_subject_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("issuer", ""), _negated=True),
+                            models.Q(("subject", ""), _negated=True),
+                        ),
+                        name="staffidentity_issuer_subject_not_empty",
+                    ),
+                ],
             },
         ),
     ]

@@ -51,7 +51,9 @@ def test_a_password_sign_in_leads_to_enrolment_and_the_admin_stays_closed_until_
     assert client.get("/admin/").status_code == 302
     assert client.get("/admin/core/organisation/").status_code == 302
     page = client.get(response["Location"])
-    assert "data:image/svg+xml" in page.content.decode() and "scannez ce code" in page.content.decode()
+    assert (
+        "data:image/svg+xml" in page.content.decode() and "scannez ce code" in page.content.decode()
+    )
 
 
 def test_enrolment_with_the_first_code_shows_recovery_codes_and_opens_the_admin(client):
