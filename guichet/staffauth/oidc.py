@@ -207,8 +207,8 @@ def _login_failure(request, message: str):
 class StaffAuthenticateView(OIDCAuthenticationRequestView):
     def __init__(self, *args, **kwargs):
         super(OIDCAuthenticationRequestView, self).__init__(*args, **kwargs)
-        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
 
+    OIDC_RP_CLIENT_ID = property(lambda self: settings.OIDC_RP_CLIENT_ID)
     OIDC_OP_AUTH_ENDPOINT = property(lambda self: _endpoint("authorization_endpoint"))
 
     def get(self, request):
@@ -249,17 +249,17 @@ class StaffSessionRefresh(SessionRefresh):
     """Every OIDC_RENEW_SECONDS, a staff member signed in with OpenID Connect is sent back to the
     provider without a prompt: a disabled identity, or one that lost its groups, loses access."""
 
+    # The parent reads the settings once, when the middleware is built: read at each use here.
+    OIDC_EXEMPT_URLS = []
+    OIDC_STATE_SIZE = OIDC_NONCE_SIZE = 32
+    OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+    OIDC_USE_NONCE = True
+    OIDC_RP_CLIENT_ID = property(lambda self: settings.OIDC_RP_CLIENT_ID)
+    OIDC_RP_SCOPES = property(lambda self: settings.OIDC_RP_SCOPES)
+    OIDC_OP_AUTHORIZATION_ENDPOINT = property(lambda self: _endpoint("authorization_endpoint"))
+
     def __init__(self, get_response):
         MiddlewareMixin.__init__(self, get_response)
-        self.OIDC_EXEMPT_URLS = []
-        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
-        self.OIDC_STATE_SIZE = 32
-        self.OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
-        self.OIDC_RP_SCOPES = settings.OIDC_RP_SCOPES
-        self.OIDC_USE_NONCE = True
-        self.OIDC_NONCE_SIZE = 32
-
-    OIDC_OP_AUTHORIZATION_ENDPOINT = property(lambda self: _endpoint("authorization_endpoint"))
 
     def is_refreshable_url(self, request):
         return request.session.get(

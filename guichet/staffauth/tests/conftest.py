@@ -41,7 +41,7 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{what} stopped: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"{what} stopped (exit status {process.returncode})")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
@@ -116,9 +116,8 @@ def slapd(tmp_path_factory):
     port = free_port()
     process = subprocess.Popen(
         [str(SLAPD), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, process, "slapd")
@@ -129,13 +128,14 @@ def slapd(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def oidc_provider():
-    """An OpenID provider (oidc_provider.mjs): its issuer URL."""
+def oidc_provider(tmp_path_factory):
+    """An OpenID provider (oidc_provider.mjs): its issuer URL. Its log: oidc-provider.log."""
     port = free_port()
+    log = (tmp_path_factory.mktemp("oidc") / "oidc-provider.log").open("w")
     process = subprocess.Popen(
         ["node", str(HERE / "oidc_provider.mjs"), str(port), "http://testserver"],
         cwd=django_settings.BASE_DIR,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -145,3 +145,4 @@ def oidc_provider():
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()

@@ -5,7 +5,7 @@
 // the provider's key, to forge tokens the provider never issued).
 import http from "node:http";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
-import Provider from "oidc-provider";
+import Provider, { interactionPolicy } from "oidc-provider";
 
 const [port, origin] = [Number(process.argv[2]), process.argv[3]];
 const issuer = `http://127.0.0.1:${port}`;
@@ -25,6 +25,12 @@ const accounts = {
     family_name: "Roux", preferred_username: "croux", groups: ["guichet-gestion"],
     acr: "urn:example:pwd", amr: ["pwd"],
   },
+  // Disabled by test_a_disabled_identity_loses_access_at_the_next_renewal.
+  felix: {
+    email: "felix.moreau@ville.example.org", email_verified: true, given_name: "Félix",
+    family_name: "Moreau", preferred_username: "fmoreau", groups: ["guichet-gestion"],
+    acr: "urn:example:mfa", amr: ["pwd", "otp"],
+  },
   // Entra ID past 200 groups: a pointer instead of the groups claim.
   damien: {
     email: "damien.leroy@ville.example.org", email_verified: true, given_name: "Damien",
@@ -41,25 +47,34 @@ const accounts = {
 };
 const disabled = new Set();
 
+// A session whose account was disabled must sign in again (prompt=none: login_required).
+const policy = interactionPolicy.base();
+const { Check } = interactionPolicy;
+policy.get("login").checks.add(
+  new Check("account_disabled", "the account is disabled", "login_required", (ctx) =>
+    ctx.oidc.session.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+);
+
 const { privateKey } = await generateKeyPair("RS256", { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), kid: "test-key", alg: "RS256", use: "sig" };
 
 const provider = new Provider(issuer, {
   clients: [
-    {
-      client_id: "guichet",
+    ...["guichet", "guichet-jwt"].map((clientId) => ({
+      client_id: clientId,
       client_secret: "guichet-test-secret",
       redirect_uris: [`${origin}/oidc/callback/`],
       post_logout_redirect_uris: [`${origin}/admin/login/`],
       token_endpoint_auth_method: "client_secret_post",
-      userinfo_signed_response_alg: process.env.USERINFO_JWT ? "RS256" : undefined,
-    },
+      // The second client gets its userinfo as a signed JWT.
+      ...(clientId === "guichet-jwt" ? { userinfo_signed_response_alg: "RS256" } : {}),
+    })),
   ],
   jwks: { keys: [jwk] },
   cookies: { keys: ["test-only-cookie-key"] },
   acrValues: ["urn:example:mfa", "urn:example:pwd"],
   claims: {
-    openid: ["sub"],
+    openid: ["sub", "amr"],
     email: ["email", "email_verified"],
     profile: ["given_name", "family_name", "preferred_username"],
     groups: ["groups", "_claim_names", "_claim_sources"],
@@ -72,13 +87,15 @@ const provider = new Provider(issuer, {
     jwtUserinfo: { enabled: true },
   },
   pkce: { required: () => false },
-  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
     if (!accounts[id] || disabled.has(id)) return undefined;
     const { acr, amr, ...claims } = accounts[id];
     return { accountId: id, claims: async () => ({ sub: `sub-${id}`, ...claims }) };
   },
 });
+
+provider.on("server_error", (ctx, error) => console.error("server_error", error));
 
 provider.use(async (ctx, next) => {
   const interaction = ctx.path.match(/^\/interaction\/([^/]+)$/);
