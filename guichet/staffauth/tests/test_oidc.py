@@ -267,3 +267,31 @@ def test_sign_out_ends_the_providers_session_too(client, provider):
     assert query["post_logout_redirect_uri"] == ["http://testserver/admin/login/"]
     assert query["id_token_hint"]
     assert not client.session.get("_auth_user_id")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "code=abc&state=" + "x" * 5000,
+        "code=%00&state=%3Cscript%3E",
+        "error=access_denied&state=unknown",
+        "code=\x1b&state=",
+    ],
+)
+def test_hostile_callbacks_lead_back_to_the_login_page(client, provider, query):
+    client.get("/oidc/authenticate/")  # a session with a pending state
+
+    response = client.get(f"/oidc/callback/?{query}")
+
+    assert response.status_code == 302 and response["Location"] == "/admin/login/"
+
+
+def test_the_callback_with_a_state_of_another_session_is_refused(client, provider):
+    start = client.get("/oidc/authenticate/")
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    client.logout()
+
+    response = client.get(f"/oidc/callback/?code=abc&state={state}")
+
+    assert response["Location"] == "/admin/login/"
+    assert client.get("/admin/").status_code == 302
