@@ -2,8 +2,11 @@
 STAFF_PASSWORD_LOGIN is off, on every page that signs in with a password."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django_python3_ldap.auth import LDAPBackend
+
+from guichet.staffauth.models import LDAP_ISSUER
 
 
 class StaffPasswordMixin:
@@ -21,4 +24,14 @@ class StaffModelBackend(StaffPasswordMixin, ModelBackend):
 
 
 class StaffLDAPBackend(StaffPasswordMixin, LDAPBackend):
-    pass
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # django-python3-ldap finds accounts by username: a local account of the same name
+        # (one that never signed in through LDAP) must not be taken over by the directory's.
+        local = (
+            get_user_model()
+            .objects.filter(username=username)
+            .exclude(staff_identities__issuer=LDAP_ISSUER)
+        )
+        if local.exists():
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -28,6 +28,7 @@ LDAP_PEOPLE = {
     "ogirard": [LDAP_SOLIDARITE],
     "pmorel": [LDAP_GESTION],
     "qsimon": [],
+    "tlambert": [LDAP_GESTION],
 }
 
 

@@ -8,6 +8,7 @@ from guichet.staffauth.ldap import (
     ldap_accounts_sync,
 )
 from guichet.staffauth.models import StaffIdentity
+from guichet.staffauth.tasks import ldap_accounts_sync_task
 from guichet.staffauth.tests.conftest import (
     LDAP_ADMIN,
     LDAP_ADMIN_PASSWORD,
@@ -20,6 +21,7 @@ from guichet.staffauth.tests.conftest import (
     free_port,
     ldap_person,
 )
+from guichet.staffauth.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -130,23 +132,23 @@ def test_a_group_removed_in_the_directory_is_removed_at_the_next_sign_in(client,
 
 
 def test_the_nightly_sync_deactivates_accounts_gone_or_without_mapped_groups(client, directory):
-    for uid in ("nfaure", "pmorel", "lbernard"):
+    for uid in ("nfaure", "pmorel", "tlambert"):
         sign_in(client, uid)
-    assert client.get("/admin/").status_code == 200  # lbernard's session
+    assert client.get("/admin/").status_code == 200  # tlambert's session
     directory_change(directory, ldap_person("nfaure"))  # left the city
     directory_change(
-        directory, LDAP_GESTION, {"member": [(ldap3.MODIFY_DELETE, [ldap_person("lbernard")])]}
+        directory, LDAP_GESTION, {"member": [(ldap3.MODIFY_DELETE, [ldap_person("tlambert")])]}
     )
 
     assert ldap_accounts_sync() == (3, 2)
 
     active = dict(
-        User.objects.filter(username__in=["nfaure", "pmorel", "lbernard"]).values_list(
+        User.objects.filter(username__in=["nfaure", "pmorel", "tlambert"]).values_list(
             "username", "is_active"
         )
     )
-    assert active == {"nfaure": False, "pmorel": True, "lbernard": False}
-    assert client.get("/admin/").status_code == 302  # lbernard's session is over
+    assert active == {"nfaure": False, "pmorel": True, "tlambert": False}
+    assert client.get("/admin/").status_code == 302  # tlambert's session is over
     assert ldap_accounts_sync() == (1, 0)  # running it again changes nothing
 
 
@@ -169,3 +171,37 @@ def test_groups_from_member_of_when_no_group_search_base(settings):
     assert directory_groups(
         connection=None, dn="uid=x", attributes={"memberOf": [LDAP_GESTION, LDAP_SOLIDARITE]}
     ) == [LDAP_GESTION, LDAP_SOLIDARITE]
+
+
+def test_a_local_account_of_the_same_name_is_not_taken_over(client, directory):
+    local = UserFactory(username="pmorel", is_superuser=True)
+
+    sign_in(client, "pmorel")
+
+    assert client.get("/admin/").status_code == 302
+    local.refresh_from_db()
+    assert local.is_superuser and not local.staff_identities.exists()
+    # Its own password still works (the local backend).
+    client.post("/admin/login/", {"username": "pmorel", "password": PASSWORD})
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "username", ["*", "*)(uid=*", "lbernard)(|(uid=*", "x" * 150, "cn=admin,dc=ville", "<b>"]
+)
+def test_hostile_usernames_are_refused_without_error(client, directory, username):
+    page = sign_in(client, username)
+
+    assert page.status_code == 200 and page.context["form"].non_field_errors()
+
+
+def test_the_nightly_task_runs_the_sync_only_with_a_directory(directory, settings):
+    StaffIdentity.objects.create(
+        user=User.objects.create_user("sgone", is_staff=True), issuer="ldap", subject="sgone"
+    )
+    settings.LDAP_URL = ""
+    assert ldap_accounts_sync_task.call() == (0, 0)
+
+    settings.LDAP_URL = directory
+    assert ldap_accounts_sync_task.call() == (1, 1)  # no such entry
+    assert not User.objects.get(username="sgone").is_active
