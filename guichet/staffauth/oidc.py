@@ -28,11 +28,11 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from guichet.staffauth.selectors import OIDC_BACKEND
 from guichet.staffauth.services import staff_directory_user, staff_groups_apply
 
 logger = logging.getLogger(__name__)
 
-BACKEND_PATH = "guichet.staffauth.oidc.StaffOIDCBackend"
 # Authentication methods (RFC 8176) that are a single factor.
 SINGLE_FACTOR_AMR = frozenset({"pwd", "pin", "kba"})
 
@@ -262,9 +262,14 @@ class StaffSessionRefresh(SessionRefresh):
         MiddlewareMixin.__init__(self, get_response)
 
     def is_refreshable_url(self, request):
-        return request.session.get(
-            BACKEND_SESSION_KEY
-        ) == BACKEND_PATH and super().is_refreshable_url(request)
+        return (
+            # Checked first, so that a request without a session cookie (the public pages, their
+            # cache) never reads the session, which would add "Vary: Cookie".
+            bool(settings.OIDC_ISSUER)
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
+            and request.session.get(BACKEND_SESSION_KEY) == OIDC_BACKEND
+            and super().is_refreshable_url(request)
+        )
 
     def process_request(self, request):
         try:
@@ -278,7 +283,7 @@ class StaffSessionRefresh(SessionRefresh):
 def oidc_logout_url(request) -> str | None:
     """Where to send a staff member signing out of an OpenID session: the provider's
     end_session_endpoint, so that its session ends too (RP-initiated logout)."""
-    if request.session.get(BACKEND_SESSION_KEY) != BACKEND_PATH:
+    if request.session.get(BACKEND_SESSION_KEY) != OIDC_BACKEND:
         return None
     try:
         endpoint = provider_metadata().get("end_session_endpoint")

@@ -295,3 +295,10 @@ def test_the_callback_with_a_state_of_another_session_is_refused(client, provide
 
     assert response["Location"] == "/admin/login/"
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_public_page_without_a_session_cookie_never_reads_the_session(client, provider):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "Cookie" not in response.get("Vary", "")
