@@ -1,4 +1,4 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -27,11 +27,14 @@ class StaffUserAdmin(UserAdmin):
     inlines = [StaffIdentityInline]
     actions = ["second_factor_reset_action"]
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("second_factor_reset_action", None)
+        return actions
+
     @admin.action(description=_("Réinitialiser la double authentification"))
     def second_factor_reset_action(self, request, queryset):
-        if not request.user.is_superuser:
-            self.message_user(request, _("Réservé aux superutilisateurs."), messages.ERROR)
-            return
         for user in queryset:
             second_factor_reset(user=user)
         self.message_user(

@@ -4,6 +4,7 @@ started once per test session on a free 127.0.0.1 port, with invented people."""
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,17 +39,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} stopped (exit status {process.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port}")
+@contextmanager
+def served(command: list[str], *, port: int, log, cwd=None):
+    """Run the server `command` while the block runs, once it listens on 127.0.0.1:`port`."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} stopped (exit status {process.returncode})")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not listen on port {port}") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def ldap_person(uid: str) -> str:
@@ -115,35 +125,18 @@ def slapd(tmp_path_factory):
         capture_output=True,
     )
     port = free_port()
-    process = subprocess.Popen(
-        [str(SLAPD), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process, "slapd")
+    command = [str(SLAPD), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "0"]
+    with served(command, port=port, log=subprocess.DEVNULL):
         yield f"ldap://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory):
     """An OpenID provider (oidc_provider.mjs): its issuer URL. Its log: oidc-provider.log."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("oidc") / "oidc-provider.log").open("w")
-    process = subprocess.Popen(
-        ["node", str(HERE / "oidc_provider.mjs"), str(port), "http://testserver"],
-        cwd=django_settings.BASE_DIR,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process, "oidc-provider")
+    command = ["node", str(HERE / "oidc_provider.mjs"), str(port), "http://testserver"]
+    with (
+        (tmp_path_factory.mktemp("oidc") / "oidc-provider.log").open("w") as log,
+        served(command, port=port, log=log, cwd=django_settings.BASE_DIR),
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()

@@ -107,13 +107,16 @@ def test_a_recovery_code_works_once(client):
     assert "Code incorrect ou déjà utilisé." in page.content.decode()
 
 
+def verified_sign_in(client, user):
+    device = enrolled(user)
+    password_sign_in(client, user)
+    assert client.post(ENROL, {"token": code(device)}).status_code == 302
+
+
 def test_a_superuser_resets_a_colleagues_second_factor_who_enrols_again(client):
     colleague = UserFactory()
     enrolled(colleague)
-    admin = UserFactory(is_superuser=True)
-    admin_device = enrolled(admin)
-    password_sign_in(client, admin)
-    client.post(ENROL, {"token": code(admin_device)})
+    verified_sign_in(client, UserFactory(is_superuser=True))
 
     client.post(
         "/admin/auth/user/",
@@ -133,9 +136,7 @@ def test_a_colleague_who_is_not_superuser_cannot_reset(client):
     staff.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_user", "change_user"])
     )
-    device = enrolled(staff)
-    password_sign_in(client, staff)
-    client.post(ENROL, {"token": code(device)})
+    verified_sign_in(client, staff)
 
     client.post(
         "/admin/auth/user/",
