@@ -289,8 +289,6 @@ OIDC_CREATE_USER = True
 OIDC_CALLBACK_CLASS = "guichet.staffauth.oidc.StaffCallbackView"
 OIDC_AUTHENTICATE_CLASS = "guichet.staffauth.oidc.StaffAuthenticateView"
 OIDC_OP_LOGOUT_URL_METHOD = "guichet.staffauth.oidc.oidc_logout_url"  # /oidc/logout/ too
-LOGIN_REDIRECT_URL = "admin:index"
-LOGIN_REDIRECT_URL_FAILURE = "admin:login"
 if OIDC_ISSUER:
     AUTHENTICATION_BACKENDS.append("guichet.staffauth.oidc.StaffOIDCBackend")
 

@@ -225,6 +225,11 @@ class StaffAuthenticateView(OIDCAuthenticationRequestView):
 
 
 class StaffCallbackView(OIDCAuthenticationCallbackView):
+    @property
+    def success_url(self):
+        # The page asked for (checked when the sign-in started), else the back-office.
+        return self.request.session.get("oidc_login_next") or reverse("admin:index")
+
     def get(self, request):
         try:
             return super().get(request)
