@@ -317,5 +317,9 @@ LDAP_AUTH_CONNECT_TIMEOUT = env.int("LDAP_TIMEOUT", default=10)
 LDAP_AUTH_RECEIVE_TIMEOUT = LDAP_AUTH_CONNECT_TIMEOUT
 LDAP_AUTH_POOL_ACTIVE = 1  # one round of the servers, not ldap3's endless retries when down
 if LDAP_URL:
+    if "{username}" not in LDAP_USERNAME_FORMAT:
+        # Else people would bind with an empty name: an unauthenticated bind, which some
+        # directories accept whatever the password.
+        raise ImproperlyConfigured("LDAP_USERNAME_FORMAT must contain {username} with LDAP_URL.")
     AUTHENTICATION_BACKENDS.insert(0, "guichet.staffauth.backends.StaffLDAPBackend")
 # --- end of staff sign-in ---

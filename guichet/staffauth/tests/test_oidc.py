@@ -302,3 +302,15 @@ def test_a_public_page_without_a_session_cookie_never_reads_the_session(client, 
 
     assert response.status_code == 200
     assert "Cookie" not in response.get("Vary", "")
+
+
+def test_a_provider_down_at_the_token_exchange_gives_a_french_message(client, provider, settings):
+    start = client.get("/oidc/authenticate/")
+    back = provider_walk(f"{start['Location']}&login_hint=alice", requests.Session())
+    key = f"staffauth:oidc-discovery:{provider}"
+    cache.set(key, {**cache.get(key), "token_endpoint": f"http://127.0.0.1:{free_port()}/token"})
+
+    response = client.get(back)
+
+    assert response["Location"] == "/admin/login/"
+    assert "ne répond pas" in messages_of(client, response)[0]
