@@ -1,8 +1,9 @@
-"""Markers `postgres`, `browser`, `slapd` and `oidc_provider`, and the headless Chromium fixtures.
+"""Markers `postgres`, `redis`, `browser`, `slapd` and `oidc_provider`, and the headless Chromium
+fixtures.
 
-A test marked `postgres`, `browser`, `slapd` or `oidc_provider` is skipped, with its reason, where
-PostgreSQL, Chromium, OpenLDAP's slapd or Node's oidc-provider is missing; with CI=true the same
-test fails instead, so that CI cannot pass by skipping them.
+A test with one of these markers is skipped, with its reason, where PostgreSQL, Redis, Chromium,
+OpenLDAP's slapd or Node's oidc-provider is missing; with CI=true the same test fails instead, so
+that CI cannot pass by skipping them.
 """
 
 import os
