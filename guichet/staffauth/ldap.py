@@ -62,9 +62,9 @@ def user_relations_sync(user, ldap_attributes, *, connection, dn):
 
 def ldap_accounts_sync() -> tuple[int, int]:
     """The nightly check of the accounts that signed in through LDAP: an account whose entry is
-    gone, or that lost every mapped group, is deactivated (its sessions end with it); the
-    others get their mapped groups updated. Returns (accounts checked, deactivated). Refuses to
-    run, and changes nothing, when the directory cannot be reached."""
+    gone, or that lost every mapped group (STAFF_GROUP_MAP set), is deactivated (its sessions
+    end with it); the others get their mapped groups updated. Returns (accounts checked,
+    deactivated). Refuses to run, and changes nothing, when the directory cannot be reached."""
     identities = StaffIdentity.objects.filter(
         issuer=LDAP_ISSUER, user__is_active=True
     ).select_related("user")
@@ -77,13 +77,14 @@ def ldap_accounts_sync() -> tuple[int, int]:
             entry = (
                 directory.has_user(username=identity.subject) and directory._connection.response[0]
             )
-            still_staff = entry and staff_groups_apply(
+            mapped = entry and staff_groups_apply(
                 user=identity.user,
                 directory_groups=directory_groups(
                     connection=directory._connection, dn=entry["dn"], attributes=entry["attributes"]
                 ),
             )
-            if not still_staff:
+            # Without a map (groups granted in Guichet only), only a vanished entry counts.
+            if not entry or (settings.STAFF_GROUP_MAP and not mapped):
                 staff_deactivate(user=identity.user)
                 deactivated += 1
     return checked, deactivated

@@ -1,6 +1,7 @@
 import ldap3
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from guichet.staffauth.ldap import (
     DirectoryUnavailable,
@@ -205,3 +206,17 @@ def test_the_nightly_task_runs_the_sync_only_with_a_directory(directory, setting
     settings.LDAP_URL = directory
     assert ldap_accounts_sync_task.call() == (1, 1)  # no such entry
     assert not User.objects.get(username="sgone").is_active
+
+
+def test_without_a_group_map_the_nightly_sync_keeps_the_accounts_granted_by_hand(
+    client, directory, settings
+):
+    settings.STAFF_GROUP_MAP = {}
+    sign_in(client, "qsimon")
+    user = User.objects.get(username="qsimon")
+    user.groups.add(Group.objects.get(name="Gestionnaire"))
+
+    assert ldap_accounts_sync() == (1, 0)
+
+    user.refresh_from_db()
+    assert user.is_active and user.is_staff
