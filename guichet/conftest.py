@@ -68,7 +68,7 @@ def missing_requirement(item) -> str | None:
             "or set CHROMIUM to its path)"
         )
     if item.get_closest_marker("slapd") and not os.access(SLAPD, os.X_OK):
-        return f"needs OpenLDAP's slapd at {SLAPD} (apt-get install slapd ldap-utils)"
+        return f"needs OpenLDAP's slapd at {SLAPD} (apt-get install slapd)"
     if item.get_closest_marker("oidc_provider") and not (
         shutil.which("node") and (settings.BASE_DIR / "node_modules" / "oidc-provider").is_dir()
     ):

@@ -7,6 +7,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import ldap3
 import pytest
 from django.conf import settings as django_settings
 
@@ -65,35 +66,39 @@ def ldap_person(uid: str) -> str:
     return f"uid={uid},ou=people,{LDAP_BASE}"
 
 
-def ldif() -> str:
+def directory_entries() -> list[tuple[str, dict]]:
+    """The invented directory, as (DN, attributes), parents first."""
     entries = [
-        f"dn: {LDAP_BASE}\nobjectClass: dcObject\nobjectClass: organization\no: Ville\ndc: ville",
+        (LDAP_BASE, {"objectClass": ["dcObject", "organization"], "o": "Ville", "dc": "ville"}),
         *(
-            f"dn: ou={ou},{LDAP_BASE}\nobjectClass: organizationalUnit\nou: {ou}"
+            (f"ou={ou},{LDAP_BASE}", {"objectClass": "organizationalUnit", "ou": ou})
             for ou in ("people", "groups", "services")
         ),
-        f"dn: {LDAP_SERVICE}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n"
-        f"cn: guichet\nuserPassword: {LDAP_SERVICE_PASSWORD}",
+        (
+            LDAP_SERVICE,
+            {
+                "objectClass": ["organizationalRole", "simpleSecurityObject"],
+                "cn": "guichet",
+                "userPassword": LDAP_SERVICE_PASSWORD,
+            },
+        ),
     ]
     for uid in LDAP_PEOPLE:
         given, family = uid[0].upper(), uid[1:].capitalize()
-        entries.append(
-            f"dn: {ldap_person(uid)}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {given} {family}\n"
-            f"givenName: {given}\nsn: {family}\nmail: {uid}@ville.example.org\n"
-            f"userPassword: {LDAP_PASSWORD}"
-        )
+        attributes = {"uid": uid, "cn": f"{given} {family}", "givenName": given, "sn": family}
+        attributes |= {"mail": f"{uid}@ville.example.org", "userPassword": LDAP_PASSWORD}
+        entries.append((ldap_person(uid), {"objectClass": "inetOrgPerson", **attributes}))
     for group in (LDAP_GESTION, LDAP_SOLIDARITE):
         members = [ldap_person(uid) for uid, groups in LDAP_PEOPLE.items() if group in groups]
-        entries.append(
-            f"dn: {group}\nobjectClass: groupOfNames\ncn: {group.split(',')[0][3:]}\n"
-            + "\n".join(f"member: {m}" for m in members)
-        )
-    return "\n\n".join(entries) + "\n"
+        cn = group.split(",")[0].removeprefix("cn=")
+        entries.append((group, {"objectClass": "groupOfNames", "cn": cn, "member": members}))
+    return entries
 
 
 @pytest.fixture(scope="session")
 def slapd(tmp_path_factory):
-    """An OpenLDAP server: the URL of a directory with LDAP_PEOPLE in groups."""
+    """An OpenLDAP server: the URL of a directory with LDAP_PEOPLE in groups (groupOfNames), and
+    the memberOf overlay, so that people carry memberOf as in Active Directory."""
     folder = tmp_path_factory.mktemp("slapd")
     (folder / "db").mkdir()
     config = folder / "slapd.conf"
@@ -107,27 +112,28 @@ def slapd(tmp_path_factory):
                 f"pidfile {folder}/slapd.pid",
                 "modulepath /usr/lib/ldap",
                 "moduleload back_mdb",
+                "moduleload memberof",
                 "database mdb",
                 f'suffix "{LDAP_BASE}"',
                 f'rootdn "{LDAP_ADMIN}"',
                 f"rootpw {LDAP_ADMIN_PASSWORD}",
                 f"directory {folder}/db",
+                "overlay memberof",
                 "access to attrs=userPassword by anonymous auth by * none",
                 "access to * by * read",
             ]
         )
         + "\n"
     )
-    (folder / "data.ldif").write_text(ldif())
-    subprocess.run(
-        [str(SLAPD.with_name("slapadd")), "-f", str(config), "-l", str(folder / "data.ldif")],
-        check=True,
-        capture_output=True,
-    )
     port = free_port()
-    command = [str(SLAPD), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "0"]
+    url = f"ldap://127.0.0.1:{port}"
+    command = [str(SLAPD), "-f", str(config), "-h", f"{url}/", "-d", "0"]
     with served(command, port=port, log=subprocess.DEVNULL):
-        yield f"ldap://127.0.0.1:{port}"
+        # Added online, not with slapadd: the overlay writes memberOf as groups are added.
+        with ldap3.Connection(url, LDAP_ADMIN, LDAP_ADMIN_PASSWORD, auto_bind=True) as admin:
+            for dn, attributes in directory_entries():
+                assert admin.add(dn, attributes=attributes), admin.result
+        yield url
 
 
 @pytest.fixture(scope="session")

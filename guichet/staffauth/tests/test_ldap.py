@@ -5,7 +5,6 @@ from django.contrib.auth.models import Group
 
 from guichet.staffauth.ldap import (
     DirectoryUnavailable,
-    directory_groups,
     ldap_accounts_sync,
 )
 from guichet.staffauth.models import StaffIdentity
@@ -166,14 +165,6 @@ def test_the_nightly_sync_changes_nothing_when_the_directory_is_down(directory, 
     assert User.objects.get(username="rdupont").is_active
 
 
-def test_groups_from_member_of_when_no_group_search_base(settings):
-    settings.LDAP_GROUP_SEARCH_BASE = ""
-
-    assert directory_groups(
-        connection=None, dn="uid=x", attributes={"memberOf": [LDAP_GESTION, LDAP_SOLIDARITE]}
-    ) == [LDAP_GESTION, LDAP_SOLIDARITE]
-
-
 def test_a_local_account_of_the_same_name_is_not_taken_over(client, directory):
     local = UserFactory(username="pmorel", is_superuser=True)
 
@@ -220,3 +211,12 @@ def test_without_a_group_map_the_nightly_sync_keeps_the_accounts_granted_by_hand
 
     user.refresh_from_db()
     assert user.is_active and user.is_staff
+
+
+def test_groups_from_member_of(client, directory, settings):
+    settings.LDAP_GROUP_SEARCH_BASE = ""  # the memberOf of the person's entry
+
+    sign_in(client, "mgarnier")
+
+    user = User.objects.get(username="mgarnier")
+    assert groups(user) == {"Gestionnaire", "Gestionnaire solidaire"}
