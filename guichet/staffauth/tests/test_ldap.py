@@ -2,7 +2,9 @@ import ldap3
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
+from guichet.core import login_limit
 from guichet.staffauth.ldap import (
     DirectoryUnavailable,
     ldap_accounts_sync,
@@ -220,3 +222,18 @@ def test_groups_from_member_of(client, directory, settings):
 
     user = User.objects.get(username="mgarnier")
     assert groups(user) == {"Gestionnaire", "Gestionnaire solidaire"}
+
+
+def test_the_login_limit_applies_to_directory_passwords(client, directory, settings, monkeypatch):
+    settings.LOGIN_RATE_LIMIT = "3/15m"
+    monkeypatch.setattr(login_limit, "_delay", lambda seconds: None)
+    cache.clear()  # the counters live in the shared cache
+    for n in range(3):
+        sign_in(client, "lbernard", f"essai-{n}")
+
+    page = sign_in(client, "lbernard")  # the right password, too late
+
+    assert page.status_code == 200
+    assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in page.content.decode()
+    assert client.get("/admin/").status_code == 302
+    cache.clear()
