@@ -283,7 +283,10 @@ def test_hostile_callbacks_lead_back_to_the_login_page(client, provider, query):
 
     response = client.get(f"/oidc/callback/?{query}")
 
-    assert response.status_code == 302 and response["Location"] == "/admin/login/"
+    if "%00" in query:  # NUL bytes are answered 400 before any view (guichet.core.middleware)
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 302 and response["Location"] == "/admin/login/"
 
 
 def test_the_callback_with_a_state_of_another_session_is_refused(client, provider):
