@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "guichet.bookings",
     "guichet.notifications",
     "guichet.public",
+    "guichet.privacy",
     "guichet.demo",
     # The admin with the staff sign-in checks (second factor) in its permission check.
     "guichet.staffauth.apps.StaffAdminConfig",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Re-asks the OpenID provider every OIDC_RENEW_SECONDS (inert for other sign-ins).
     "guichet.staffauth.oidc.StaffSessionRefresh",
+    # Who acts, for the journal (guichet.core.audit); reads nothing until an entry is written.
+    "guichet.core.audit.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp, with the header built once for the responses that all get the same one.
@@ -323,3 +326,14 @@ if LDAP_URL:
         raise ImproperlyConfigured("LDAP_USERNAME_FORMAT must contain {username} with LDAP_URL.")
     AUTHENTICATION_BACKENDS.insert(0, "guichet.staffauth.backends.StaffLDAPBackend")
 # --- end of staff sign-in ---
+
+# --- Personal data (guichet.privacy): retention, in days ---
+# Journal entries ("Journal des modifications") are purged after this many days…
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# …and failed sign-ins (they name an account, maybe a mistyped password's owner) sooner.
+AUDIT_FAILED_SIGN_IN_RETENTION_DAYS = env.int("AUDIT_FAILED_SIGN_IN_RETENTION_DAYS", default=183)
+# A reservation's personal fields are anonymised this many days after its session.
+RESERVATION_RETENTION_DAYS = env.int("RESERVATION_RETENTION_DAYS", default=365)
+# Sent (or given up) e-mails, their text and recipients, are deleted from the outbox after this.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=92)
+# --- end of personal data ---

@@ -12,12 +12,15 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation
 from guichet.catalogue.models import Session
+from guichet.core.audit import audit_record
+from guichet.core.models import AuditAction
 from guichet.core.phones import phone_national
 
 # Spreadsheets read a cell starting with one of these as a formula (tab and CR too, once trimmed).
@@ -55,10 +58,11 @@ def _table(reservations: QuerySet[Reservation], session: Session | None) -> Iter
     """The header, one row per reservation, then the totals. When every row belongs to one
     session (or `session` is given), the totals also give its limit and the seats left."""
     yield _headers()
-    booked = 0
+    booked = count = 0
     sessions: dict[int, Session] = {}
     rows = reservations.select_related("session__activity").iterator(chunk_size=1000)
     for reservation in rows:
+        count += 1
         if reservation.holds_seats:
             booked += reservation.quantity
         sessions.setdefault(reservation.session_id, reservation.session)
@@ -85,6 +89,13 @@ def _table(reservations: QuerySet[Reservation], session: Session | None) -> Iter
         yield _summary_row(
             _("Places restantes"), unlimited if session.is_unlimited else session.seats_left
         )
+    audit_record(action=AuditAction.EXPORT, obj=session, note=_exported(count))
+
+
+def _exported(count: int) -> str:
+    return ngettext("%(count)d réservation exportée", "%(count)d réservations exportées", count) % {
+        "count": count
+    }
 
 
 def _csv_value(value):

@@ -68,6 +68,8 @@ class Reservation(SearchableModel):
     submission_key = models.CharField(
         max_length=64, unique=True, null=True, blank=True, editable=False
     )
+    # Set when the person's fields were blanked (guichet.privacy): retention or their request.
+    anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("réservation")
@@ -87,10 +89,12 @@ class Reservation(SearchableModel):
                 condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(phone__startswith="+"), name="reservation_phone_e164"
+                condition=Q(phone__startswith="+") | Q(anonymised_at__isnull=False, phone=""),
+                name="reservation_phone_e164",
             ),
             models.CheckConstraint(
-                condition=~Q(first_name="") & ~Q(last_name="") & ~Q(email="") & ~Q(city=""),
+                condition=(~Q(first_name="") & ~Q(last_name="") & ~Q(email="") & ~Q(city=""))
+                | Q(anonymised_at__isnull=False, first_name="", last_name="", email=""),
                 name="reservation_person_required",
             ),
         ]

@@ -34,7 +34,9 @@ from guichet.bookings.selectors import (
 )
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
+from guichet.core.audit import audit_changes, audit_record, audit_saved, audit_snapshot
 from guichet.core.db import advisory_lock, lock_timeout_set
+from guichet.core.models import AuditAction
 from guichet.notifications.services import (
     notify_reservation_cancelled,
     notify_reservation_created,
@@ -222,6 +224,8 @@ def _reservation_make(
             # committed row (staff's change, committed before our lock, did not see this booking).
             session.refresh_from_db()
             reminder_sync(reservation=reservation)
+        if not online:  # public bookings are their own record: the hot path writes no entry
+            audit_saved(reservation, before=None)
     return reservation
 
 
@@ -282,6 +286,7 @@ def reservation_update(*, reservation: Reservation) -> Reservation:
     reservation.save()
     reservation.session = sessions[reservation.session_id]  # its dates as committed
     notify_reservation_updated(reservation=reservation, before=before)
+    audit_saved(reservation, before=audit_snapshot(before))
     return reservation
 
 
@@ -298,11 +303,13 @@ def reservation_cancel(*, reservation: Reservation) -> bool:
 def _reservation_cancel_locked(*, locked: Reservation) -> bool:
     if locked.status == ReservationStatus.CANCELLED:
         return False
+    before = locked.status
     _seats_move(before=_holding(locked), after={})
     locked.status = ReservationStatus.CANCELLED
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
     notify_reservation_cancelled(reservation=locked)
+    audit_record(action=AuditAction.CANCEL, obj=locked, changes=_status_change(before, locked))
     return True
 
 
@@ -333,6 +340,7 @@ def session_save(*, session: Session) -> Session:
         session.full_clean()
         session.save()
         session.refresh_from_db(fields=["effective_start", "effective_end"])
+        audit_saved(session, before=None)
         return session
     before = sessions_lock(ids=[session.pk])[session.pk]
     session.seats_taken = before.seats_taken  # the form's copy may be stale
@@ -354,7 +362,12 @@ def session_save(*, session: Session) -> Session:
         )
         _seats_release(session_id=session.pk, seats=sum(valid.values()))
     session.refresh_from_db(fields=["seats_taken", "effective_start", "effective_end"])
+    audit_saved(session, before=audit_snapshot(before))
     return session
+
+
+def _status_change(before: str, reservation: Reservation) -> dict:
+    return audit_changes({"status": before}, {"status": reservation.status})
 
 
 def _dates_and_state(session: Session) -> tuple:

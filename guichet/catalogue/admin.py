@@ -6,13 +6,18 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.catalogue.models import Activity, ActivityType, Audience, Category, Location
 from guichet.catalogue.services import activity_save
-from guichet.core.admin import AccentBlindSearchMixin, RichTextAdmin, ServiceModelAdmin
+from guichet.core.admin import (
+    AccentBlindSearchMixin,
+    AuditedAdminMixin,
+    RichTextAdmin,
+    ServiceModelAdmin,
+)
 from guichet.core.forms import ServiceModelForm
 from guichet.core.widgets import CoordinatesMapWidget
 
 
 @admin.register(Category, Audience, ActivityType)
-class NamedAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
+class NamedAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["search_text"]
 
@@ -33,7 +38,7 @@ class LocationAdminForm(forms.ModelForm):
 
 
 @admin.register(Location)
-class LocationAdmin(AccentBlindSearchMixin, RichTextAdmin):
+class LocationAdmin(AuditedAdminMixin, AccentBlindSearchMixin, RichTextAdmin):
     form = LocationAdminForm
     list_display = ["name", "address"]
     search_fields = ["search_text"]  # name and address

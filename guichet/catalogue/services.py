@@ -6,6 +6,7 @@ from django.utils.text import slugify
 
 from guichet.catalogue.models import Activity, Session
 from guichet.core.db import lock_timeout_set
+from guichet.core.audit import audit_before, audit_saved
 
 
 def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
@@ -26,10 +27,12 @@ def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
 @transaction.atomic
 def activity_save(*, activity: Activity) -> Activity:
     lock_timeout_set()
+    before = audit_before(activity)
     if not activity.slug:
         activity.slug = activity_slug_unique(name=activity.name, exclude_pk=activity.pk)
     activity.full_clean()
     activity.save()
+    audit_saved(activity, before=before)
     return activity
 
 
@@ -57,5 +60,6 @@ def session_copy(*, session: Session, starts: list[datetime]) -> list[Session]:
         )
         copy.full_clean()
         copy.save()
+        audit_saved(copy, before=None)
         copies.append(copy)
     return copies

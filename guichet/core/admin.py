@@ -3,16 +3,19 @@ from types import SimpleNamespace
 from django.contrib import admin
 from django.contrib.admin.checks import ModelAdminChecks
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.contenttypes.models import ContentType
 from django.core import checks
 from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from js_asset import Media
 
 from guichet.core import dates
+from guichet.core.audit import audit_before, audit_record, audit_saved
 from guichet.core.login_limit import LoginLimitMixin
-from guichet.core.models import Organisation
+from guichet.core.models import AuditAction, Organisation
 from guichet.core.search import search_filter
 
 admin.site.site_header = _("Guichet — administration")
@@ -48,6 +51,38 @@ class StaffLoginForm(LoginLimitMixin, AdminAuthenticationForm):
 
 
 admin.site.login_form = StaffLoginForm
+
+
+class AuditHistoryMixin:
+    """The "Historique" button of a change page leads to that object's entries in the
+    "Journal des modifications" (guichet.privacy), which every write of ours fills."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
+        query = urlencode({"content_type__id__exact": content_type.pk, "object_id": object_id})
+        return redirect(f"{reverse('admin:core_auditentry_changelist')}?{query}")
+
+
+class AuditedAdminMixin(AuditHistoryMixin):
+    """Journals the saves and deletions of a model the admin writes itself (no service of ours:
+    settings, mail texts, places, accounts): fields before → after, many-to-many included."""
+
+    def save_model(self, request, obj, form, change):
+        request._audit_before = audit_before(obj) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        audit_saved(form.instance, before=getattr(request, "_audit_before", None))
+
+    def delete_model(self, request, obj):
+        audit_record(action=AuditAction.DELETE, obj=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit_record(action=AuditAction.DELETE, obj=obj)
+        super().delete_queryset(request, queryset)
 
 
 class RichTextAdmin(admin.ModelAdmin):
@@ -109,7 +144,7 @@ class ServiceModelAdminChecks(ModelAdminChecks):
         return errors
 
 
-class ServiceModelAdmin(admin.ModelAdmin):
+class ServiceModelAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """The admin of a model whose form is a guichet.core.forms.ServiceModelForm: the service has
     already written the object (and its many-to-many fields) while the form was validated.
     Neither `list_editable` nor an editable inline can be used with it (checked at start-up)."""
@@ -123,7 +158,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """One row (pk=1): the list leads straight to it; it cannot be added twice nor deleted."""
 
     fieldsets = [

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
@@ -69,3 +71,81 @@ class Organisation(models.Model):
     @property
     def phone_display(self) -> str:
         return phone_display(self.phone)
+
+
+class AuditActor(models.TextChoices):
+    STAFF = "staff", _("Personnel")
+    SYSTEM = "system", _("Système")
+    VISITOR = "visitor", _("Visiteur")
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Création")
+    CHANGE = "change", _("Modification")
+    DELETE = "delete", _("Suppression")
+    CANCEL = "cancel", _("Annulation")
+    SIGN_IN = "sign_in", _("Connexion")
+    SIGN_IN_FAILED = "sign_in_failed", _("Connexion refusée")
+    EXPORT = "export", _("Export")
+    ANONYMISE = "anonymise", _("Anonymisation")
+
+
+class AuditEntry(models.Model):
+    """One line of the journal ("Journal des modifications"): who changed what, when, from where.
+    Written by guichet.core.audit.audit_record only; append-only (see docs/design/audit.md)."""
+
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(_("auteur"), max_length=10, choices=AuditActor.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("personne"),
+    )
+    # The user's name when the entry was written: kept if the account is deleted.
+    actor_name = models.CharField(_("nom de l'auteur"), max_length=150, blank=True)
+    client_ip = models.GenericIPAddressField(_("adresse du client"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("type d'objet"),
+    )
+    object_id = models.CharField(_("identifiant de l'objet"), max_length=64, blank=True)
+    object_repr = models.CharField(_("objet"), max_length=200, blank=True)
+    # {field: [before, after]} as text; an export or a sign-in may hold a note instead.
+    changes = models.JSONField(_("changements"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("entrée du journal")
+        verbose_name_plural = _("journal des modifications")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="audit_object"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(actor_kind__in=AuditActor.values), name="audit_actor_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values), name="audit_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} — {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A journal entry is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A journal entry is never deleted one by one.")

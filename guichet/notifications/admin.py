@@ -15,7 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from guichet.core import dates
-from guichet.core.admin import AccentBlindSearchMixin, RichTextAdmin, date_display
+from guichet.core.admin import (
+    AccentBlindSearchMixin,
+    AuditedAdminMixin,
+    RichTextAdmin,
+    date_display,
+)
 from guichet.notifications.emails import MailRenderer, message_preview
 from guichet.notifications.models import (
     DEFERRED_KINDS,
@@ -196,7 +201,7 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(RichTextAdmin):
+class MessageTemplateAdmin(AuditedAdminMixin, RichTextAdmin):
     """One row per kind of mail (installed by a migration): edited, never added nor deleted."""
 
     list_display = ("kind", "header_title")
@@ -248,7 +253,7 @@ class MessageTemplateAdmin(RichTextAdmin):
 
 
 @admin.register(MessageAttachment)
-class MessageAttachmentAdmin(admin.ModelAdmin):
+class MessageAttachmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("filename", "kind", "created", "file_state")
     created = date_display("created_at", _("Ajouté le"), short=True)
     list_filter = ("kind",)

@@ -124,11 +124,12 @@ def reservation_get_by_token(*, token: str) -> Reservation:
     return get_object_or_404(
         Reservation.objects.select_related(*(f"session__{path}" for path in _SESSION_RELATED)),
         token=token,
+        anonymised_at__isnull=True,
     )
 
 
 def reservation_get_for_display(*, token: str) -> Reservation:
     """The reservation read from the database, its session as session_get_for_display has it."""
-    reservation = get_object_or_404(Reservation, token=token)
+    reservation = get_object_or_404(Reservation, token=token, anonymised_at__isnull=True)
     reservation.session = session_get_for_display(pk=reservation.session_id)
     return reservation

@@ -11,7 +11,8 @@ from guichet.bookings.models import Reservation
 from guichet.bookings.tests.factories import ReservationFactory
 from guichet.catalogue.models import Activity, ActivityType, Audience, Category, Location, Session
 from guichet.catalogue.tests import factories as catalogue
-from guichet.core.models import Organisation
+from guichet.core.audit import audit_record
+from guichet.core.models import AuditAction, AuditEntry, Organisation
 from guichet.core.selectors import organisation_get
 from guichet.notifications.models import (
     MessageAttachment,
@@ -39,12 +40,16 @@ OBJECT_FACTORIES = {
     MessageAttachment: lambda: MessageAttachment.objects.create(
         kind=MessageKind.CONFIRMATION, file=SimpleUploadedFile("plan.pdf", b"%PDF-1.4 plan")
     ),
+    AuditEntry: lambda: audit_record(
+        action=AuditAction.CREATE, obj=catalogue.LocationFactory(), changes={"name": [None, "x"]}
+    ),
 }
 EDIT = ("view", "add", "change")
 # What the group may do, by model (the outbox is read-only: "change" is sending again).
 GROUP_ACTIONS = {model: EDIT for model in OBJECT_FACTORIES} | {
     OutgoingMessage: ("view", "change"),
     MessageTemplate: ("view", "change"),
+    AuditEntry: ("view",),  # the journal: nobody writes to it from the admin
 }
 REGISTERED = list(admin.site._registry.items())
 
