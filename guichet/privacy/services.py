@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.core.audit import audit_record
 from guichet.core.models import AuditAction, AuditEntry
@@ -59,7 +60,10 @@ def person_export(*, query: PersonQuery) -> bytes:
             archive.writestr(f"{source.name}.csv", table.getvalue().encode("utf-8-sig"))
         archive.writestr("donnees.json", json.dumps(data, ensure_ascii=False, indent=2))
     count = sum(len(found) for found in rows.values())
-    audit_record(action=AuditAction.EXPORT, note=f"Données d'une personne : {count} lignes")
+    audit_record(
+        action=AuditAction.EXPORT,
+        note=_("Données d'une personne : %(count)d lignes") % {"count": count},
+    )
     return out.getvalue()
 
 
@@ -71,7 +75,10 @@ def person_anonymise(*, query: PersonQuery, reason: str) -> int:
     changed = 0
     for source in person_sources():
         changed += source.anonymise(source.find(query), now)
-    audit_record(action=AuditAction.ANONYMISE, note=f"{changed} lignes — {reason}")
+    audit_record(
+        action=AuditAction.ANONYMISE,
+        note=_("%(count)d lignes anonymisées — %(reason)s") % {"count": changed, "reason": reason},
+    )
     return changed
 
 
