@@ -4,6 +4,8 @@ from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 
 MANAGER_GROUP = "Gestionnaire"
+# "Données d'une personne" and the journal (guichet.privacy); superusers see them too.
+DPO_GROUP = "Délégué à la protection des données"
 
 
 def group_grant(

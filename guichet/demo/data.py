@@ -3,7 +3,7 @@
 The ten activities of the guide's listing at the Jardin Botanique de Tourcoing, their sessions in
 every state a visitor can meet (free access, full, cancelled, postponed, booking deadline, places
 left, unlimited, booking closed, past and archived), a few reservations made through the booking
-services, and two staff accounts. People and addresses are invented (example.org).
+services (the journal holds their entries, by the "système"), and three staff accounts. People and addresses are invented (example.org).
 
 Loading is idempotent and keeps the sessions relative to today:
 - rows are found by a natural key (names, usernames) and updated in place;
@@ -40,10 +40,12 @@ from guichet.catalogue.models import (
     SessionStatus,
 )
 from guichet.catalogue.services import activity_save
+from guichet.core.permissions import DPO_GROUP
 from guichet.core.selectors import organisation_get
 
 STAFF_USERNAME = "demo-gestionnaire"
 ADMIN_USERNAME = "demo-admin"
+DPO_USERNAME = "demo-dpo"  # "Délégué à la protection des données": the person-data page
 # A demo database only: the command refuses to run with DEBUG off unless forced.
 DEMO_PASSWORD = "guichet-demo"
 STAFF_GROUP = "Gestionnaire"
@@ -394,6 +396,8 @@ def demo_load() -> DemoSummary:
     staff = _account_load(STAFF_USERNAME, superuser=False)
     staff.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
     _account_load(ADMIN_USERNAME, superuser=True)
+    dpo = _account_load(DPO_USERNAME, superuser=False)
+    dpo.groups.add(Group.objects.get_or_create(name=DPO_GROUP)[0])
     return DemoSummary(
         activities=Activity.objects.count(),
         sessions=Session.objects.count(),

@@ -2,9 +2,8 @@
 
 from django.db import migrations
 
-from guichet.core.permissions import MANAGER_GROUP, group_grant, group_revoke
+from guichet.core.permissions import DPO_GROUP, MANAGER_GROUP, group_grant, group_revoke
 
-DPO_GROUP = "Délégué à la protection des données"
 DPO_GRANTS = {"privacy": {"persondata": ("view",)}, "core": {"auditentry": ("view",)}}
 # Managers see the history of what they edit; entries about accounts stay for superusers.
 MANAGER_GRANTS = {"core": {"auditentry": ("view",)}}

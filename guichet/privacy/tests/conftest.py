@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from guichet.core.models import Organisation
+from guichet.core.permissions import DPO_GROUP
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def dpo(django_user_model):
     user = django_user_model.objects.create_user(
         username="dpo", email="dpo@example.org", password="x", is_staff=True
     )
-    user.groups.add(Group.objects.get(name="Délégué à la protection des données"))
+    user.groups.add(Group.objects.get(name=DPO_GROUP))
     return django_user_model.objects.get(pk=user.pk)
 
 
