@@ -25,9 +25,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("core", "0004_audit_entry"),
+        ("core", "0005_audit_entry"),
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("bookings", "0006_reservation_anonymised_at"),
+        ("bookings", "0007_reservation_anonymised_at"),
     ]
 
     operations = [

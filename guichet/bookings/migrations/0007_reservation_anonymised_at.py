@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0005_reservation_reference_email_index"),
+        ("bookings", "0006_person_fields_single_line"),
         ("catalogue", "0002_search_text"),
     ]
 
