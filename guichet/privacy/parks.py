@@ -80,7 +80,7 @@ def _journal_redact(reservations: list[Reservation]) -> None:
         )
     )
     for entry in entries:
-        entry.object_repr = str(by_id[entry.object_id])[:200]
+        entry.object_repr = by_id[entry.object_id].reference  # no longer the person's name
         entry.changes = {
             name: [REDACTED, REDACTED] if name in PERSON_FIELDS else pair
             for name, pair in entry.changes.items()
