@@ -31,8 +31,21 @@ def _account_types() -> list[ContentType]:
     return [ContentType.objects.get_for_model(model) for model in (get_user_model(), Group)]
 
 
+class NoWritesAdmin(admin.ModelAdmin):
+    """Nobody adds, changes or deletes through it, superusers included."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(NoWritesAdmin):
     """Read only for everyone: no add, change or delete permission exists (default_permissions)."""
 
     list_display = ["when", "actor_display", "action", "content_type", "object_repr", "client_ip"]
@@ -66,15 +79,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
             action__in=ACCOUNT_ACTIONS
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("auteur"), ordering="actor_name")
     def actor_display(self, entry):
         return entry.actor_name or entry.get_actor_kind_display()
@@ -89,20 +93,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonData)
-class PersonDataAdmin(admin.ModelAdmin):
+class PersonDataAdmin(NoWritesAdmin):
     """One page: find a person, see every row and mail concerning them, export or anonymise."""
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("privacy.view_persondata")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
