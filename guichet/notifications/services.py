@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session
+from guichet.core.audit import audit_changes, audit_record
+from guichet.core.models import AuditAction
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
@@ -309,3 +311,8 @@ def message_resend(*, message: OutgoingMessage) -> None:
         claim_token="",
     )
     _send_on_commit()
+    audit_record(action=AuditAction.CHANGE, obj=message, changes=_resent(message))
+
+
+def _resent(message: OutgoingMessage) -> dict:
+    return audit_changes({"state": message.state}, {"state": MessageState.PENDING.value})

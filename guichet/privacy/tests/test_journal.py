@@ -11,6 +11,9 @@ from guichet.catalogue.services import activity_save, session_copy
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
 from guichet.core.audit import audit_record
 from guichet.core.models import AuditAction, AuditActor, AuditEntry, Organisation
+from guichet.notifications.models import MessageKind, MessageState, MessageTemplate
+from guichet.notifications.services import message_resend
+from guichet.notifications.tests.factories import OutgoingMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +177,20 @@ def test_managers_see_history_but_not_entries_about_accounts(manager, superuser)
     listed = client.get(reverse("admin:core_auditentry_changelist"))
     shown = list(listed.context["cl"].result_list)
     assert [entry.action for entry in shown] == [AuditAction.CHANGE]
+
+
+def test_a_mail_sent_again_and_a_mail_text_changed_are_journalled(superuser):
+    message = OutgoingMessageFactory(state=MessageState.FAILED)
+    message_resend(message=message)
+    assert entries_about(message).get().changes == {"state": ["failed", "pending"]}
+
+    template = MessageTemplate.objects.get(kind=MessageKind.CONFIRMATION)
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:notifications_messagetemplate_change", args=[template.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["header_title"] = "Votre réservation est confirmée"
+    assert client.post(url, data).status_code == 302
+    entry = entries_about(template).get()
+    assert entry.changes["header_title"][1] == "Votre réservation est confirmée"
