@@ -2,7 +2,9 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guichet.bookings.services import reservation_cancel, reservation_create, reservation_update
@@ -194,3 +196,12 @@ def test_a_mail_sent_again_and_a_mail_text_changed_are_journalled(superuser):
     assert client.post(url, data).status_code == 302
     entry = entries_about(template).get()
     assert entry.changes["header_title"][1] == "Votre réservation est confirmée"
+
+
+def test_an_online_booking_never_touches_the_journal(organisation):
+    """The hot path stays as it was: no entry, no content-type lookup, not one query more."""
+    session = SessionFactory()
+    with CaptureQueriesContext(connection) as queries:
+        reservation_create(session=session, **booking_data())
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "core_auditentry" not in sql and "django_content_type" not in sql
