@@ -10,10 +10,13 @@ the request until an entry is written, so pages that write none (a public bookin
 
 import ipaddress
 from contextvars import ContextVar
+from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from guichet.core.clients import client_ip
 from guichet.core.models import AuditAction, AuditActor, AuditEntry
@@ -48,6 +51,16 @@ def _text(value) -> str | None:
     return str(value)
 
 
+def _comparable(field: models.Field, value):
+    """One text per value whatever its origin: a form's Decimal("5") and the database's
+    Decimal("5.00"), a Paris time and the same instant read back in UTC."""
+    if isinstance(value, Decimal) and getattr(field, "decimal_places", None) is not None:
+        return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).isoformat()
+    return value
+
+
 def audit_snapshot(obj: models.Model, *, many: bool = False) -> dict[str, str | None]:
     """The journalled fields of `obj` as text, to compare before and after a change; with
     `many`, its many-to-many fields too (one query each: only for a saved object)."""
@@ -55,7 +68,7 @@ def audit_snapshot(obj: models.Model, *, many: bool = False) -> dict[str, str | 
     for field in obj._meta.concrete_fields:
         if field.name in SECRET_FIELDS or field.primary_key:
             continue
-        values[field.name] = _text(field.value_from_object(obj))
+        values[field.name] = _text(_comparable(field, field.value_from_object(obj)))
     if many and obj.pk is not None:
         for field in obj._meta.many_to_many:
             values[field.name] = _text(sorted(str(row) for row in getattr(obj, field.name).all()))

@@ -7,7 +7,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guichet.bookings.services import reservation_cancel, reservation_create, reservation_update
+from guichet.bookings.services import (
+    reservation_cancel,
+    reservation_create,
+    reservation_update,
+    session_save,
+)
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.services import activity_save, session_copy
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
@@ -209,3 +214,13 @@ def test_an_online_booking_never_touches_the_journal(organisation):
         reservation_create(session=session, **booking_data())
     sql = " ".join(query["sql"] for query in queries.captured_queries)
     assert "core_auditentry" not in sql and "django_content_type" not in sql
+
+
+def test_a_session_change_is_journalled_with_its_fields():
+    session = session_save(session=SessionFactory.build(activity=ActivityFactory(), seat_limit=10))
+    session.seat_limit = 12
+    session_save(session=session)
+
+    created, changed = entries_about(session).order_by("pk")
+    assert created.action == AuditAction.CREATE and created.changes["seat_limit"] == [None, "10"]
+    assert changed.changes == {"seat_limit": ["10", "12"]}
