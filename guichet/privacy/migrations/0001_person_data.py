@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("core", "0005_audit_entry"),
+        ("core", "0006_audit_entry"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("bookings", "0007_reservation_anonymised_at"),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("core", "0004_organisation_name_single_line"),
+        ("core", "0005_organisation_contact_email"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
