@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from guichet.bookings.services import (
     reservation_cancel,
@@ -191,7 +192,7 @@ def test_managers_see_history_but_not_entries_about_accounts(manager, superuser)
 
 
 def test_a_mail_sent_again_and_a_mail_text_changed_are_journalled(superuser):
-    message = OutgoingMessageFactory(state=MessageState.FAILED)
+    message = OutgoingMessageFactory(state=MessageState.FAILED, failed_at=timezone.now())
     message_resend(message=message)
     assert entries_about(message).get().changes == {"state": ["failed", "pending"]}
 
