@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guichet.catalogue.models import Activity, Session
-from guichet.core.db import lock_timeout_set
 from guichet.core.audit import audit_before, audit_saved
+from guichet.core.db import lock_timeout_set
 
 
 def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
