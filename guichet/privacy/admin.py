@@ -3,7 +3,7 @@ with its changes journalled."""
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -22,6 +22,7 @@ from guichet.privacy.forms import PersonAnonymiseForm, PersonSearchForm
 from guichet.privacy.models import PersonData
 from guichet.privacy.registry import person_sources
 from guichet.privacy.services import person_anonymise, person_export, person_query, person_rows
+from guichet.staffauth.admin import StaffUserAdmin
 
 # Entries about accounts: for superusers only.
 ACCOUNT_ACTIONS = (AuditAction.SIGN_IN, AuditAction.SIGN_IN_FAILED)
@@ -162,8 +163,8 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
-    pass
+class AuditedUserAdmin(AuditedAdminMixin, StaffUserAdmin):
+    """The staff sign-in's user admin (identities, second-factor reset), journalled."""
 
 
 @admin.register(Group)

@@ -27,6 +27,10 @@ class StaffUserAdmin(UserAdmin):
     inlines = [StaffIdentityInline]
     actions = ["second_factor_reset_action"]
 
+    def get_inlines(self, request, obj):
+        # Identities come from sign-ins: a new account has none, and its form posts no formset.
+        return self.inlines if obj else []
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not request.user.is_superuser:
