@@ -124,3 +124,21 @@ def browser_page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def manager(django_user_model):
+    """A staff member of the "Gestionnaire" group (the back-office's everyday user)."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username="gestion", email="gestion@example.org", password="x", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Gestionnaire"))
+    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client

@@ -1,14 +1,15 @@
 """Admin for sessions and reservations: every write that moves seats goes through
 guichet.bookings.services, called from the forms (guichet.bookings.forms) or per row in actions."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -16,10 +17,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from guichet.bookings.exports import reservations_csv, reservations_xlsx, session_reception_xlsx
+from guichet.bookings.exports import (
+    reservations_csv,
+    reservations_xlsx,
+    session_reception_pdf,
+    session_reception_xlsx,
+)
 from guichet.bookings.forms import (
     ReservationAddForm,
     ReservationChangeForm,
@@ -27,14 +34,16 @@ from guichet.bookings.forms import (
     SessionCopyForm,
 )
 from guichet.bookings.models import Reservation
+from guichet.bookings.selectors import local_midnight, session_list_for_staff
 from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
 from guichet.core.admin import AccentBlindSearchMixin, ServiceModelAdmin, date_display
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.money import amount
-from guichet.core.phones import phone_to_e164
+from guichet.core.phones import phone_national, phone_to_e164
 from guichet.core.references import reference_parse
+from guichet.core.widgets import SplitDateTimeWithoutSeconds
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,16 +71,32 @@ def _export_response(reservations, fmt: str) -> HttpResponse:
     )
 
 
-def _local_midnight(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+# The reception sheet ("Liste d'accueil"): a PDF to print, or a spreadsheet.
+RECEPTION_FORMATS = {
+    "pdf": (session_reception_pdf, "application/pdf"),
+    "xlsx": (session_reception_xlsx, XLSX_CONTENT_TYPE),
+}
+
+
+def _reception_response(session: Session, fmt: str) -> HttpResponse:
+    export, content_type = RECEPTION_FORMATS[fmt]
+    day = timezone.localtime(session.starts_at).strftime("%Y-%m-%d-%H%M")
+    return _download(
+        export(session=session),
+        filename=f"accueil-{session.activity.slug}-{day}.{fmt}",
+        content_type=content_type,
+    )
 
 
 class SessionDateFilter(admin.SimpleListFilter):
-    """By the session's effective start, in local days."""
+    """By the session's effective start, in local days; `default` is the choice of a list
+    opened without one ("Toutes" then shows every session)."""
 
     title = _("date")
     parameter_name = "quand"
     date_field = "effective_start"
+    default = "future"
+    EVERY = "all"
 
     def lookups(self, request, model_admin):
         return [
@@ -81,12 +106,32 @@ class SessionDateFilter(admin.SimpleListFilter):
             ("past", _("Passées")),
         ]
 
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        every = self.value() in (None, self.EVERY)
+        yield {
+            "selected": every,
+            "query_string": changelist.get_query_string(
+                {self.parameter_name: self.EVERY} if self.default else {},
+                [] if self.default else [self.parameter_name],
+            ),
+            "display": _("Toutes"),
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
     def queryset(self, request, queryset):
         now = timezone.now()
         today = timezone.localdate(now)
         ranges = {
-            "today": (_local_midnight(today), _local_midnight(today + timedelta(days=1))),
-            "week": (_local_midnight(today), _local_midnight(today + timedelta(days=8))),
+            "today": (local_midnight(today), local_midnight(today + timedelta(days=1))),
+            "week": (local_midnight(today), local_midnight(today + timedelta(days=8))),
             "future": (now, None),
             "past": (None, now),
         }
@@ -103,6 +148,7 @@ class SessionDateFilter(admin.SimpleListFilter):
 class ReservationSessionDateFilter(SessionDateFilter):
     title = _("date de la session")
     date_field = "session__effective_start"
+    default = None
 
 
 STATUS_HELP = _(
@@ -111,25 +157,61 @@ STATUS_HELP = _(
     "aucune nouvelle date ; toutes les réservations valides de la session sont annulées. "
     "Le motif est communiqué aux personnes."
 )
+# Activity names are cut to this many characters in the lists, the whole name in a tooltip.
+LIST_NAME_CHARS = 40
+
+
+def _truncated(text: str):
+    short = Truncator(text).chars(LIST_NAME_CHARS)
+    if short == text:
+        return text
+    return format_html('<span title="{}">{}</span>', text, short)
+
+
+def session_label_short(session: Session) -> str:
+    """'Visite du parc… (lun. 7 déc. 2026, 10 h)': a session named in a list row."""
+    return f"{Truncator(session.activity.name).chars(LIST_NAME_CHARS)} ({session.dates_display})"
+
+
+class SessionReservationInline(admin.TabularInline):
+    """The session's reservations on its page, to read: each is changed (or cancelled) on its
+    own page, through the booking services."""
+
+    model = Reservation
+    fields = ("person", "quantity", "status", "phone_number", "reference")
+    readonly_fields = fields
+    ordering = ("last_name", "first_name", "pk")
+    extra = 0
+    verbose_name_plural = _("Réservations de la session")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Nom"))
+    def person(self, reservation):
+        url = reverse("admin:bookings_reservation_change", args=[reservation.pk])
+        return format_html(
+            '<a href="{}">{} {}</a>', url, reservation.last_name, reservation.first_name
+        )
+
+    @admin.display(description=_("Téléphone"))
+    def phone_number(self, reservation):
+        return phone_national(reservation.phone)
 
 
 @admin.register(Session)
 class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceModelAdmin):
     form = SessionAdminForm
-    list_display = (
-        "id",
-        "activity",
-        "starts",
-        "ends",
-        "seat_limit",
-        "price_display",
-        "status",
-        "booked",
-        "left",
-    )
-    list_display_links = ("id", "activity")
+    list_display = ("when", "activity_name", "status", "booked", "left", "price_display")
+    list_display_links = ("when", "activity_name")
     list_select_related = ("activity",)
-    list_filter = ("status", SessionDateFilter, "activity", "activity__location")
+    list_filter = (SessionDateFilter, "status", "activity", "activity__location")
     date_hierarchy = "start"
     search_fields = ("activity__search_text",)
     empty_value_display = "—"
@@ -141,25 +223,44 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
             {"fields": ("status", "reason", "new_start", "new_end"), "description": STATUS_HELP},
         ),
     )
+    inlines = (SessionReservationInline,)
     actions = ("copy_to_dates", "reception_list")
+    formfield_overrides = {models.DateTimeField: {"widget": SplitDateTimeWithoutSeconds}}
+    change_form_template = "admin/bookings/session/change_form.html"
 
-    starts = date_display("effective_start", _("Débute le"), short=True)
-    ends = date_display("effective_end", _("Fini le"), short=True)
+    class Media:
+        js = ["bookings/session_status.js"]
+
+    @admin.display(description=_("Date"), ordering="effective_start")
+    def when(self, session):
+        return session.dates_display
+
+    @admin.display(description=_("Activité"), ordering="activity__name")
+    def activity_name(self, session):
+        return _truncated(session.activity.name)
 
     @admin.display(description=_("Prix"), ordering="price")
     def price_display(self, session):
         return amount(session.price)
 
-    @admin.display(description=_("Places réservées"), ordering="seats_taken")
+    @admin.display(description=_("Réservées / limite"), ordering="seats_taken")
     def booked(self, session):
         url = reverse("admin:bookings_reservation_changelist")
+        limit = "∞" if session.is_unlimited else session.seat_limit
         return format_html(
-            '<a href="{}?session__id__exact={}">{}</a>', url, session.pk, session.seats_taken
+            '<a href="{}?session__id__exact={}">{}</a> / {}',
+            url,
+            session.pk,
+            session.seats_taken,
+            limit,
         )
 
-    @admin.display(description=_("Places restantes"))
+    @admin.display(description=_("Restantes"))
     def left(self, session):
         return _("illimité") if session.is_unlimited else session.seats_left
+
+    def get_queryset(self, request):
+        return session_list_for_staff(user=request.user).select_related("activity")
 
     def get_search_results(self, request, queryset, search_term):
         if (
@@ -170,8 +271,40 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
             queryset = queryset.exclude(status=SessionStatus.CANCELLED).select_related("activity")
         return super().get_search_results(request, queryset, search_term)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # "Fin" as staff say it (the model's "fini le" reads as a past event).
+        form.base_fields["start"].label = _("Début")
+        form.base_fields["end"].label = _("Fin")
+        return form
+
     def has_view_reservations_permission(self, request):
         return request.user.has_perm("bookings.view_reservation")
+
+    def get_urls(self):
+        reception = path(
+            "<path:object_id>/accueil/<str:fmt>/",
+            self.admin_site.admin_view(self.reception_view),
+            name="catalogue_session_reception",
+        )
+        return [reception, *super().get_urls()]
+
+    def reception_view(self, request, object_id, fmt):
+        """The reception sheet of one session, as a PDF to print or a spreadsheet."""
+        if fmt not in RECEPTION_FORMATS:
+            raise Http404
+        session = self.get_object(request, unquote(object_id))
+        if session is None:
+            raise Http404
+        if not self.has_view_reservations_permission(request):
+            raise PermissionDenied
+        return _reception_response(session, fmt)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["show_reception"] = obj is not None and self.has_view_reservations_permission(
+            request
+        )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.action(description=_("Copier vers d'autres dates"), permissions=["add"])
     def copy_to_dates(self, request, queryset):
@@ -215,13 +348,7 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
                 messages.WARNING,
             )
             return None
-        session = sessions[0]
-        day = timezone.localtime(session.starts_at).strftime("%Y-%m-%d-%H%M")
-        return _download(
-            session_reception_xlsx(session=session),
-            filename=f"accueil-{session.activity.slug}-{day}.xlsx",
-            content_type=XLSX_CONTENT_TYPE,
-        )
+        return _reception_response(sessions[0], "xlsx")
 
 
 @transaction.atomic
@@ -238,16 +365,14 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
     form = ReservationChangeForm
     add_form = ReservationAddForm
     list_display = (
-        "reference",
-        "session",
+        "person",
+        "quantity_display",
         "status",
-        "first_name",
-        "last_name",
-        "email",
+        "session_short",
         "phone_number",
-        "quantity",
-        "city",
+        "reference",
     )
+    list_display_links = ("person",)
     list_select_related = ("session__activity",)
     list_filter = (
         "status",
@@ -257,15 +382,37 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
     )
     search_fields = ("search_text",)  # names, e-mail and city; the phone and token below
     autocomplete_fields = ("session",)
-    readonly_fields = ("reference", "token", "created", "cancelled")
+    readonly_fields = ("reference", "link", "created", "cancelled")
     actions = ("cancel_selected", "export_csv", "export_xlsx")
 
     created = date_display("created_at", _("Créée le"))
     cancelled = date_display("cancelled_at", _("Annulée le"))
 
-    @admin.display(description=_("Numéro de téléphone"), ordering="phone")
+    @admin.display(description=_("Nom"), ordering="last_name")
+    def person(self, reservation):
+        return f"{reservation.last_name} {reservation.first_name}"
+
+    @admin.display(description=_("Places"), ordering="quantity")
+    def quantity_display(self, reservation):
+        return reservation.quantity
+
+    @admin.display(description=_("Session"), ordering="session__effective_start")
+    def session_short(self, reservation):
+        return session_label_short(reservation.session)
+
+    @admin.display(description=_("Téléphone"), ordering="phone")
     def phone_number(self, reservation):
-        return reservation.phone_display
+        return phone_national(reservation.phone)
+
+    @admin.display(description=_("Lien de la réservation"))
+    def link(self, reservation):
+        """The page the person reaches from their mails, to open it as they see it."""
+        url = reverse("public:reservation_detail", args=[reservation.token])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            url,
+            _("Ouvrir la page de la réservation"),
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -273,7 +420,7 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
         return [
             (None, {"fields": ("session", "status", "quantity")}),
             PERSON_FIELDSET,
-            (_("Suivi"), {"fields": ("reference", "token", "created", "cancelled")}),
+            (_("Suivi"), {"fields": ("reference", "link", "created", "cancelled")}),
         ]
 
     def get_form(self, request, obj=None, **kwargs):

@@ -7,21 +7,37 @@ form must stay text when staff open the file.
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
 
+import reportlab
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation
 from guichet.catalogue.models import Session
+from guichet.core import dates
 from guichet.core.audit import audit_record
 from guichet.core.models import AuditAction
 from guichet.core.phones import phone_national
+from guichet.core.search import search_normalise
 
 # Spreadsheets read a cell starting with one of these as a formula (tab and CR too, once trimmed).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -146,11 +162,169 @@ def reservations_xlsx(
     return out.getvalue()
 
 
-def session_reception_xlsx(*, session: Session) -> bytes:
-    """The list for the reception desk: the reservations holding seats, by last name
-    (valid ones, or archived once the session is over)."""
-    session = Session.objects.select_related("activity").get(pk=session.pk)  # today's seat count
-    reservations = session.reservations.filter(status__in=SEAT_HOLDING_STATUSES).order_by(
-        "last_name", "first_name", "pk"
+@dataclass(frozen=True)
+class ReceptionSheet:
+    """What the reception desk prints for one session: who comes, how many, how to call them."""
+
+    title: str  # activity, dates, place
+    rows: list[tuple[str, str, int, str]]  # last name, first name, places, phone (national)
+    total: int
+
+    @staticmethod
+    def headers() -> list[str]:
+        return [_("Nom"), _("Prénom"), _("Places"), _("Téléphone"), _("Présent")]
+
+
+def session_reception_sheet(*, session: Session) -> ReceptionSheet:
+    """The reservations holding seats (valid ones, or archived once the session is over), sorted
+    by name as people are looked up at the desk: accents and case ignored."""
+    session = Session.objects.select_related("activity__location").get(pk=session.pk)
+    reservations = sorted(
+        session.reservations.filter(status__in=SEAT_HOLDING_STATUSES),
+        key=lambda r: (search_normalise(r.last_name), search_normalise(r.first_name), r.pk),
     )
-    return reservations_xlsx(reservations=reservations, session=session)
+    title = " — ".join(
+        part
+        for part in (
+            session.activity.name,
+            capfirst(dates.long(session.starts_at, session.ends_at)),
+            session.activity.location.name if session.activity.location else "",
+        )
+        if part
+    )
+    if session.is_cancelled:
+        title += " — " + _("SESSION ANNULÉE")
+    return ReceptionSheet(
+        title=title,
+        rows=[
+            (r.last_name, r.first_name, r.quantity, phone_national(r.phone) if r.phone else "")
+            for r in reservations
+        ],
+        total=sum(r.quantity for r in reservations),
+    )
+
+
+RECEPTION_TICK = "☐"
+RECEPTION_TOTAL_LABEL = _lazy("Total des places")
+# Relative widths of the reception sheet's columns (name, first name, places, phone, present).
+RECEPTION_WIDTHS = (32, 26, 9, 18, 10)
+
+
+def session_reception_xlsx(*, session: Session) -> bytes:
+    """The reception sheet as a spreadsheet: printed landscape on one page wide, its header row
+    repeated on each page."""
+    sheet_data = session_reception_sheet(session=session)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Liste d'accueil")
+    for letter, width in zip("ABCDE", RECEPTION_WIDTHS, strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.append(list(_xlsx_cells(sheet, [sheet_data.title])))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([])
+    sheet.append(list(_xlsx_cells(sheet, sheet_data.headers())))
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for last_name, first_name, places, phone in sheet_data.rows:
+        sheet.append(
+            list(_xlsx_cells(sheet, [last_name, first_name, places, phone, RECEPTION_TICK]))
+        )
+    sheet.append([])
+    sheet.append(list(_xlsx_cells(sheet, [str(RECEPTION_TOTAL_LABEL), None, sheet_data.total])))
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _pdf_text(value: str) -> str:
+    """A typed text as a reportlab paragraph: markup escaped, control characters dropped."""
+    return escape(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+class _CheckBox(Flowable):
+    """An empty square to tick by hand."""
+
+    def __init__(self, size: float = 10):
+        super().__init__()
+        self.width = self.height = size
+
+    def draw(self):
+        self.canv.rect(0, 0, self.width, self.height)
+
+
+def _pdf_font() -> str:
+    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed."""
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        fonts = Path(reportlab.__file__).parent / "fonts"
+        pdfmetrics.registerFont(TTFont(PDF_FONT, fonts / "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, fonts / "VeraBd.ttf"))
+    return PDF_FONT
+
+
+PDF_FONT, PDF_FONT_BOLD = "GuichetVera", "GuichetVeraBold"
+
+
+def session_reception_pdf(*, session: Session) -> bytes:
+    """The reception sheet to print: A4 landscape, the table as wide as the page, its header
+    row repeated on each page, the total of places at the end."""
+    sheet_data = session_reception_sheet(session=session)
+    font = _pdf_font()
+    styles = getSampleStyleSheet()
+    title_style = ParagraphStyle("title", parent=styles["Title"], fontName=PDF_FONT_BOLD)
+    cell_style = ParagraphStyle("cell", parent=styles["BodyText"], fontName=font, fontSize=11)
+    head_style = ParagraphStyle("head", parent=cell_style, fontName=PDF_FONT_BOLD)
+    out = io.BytesIO()
+    document = SimpleDocTemplate(
+        out,
+        pagesize=landscape(A4),
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=sheet_data.title,
+    )
+    scale = document.width / sum(RECEPTION_WIDTHS)
+    rows = [[Paragraph(_pdf_text(header), head_style) for header in sheet_data.headers()]]
+    for last_name, first_name, places, phone in sheet_data.rows:
+        rows.append(
+            [
+                Paragraph(_pdf_text(last_name), cell_style),
+                Paragraph(_pdf_text(first_name), cell_style),
+                str(places),
+                phone,
+                _CheckBox(),
+            ]
+        )
+    rows.append(
+        [
+            Paragraph(_pdf_text(str(RECEPTION_TOTAL_LABEL)), head_style),
+            "",
+            str(sheet_data.total),
+            "",
+            "",
+        ]
+    )
+    table = Table(rows, colWidths=[w * scale for w in RECEPTION_WIDTHS], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("FONTSIZE", (0, 0), (-1, -1), 11),
+                ("GRID", (0, 0), (-1, -2), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("ALIGN", (2, 0), (2, -1), "RIGHT"),
+                ("ALIGN", (4, 1), (4, -1), "CENTER"),
+                ("FONTNAME", (2, -1), (2, -1), PDF_FONT_BOLD),
+                ("LINEABOVE", (0, -1), (-1, -1), 1, colors.black),
+            ]
+        )
+    )
+    document.build([Paragraph(_pdf_text(sheet_data.title), title_style), Spacer(1, 4 * mm), table])
+    return out.getvalue()

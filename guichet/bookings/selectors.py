@@ -1,11 +1,17 @@
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
+
+# The staff home lists the sessions of today and of the days after it, up to this many.
+STAFF_HOME_DAYS = 7
+STAFF_HOME_CANCELLATIONS = 10
 
 
 def reservation_for_submission(*, key: str | None) -> Reservation | None:
@@ -68,3 +74,43 @@ def session_change_postpone_if_booked(*, session: Session, before: Session) -> b
         session.new_end = before.end + (session.start - before.start)  # the same duration
     session.start, session.end = before.start, before.end
     return True
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of `day` in local time (TIME_ZONE)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def session_list_for_staff(*, user) -> QuerySet[Session]:
+    """The sessions `user` manages in the back-office: every staff screen that lists sessions or
+    their reservations goes through it. Today every session; the channels of the portals (issue
+    11) will narrow it to the user's channels here, and nowhere else."""
+    return Session.objects.all()
+
+
+def staff_home_sessions(*, user, now: datetime) -> QuerySet[Session]:
+    """The sessions of today and of the next STAFF_HOME_DAYS days (local days, by their
+    effective start), in the order they happen, cancelled ones included (staff are asked about
+    them at the desk)."""
+    today = timezone.localdate(now)
+    return (
+        session_list_for_staff(user=user)
+        .filter(
+            effective_start__gte=local_midnight(today),
+            effective_start__lt=local_midnight(today + timedelta(days=STAFF_HOME_DAYS + 1)),
+        )
+        .select_related("activity__location")
+        .order_by("effective_start", "pk")
+    )
+
+
+def reservations_cancelled_latest(*, user) -> QuerySet[Reservation]:
+    """The latest cancelled reservations of the sessions `user` manages, newest first."""
+    return (
+        Reservation.objects.filter(
+            status=ReservationStatus.CANCELLED,
+            session__in=session_list_for_staff(user=user),
+        )
+        .select_related("session__activity")
+        .order_by("-cancelled_at", "-pk")[:STAFF_HOME_CANCELLATIONS]
+    )

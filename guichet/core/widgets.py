@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.templatetags.static import static
 
 # Where the map opens when no coordinates are known yet: all of metropolitan France.
@@ -58,3 +59,12 @@ class EuroInput(forms.TextInput):
 
     def __init__(self, attrs=None):
         super().__init__({"inputmode": "decimal", "size": 8} | (attrs or {}))
+
+
+class SplitDateTimeWithoutSeconds(AdminSplitDateTime):
+    """The admin's date and time inputs, the time written "10:00" rather than "10:00:00"
+    (the inputs still accept seconds)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.widgets[1].format = "%H:%M"

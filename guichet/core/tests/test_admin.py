@@ -54,21 +54,6 @@ GROUP_ACTIONS = {model: EDIT for model in OBJECT_FACTORIES} | {
 REGISTERED = list(admin.site._registry.items())
 
 
-@pytest.fixture
-def manager(django_user_model):
-    user = django_user_model.objects.create_user(
-        username="gestion", email="gestion@example.org", password="x", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name="Gestionnaire"))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 def admin_request(user):
     request = RequestFactory().get("/admin/")
     request.user = user

@@ -1,0 +1,119 @@
+"""The staff home ("Tableau de bord"): the admin index, for the "Gestionnaire" group and a
+superuser."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from guichet.bookings.selectors import session_list_for_staff, staff_home_sessions
+from guichet.bookings.services import reservation_cancel, reservation_create
+from guichet.bookings.templatetags.staff_home import app_list_split
+from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.models import SessionStatus
+from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2030, 4, 16, 9, 0, tzinfo=PARIS)  # a Tuesday
+INDEX = reverse("admin:index")
+
+
+def at(days: int, hour: int, minute: int = 0) -> datetime:
+    return (NOW + timedelta(days=days)).replace(hour=hour, minute=minute)
+
+
+@pytest.fixture
+def week():
+    """Sessions before, within and after the home's eight days."""
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        sessions = {
+            "yesterday": SessionFactory(start=at(-1, 10), activity=ActivityFactory(name="Hier")),
+            "today": SessionFactory(
+                start=at(0, 10),
+                end=at(0, 11, 30),
+                seat_limit=12,
+                activity=ActivityFactory(name="Visite des serres"),
+            ),
+            "last_day": SessionFactory(start=at(7, 22), activity=ActivityFactory(name="Nuit")),
+            "too_late": SessionFactory(start=at(8, 0), activity=ActivityFactory(name="Trop tard")),
+        }
+        for _i in range(3):
+            reservation_create(session=sessions["today"], **booking_data(quantity=2))
+        gone = reservation_create(
+            session=sessions["today"], **booking_data(last_name="Lefebvre", first_name="Inès")
+        )
+        reservation_cancel(reservation=gone)
+    return sessions
+
+
+def test_staff_home_sessions_cover_today_and_the_next_seven_days(week, manager):
+    found = list(staff_home_sessions(user=manager, now=NOW))
+
+    assert found == [week["today"], week["last_day"]]
+
+
+def test_session_list_for_staff_is_every_session_until_channels_exist(week, manager):
+    assert set(session_list_for_staff(user=manager)) == set(week.values())
+
+
+@pytest.mark.parametrize("who", ["manager_client", "admin_client"])
+def test_home_shows_sessions_with_seats_reception_sheets_and_cancellations(week, who, request):
+    with time_machine.travel(NOW, tick=False):  # signed in then: the session cookie is fresh
+        response = request.getfixturevalue(who).get(INDEX)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Tableau de bord</h1>" in page
+    assert "Aujourd&#x27;hui" in page and "Mardi 23 avril" in page
+    assert "10 h – 11 h 30" in page
+    assert "6 / 12" in page
+    assert reverse("admin:catalogue_session_reception", args=[week["today"].pk, "pdf"]) in page
+    assert "Hier" not in page and "Trop tard" not in page
+    assert "Dernières annulations" in page and "Lefebvre Inès" in page
+
+
+def test_home_lists_tasks_before_configuration(manager_client):
+    page = manager_client.get(INDEX).content.decode()
+
+    tasks = page.index("Au quotidien")
+    assert tasks < page.index(">Sessions<") < page.index(">Réservations<")
+    assert page.index(">Réservations<") < page.index(">Configuration<")
+    assert page.index(">Configuration<") < page.index(">Activités<")
+
+
+def test_app_list_split_keeps_task_order_and_drops_emptied_apps():
+    app_list = [
+        {"app_label": "bookings", "models": [{"object_name": "Reservation"}]},
+        {
+            "app_label": "catalogue",
+            "models": [{"object_name": "Activity"}, {"object_name": "Session"}],
+        },
+    ]
+
+    tasks, configuration = app_list_split(app_list)
+
+    assert [m["object_name"] for m in tasks] == ["Session", "Reservation"]
+    assert configuration == [{"app_label": "catalogue", "models": [{"object_name": "Activity"}]}]
+
+
+def test_home_links_only_pages_that_exist(manager_client):
+    page = manager_client.get(INDEX).content.decode()
+
+    # Neither the journal nor the personal-data page is installed on this branch.
+    assert "Journal des modifications" not in page
+
+
+def test_a_cancelled_session_says_so_on_the_home(week, client, manager):
+    session = week["today"]
+    session.status = SessionStatus.CANCELLED
+    session.save()
+
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(manager)
+        page = client.get(INDEX).content.decode()
+
+    assert "<strong>Annulé</strong>" in page
