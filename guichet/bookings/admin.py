@@ -173,38 +173,6 @@ def session_label_short(session: Session) -> str:
     return f"{Truncator(session.activity.name).chars(LIST_NAME_CHARS)} ({session.dates_display})"
 
 
-class SessionReservationInline(admin.TabularInline):
-    """The session's reservations on its page, to read: each is changed (or cancelled) on its
-    own page, through the booking services."""
-
-    model = Reservation
-    fields = ("person", "quantity", "status", "phone_number", "reference")
-    readonly_fields = fields
-    ordering = ("last_name", "first_name", "pk")
-    extra = 0
-    verbose_name_plural = _("Réservations de la session")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("Nom"))
-    def person(self, reservation):
-        url = reverse("admin:bookings_reservation_change", args=[reservation.pk])
-        return format_html(
-            '<a href="{}">{} {}</a>', url, reservation.last_name, reservation.first_name
-        )
-
-    @admin.display(description=_("Téléphone"))
-    def phone_number(self, reservation):
-        return phone_national(reservation.phone)
-
-
 @admin.register(Session)
 class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceModelAdmin):
     form = SessionAdminForm
@@ -223,7 +191,6 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
             {"fields": ("status", "reason", "new_start", "new_end"), "description": STATUS_HELP},
         ),
     )
-    inlines = (SessionReservationInline,)
     actions = ("copy_to_dates", "reception_list")
     formfield_overrides = {models.DateTimeField: {"widget": SplitDateTimeWithoutSeconds}}
     change_form_template = "admin/bookings/session/change_form.html"
@@ -301,8 +268,21 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
         return _reception_response(session, fmt)
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        context["show_reception"] = obj is not None and self.has_view_reservations_permission(
-            request
+        # The session's reservations, to read (each is changed on its own page, through the
+        # booking services): a table, not an inline, so the form posts no row of them.
+        shown = obj is not None and self.has_view_reservations_permission(request)
+        context["show_reception"] = shown
+        context["session_reservations"] = (
+            [
+                {
+                    "reservation": reservation,
+                    "url": reverse("admin:bookings_reservation_change", args=[reservation.pk]),
+                    "phone": phone_national(reservation.phone),
+                }
+                for reservation in obj.reservations.order_by("last_name", "first_name", "pk")
+            ]
+            if shown
+            else None
         )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 

@@ -122,10 +122,10 @@ def test_changelists_write_dates_in_the_short_form(admin_client):
         new_start=datetime(2030, 5, 1, 0, 0, tzinfo=PARIS),
     )
     page = admin_client.get(SESSION_CHANGELIST).content.decode()
-    assert '<td class="field-starts">mar. 16 avr. 2030, 23 h</td>' in page
-    assert '<td class="field-ends">mer. 17 avr. 2030, 1 h</td>' in page
-    assert '<td class="field-starts">mer. 1er mai 2030, 0 h</td>' in page
-    assert '<td class="field-ends">—</td>' in page
+    assert '<a href="{}">mar. 16 avr. 2030, 23 h – mer. 17 avr. 2030, 1 h</a>'.format(
+        change_url(night)
+    ) in page.replace("?_changelist_filters=quand%3Dfuture", "")
+    assert ">mer. 1er mai 2030, 0 h</a>" in page
     book(night)
     page = admin_client.get(RESERVATION_CHANGELIST).content.decode()
     assert "Nuit des chouettes (mar. 16 avr. 2030, 23 h – mer. 17 avr. 2030, 1 h)" in page
@@ -165,7 +165,7 @@ def test_reservations_found_by_phone_typed_in_national_form(admin_client):
     book(SessionFactory())
     response = admin_client.get(RESERVATION_CHANGELIST, {"q": "07 68 84 50 70"})
     assert list(response.context["cl"].result_list) == [wanted]
-    assert '<td class="field-phone_number">+33 7 68 84 50 70</td>' in response.content.decode()
+    assert '<td class="field-phone_number">07 68 84 50 70</td>' in response.content.decode()
 
 
 def test_reservation_filters_by_activity_and_session_date(admin_client):
