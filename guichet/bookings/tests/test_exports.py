@@ -13,7 +13,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from guichet.bookings.exports import reservations_csv, reservations_xlsx, session_reception_xlsx
+from guichet.bookings.exports import reservations_csv, reservations_xlsx
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservation_cancel, reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
