@@ -122,7 +122,7 @@ def test_changelists_write_dates_in_the_short_form(admin_client):
         new_start=datetime(2030, 5, 1, 0, 0, tzinfo=PARIS),
     )
     page = admin_client.get(SESSION_CHANGELIST).content.decode()
-    link = f'<a href="{change_url(night)}?_changelist_filters=quand%3Dfuture">'
+    link = f'<a href="{change_url(night)}">'
     assert link + "mar. 16 avr. 2030, 23 h – mer. 17 avr. 2030, 1 h</a>" in page
     assert ">mer. 1er mai 2030, 0 h</a>" in page
     book(night)
