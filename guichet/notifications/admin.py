@@ -9,8 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -47,20 +46,20 @@ class QFilter(admin.SimpleListFilter):
 
 
 class SentFilter(QFilter):
-    title = _("Statut d'envoi")
+    title = _("Envoi")
     parameter_name = "envoi"
     conditions = {
-        "sent": (_("Notifications envoyées"), Q(state=MessageState.SENT)),
-        "not_sent": (_("Notifications non envoyées"), ~Q(state=MessageState.SENT)),
+        "sent": (_("Envoyés"), Q(state=MessageState.SENT)),
+        "not_sent": (_("Pas encore envoyés ou en échec"), ~Q(state=MessageState.SENT)),
     }
 
 
 class DeferredFilter(QFilter):
-    title = _("Statut de retardement")
+    title = _("Programmation")
     parameter_name = "retardement"
     conditions = {
-        "deferred": (_("Notifications retardées"), Q(kind__in=DEFERRED_KINDS)),
-        "immediate": (_("Envoi immédiat"), ~Q(kind__in=DEFERRED_KINDS)),
+        "deferred": (_("Programmés (rappels J-2)"), Q(kind__in=DEFERRED_KINDS)),
+        "immediate": (_("Envoyés dès l'action"), ~Q(kind__in=DEFERRED_KINDS)),
     }
 
 
@@ -68,13 +67,8 @@ class DeferredFilter(QFilter):
 class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     """Rows are written by the services and the worker only: staff look, and may send again."""
 
-    list_display = (
-        "subject_and_state",
-        "dates",
-        "linked_object",
-        "state_display",
-        "recipients_display",
-    )
+    # One line per mail: what, to whom, its state and its last date.
+    list_display = ("subject", "recipients_display", "linked_object", "state_display", "when")
     list_select_related = ("reservation",)
     list_filter = (SentFilter, DeferredFilter, "kind", "state")
     date_hierarchy = "created_at"
@@ -84,7 +78,7 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     fields = (
         "kind",
         "subject",
-        "recipients",
+        "recipients_display",
         "reservation",
         "session",
         "state",
@@ -123,46 +117,31 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     def has_resend_permission(self, request):
         return request.user.has_perm("notifications.change_outgoingmessage")
 
-    @admin.display(description=_("Sujet"), ordering="subject")
-    def subject_and_state(self, message):
-        if message.state == MessageState.SENT:
-            state = _("Envoyé le %(date)s") % {"date": dates.short(message.sent_at, year=True)}
-        else:
-            state = _("Non envoyé")
-        return format_html("{}<br><small>{}</small>", message.subject, state)
-
-    @admin.display(description=_("Dates"), ordering="created_at")
-    def dates(self, message):
-        lines = [_("Ajouté le %(date)s") % {"date": dates.short(message.created_at, year=True)}]
+    @admin.display(description=_("Date"), ordering="created_at")
+    def when(self, message):
+        """The date that tells most: sent on, due on, else added on."""
         if message.sent_at:
-            lines.append(
-                _("Envoyé le %(date)s") % {"date": dates.short(message.sent_at, year=True)}
-            )
-        elif message.state == MessageState.PENDING:
-            lines.append(
-                _("Programmé pour le %(date)s")
-                % {"date": dates.short(message.scheduled_for, year=True)}
-            )
-        elif message.failed_at:
-            lines.append(
-                _("Abandonné le %(date)s") % {"date": dates.short(message.failed_at, year=True)}
-            )
-        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+            return _("envoyé %(date)s") % {"date": dates.short(message.sent_at, year=True)}
+        if message.state == MessageState.PENDING:
+            return _("prévu %(date)s") % {"date": dates.short(message.scheduled_for, year=True)}
+        if message.failed_at:
+            return _("abandonné %(date)s") % {"date": dates.short(message.failed_at, year=True)}
+        return _("ajouté %(date)s") % {"date": dates.short(message.created_at, year=True)}
 
-    @admin.display(description=_("Objet associé"))
+    @admin.display(description=_("Personne"))
     def linked_object(self, message):
         if message.reservation is None:
             return "—"
         url = reverse("admin:bookings_reservation_change", args=[message.reservation_id])
         return format_html('<a href="{}">{}</a>', url, message.reservation.full_name)
 
-    @admin.display(description=_("États"), ordering="state")
+    @admin.display(description=_("État"), ordering="state")
     def state_display(self, message):
         if message.state in (MessageState.PENDING, MessageState.FAILED) and message.last_error:
             return format_html(
-                '{}<br><small title="{}">{}</small>',
-                message.get_state_display(),
+                '<span title="{}">{} ({})</span>',
                 message.last_error,
+                message.get_state_display(),
                 ngettext("%(count)d tentative", "%(count)d tentatives", message.attempts)
                 % {"count": message.attempts},
             )
@@ -170,7 +149,7 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Destinataires"))
     def recipients_display(self, message):
-        return format_html("{}<br>{}", _("Adresses électroniques"), ", ".join(message.recipients))
+        return ", ".join(str(address) for address in message.recipients)
 
     @admin.display(description=_("Aperçu (texte, avec les données actuelles)"))
     def preview(self, message):
