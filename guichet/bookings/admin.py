@@ -38,7 +38,13 @@ from guichet.bookings.selectors import local_midnight, session_list_for_staff
 from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
-from guichet.core.admin import AccentBlindSearchMixin, ServiceModelAdmin, date_display
+from guichet.core.admin import (
+    LIST_TEXT_CHARS,
+    AccentBlindSearchMixin,
+    ServiceModelAdmin,
+    date_display,
+    truncated,
+)
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.money import amount
 from guichet.core.phones import phone_national, phone_to_e164
@@ -157,20 +163,11 @@ STATUS_HELP = _(
     "aucune nouvelle date ; toutes les réservations valides de la session sont annulées. "
     "Le motif est communiqué aux personnes."
 )
-# Activity names are cut to this many characters in the lists, the whole name in a tooltip.
-LIST_NAME_CHARS = 40
-
-
-def _truncated(text: str):
-    short = Truncator(text).chars(LIST_NAME_CHARS)
-    if short == text:
-        return text
-    return format_html('<span title="{}">{}</span>', text, short)
 
 
 def session_label_short(session: Session) -> str:
     """'Visite du parc… (lun. 7 déc. 2026, 10 h)': a session named in a list row."""
-    return f"{Truncator(session.activity.name).chars(LIST_NAME_CHARS)} ({session.dates_display})"
+    return f"{Truncator(session.activity.name).chars(LIST_TEXT_CHARS)} ({session.dates_display})"
 
 
 @admin.register(Session)
@@ -204,7 +201,7 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
 
     @admin.display(description=_("Activité"), ordering="activity__name")
     def activity_name(self, session):
-        return _truncated(session.activity.name)
+        return truncated(session.activity.name)
 
     @admin.display(description=_("Prix"), ordering="price")
     def price_display(self, session):

@@ -11,6 +11,7 @@ from guichet.core.admin import (
     AuditedAdminMixin,
     RichTextAdmin,
     ServiceModelAdmin,
+    truncated,
 )
 from guichet.core.forms import ServiceModelForm
 from guichet.core.widgets import CoordinatesMapWidget
@@ -71,18 +72,22 @@ class ActivityAdminForm(ServiceModelForm):
 class ActivityAdmin(AccentBlindSearchMixin, ServiceModelAdmin, RichTextAdmin):
     form = ActivityAdminForm
     list_display = [
-        "name",
+        "name_display",
         "location",
         "audience",
-        "activity_type",
-        "category",
+        "category",  # the type is a filter: the list fits a 1280 px window
         "bookable_online",
         "booking_delay_display",
     ]
     list_filter = ["location", "audience", "activity_type", "category", "bookable_online"]
+    list_display_links = ["name_display"]
     list_select_related = ["location", "audience", "activity_type", "category"]
     search_fields = ["search_text"]  # the name
     prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description=_("nom"), ordering="name")
+    def name_display(self, activity: Activity):
+        return truncated(activity.name)
 
     @admin.display(description=_("délai de réservation"), ordering="booking_delay")
     def booking_delay_display(self, activity: Activity) -> str:

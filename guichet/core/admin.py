@@ -8,7 +8,9 @@ from django.core import checks
 from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from js_asset import Media
 
@@ -35,6 +37,19 @@ def date_display(field: str, description, *, short: bool = False):
         return dates.short(value, year=True) if short else dates.long(value)
 
     return display
+
+
+# Names are cut to this many characters in the admin lists, the whole name in a tooltip, so that a
+# list fits a 1280 px window.
+LIST_TEXT_CHARS = 40
+
+
+def truncated(text: str):
+    """`text` cut to LIST_TEXT_CHARS for a list column, whole in its tooltip."""
+    short = Truncator(text).chars(LIST_TEXT_CHARS)
+    if short == text:
+        return text
+    return format_html('<span title="{}">{}</span>', text, short)
 
 
 class AccentBlindSearchMixin:
