@@ -6,6 +6,8 @@ of a session nobody booked are corrected at once.
 Plug it in front of the session's ModelAdmin: `class SessionAdmin(SessionChangeConfirmMixin, …)`.
 """
 
+from dataclasses import dataclass
+
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.template.response import TemplateResponse
@@ -84,6 +86,63 @@ class SessionChangeCandidateForm(ServiceModelForm):
         return instance
 
 
+@dataclass(frozen=True)
+class SessionChangeSummary:
+    """The change restated for the confirmation page, and its button named after what it does."""
+
+    lines: list[tuple[str, str]]  # (label, text): the session, its dates before → after, reason
+    button: str
+    irreversible: bool  # mails go out or reservations are cancelled: the effects are warnings
+
+
+def session_change_summary(
+    preview: SessionChangePreview, *, session, before
+) -> SessionChangeSummary:
+    old_dates = dates.long(before.starts_at, before.ends_at)
+    new_dates = dates.long(session.starts_at, session.ends_at)
+    lines = [(_("Session"), session.activity.name)]
+    if new_dates != old_dates:
+        lines.append((_("Date"), f"{old_dates} → {new_dates}"))
+    else:
+        lines.append((_("Date"), old_dates))
+    if session.status != before.status:
+        lines.append(
+            (
+                _("Statut"),
+                f"{before.get_status_display()} → {session.get_status_display()}",
+            )
+        )
+    if session.reason:
+        lines.append((_("Motif"), session.reason))
+    told = preview.reservations if preview.kind is not None else 0
+    cancels = session.is_cancelled and not before.is_cancelled
+    if cancels and told:
+        button = ngettext(
+            "Annuler la session et prévenir %(count)d personne",
+            "Annuler la session et prévenir %(count)d personnes",
+            told,
+        ) % {"count": told}
+    elif cancels:
+        button = _("Annuler la session")
+    elif session.is_postponed and told:
+        button = ngettext(
+            "Reporter la session et prévenir %(count)d personne",
+            "Reporter la session et prévenir %(count)d personnes",
+            told,
+        ) % {"count": told}
+    elif session.is_postponed and not before.is_postponed:
+        button = _("Reporter la session")
+    elif told:  # new hours of a booked session
+        button = ngettext(
+            "Enregistrer et prévenir %(count)d personne",
+            "Enregistrer et prévenir %(count)d personnes",
+            told,
+        ) % {"count": told}
+    else:
+        button = _("Enregistrer sans prévenir personne")
+    return SessionChangeSummary(lines=lines, button=button, irreversible=bool(told))
+
+
 class SessionChangeConfirmMixin:
     """Shows a confirmation page when a posted change touches the status fields, or the dates of
     a booked session; the page posts the same data back with CONFIRM_FIELD, which lets the save
@@ -128,6 +187,7 @@ class SessionChangeConfirmMixin:
             "opts": self.opts,
             "original": before,
             "effects": session_change_effects(preview, session=candidate, before=before),
+            "summary": session_change_summary(preview, session=candidate, before=before),
             "sends": preview.kind is not None and preview.reservations > 0,
             "posted": [
                 (name, value)

@@ -175,6 +175,7 @@ def test_changing_the_end_of_a_booked_session_asks_to_confirm_the_schedule_chang
         URL.format(pk=session.pk), form_data(session, end=later)
     ).content.decode()
     assert "« Changement d&#x27;horaire » sera envoyé pour chacune des 2 réservations" in page
+    assert 'value="Enregistrer et prévenir 2 personnes"' in page
     assert not OutgoingMessage.objects.filter(kind=MessageKind.SCHEDULE_CHANGED).exists()
 
 
@@ -187,3 +188,38 @@ def test_the_dates_of_a_session_nobody_booked_are_corrected_at_once(admin_client
     assert response.status_code == 302
     session.refresh_from_db()
     assert (session.status, session.start) == (SessionStatus.NONE, moved)
+
+
+def test_a_cancellation_restates_the_change_and_names_its_button(admin_client, session):
+    data = form_data(session, status=SessionStatus.CANCELLED, reason="Travaux dans la serre")
+    page = admin_client.post(URL.format(pk=session.pk), data).content.decode()
+
+    assert f"<dd>{dates.long(session.start, session.end)}</dd>" in page
+    assert "<dd>— → Annulé</dd>" in page
+    assert "<dd>Travaux dans la serre</dd>" in page
+    assert 'class="warning">Les 2 réservations valides seront annulées.' in page
+    assert 'value="Annuler la session et prévenir 2 personnes"' in page
+
+
+def test_a_postponement_restates_old_and_new_dates(admin_client, session):
+    page = admin_client.post(URL.format(pk=session.pk), postponed(session)).content.decode()
+
+    new_start = session.start + timedelta(days=3)
+    old, new = dates.long(session.start, session.end), dates.long(new_start)
+    assert f"<dd>{old} → {new}</dd>" in page
+    assert 'value="Reporter la session et prévenir 2 personnes"' in page
+
+
+def test_a_change_that_sends_nothing_says_so_on_its_button(admin_client, session):
+    session.status, session.new_start, session.reason = (
+        SessionStatus.POSTPONED,
+        session.start + timedelta(days=3),
+        "A",
+    )
+    session.save()
+    page = admin_client.post(
+        URL.format(pk=session.pk), form_data(session, reason="B")
+    ).content.decode()
+
+    assert 'value="Enregistrer sans prévenir personne"' in page
+    assert 'class="info">Aucun e-mail' in page
