@@ -17,7 +17,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -39,11 +38,11 @@ from guichet.bookings.services import reservation_cancel
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.services import session_copy
 from guichet.core.admin import (
-    LIST_TEXT_CHARS,
     AccentBlindSearchMixin,
     ServiceModelAdmin,
     date_display,
     truncated,
+    truncated_text,
 )
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.money import amount
@@ -167,7 +166,7 @@ STATUS_HELP = _(
 
 def session_label_short(session: Session) -> str:
     """'Visite du parc… (lun. 7 déc. 2026, 10 h)': a session named in a list row."""
-    return f"{Truncator(session.activity.name).chars(LIST_TEXT_CHARS)} ({session.dates_display})"
+    return f"{truncated_text(session.activity.name)} ({session.dates_display})"
 
 
 @admin.register(Session)

@@ -10,7 +10,6 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from js_asset import Media
 
@@ -44,9 +43,16 @@ def date_display(field: str, description, *, short: bool = False):
 LIST_TEXT_CHARS = 40
 
 
+def truncated_text(text: str) -> str:
+    """`text` cut to LIST_TEXT_CHARS, an ellipsis after its last word kept whole or cut."""
+    if len(text) <= LIST_TEXT_CHARS:
+        return text
+    return text[: LIST_TEXT_CHARS - 1].rstrip() + "…"
+
+
 def truncated(text: str):
     """`text` cut to LIST_TEXT_CHARS for a list column, whole in its tooltip."""
-    short = Truncator(text).chars(LIST_TEXT_CHARS)
+    short = truncated_text(text)
     if short == text:
         return text
     return format_html('<span title="{}">{}</span>', text, short)
