@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from guichet.bookings.exports import session_reception_pdf, session_reception_xlsx
 from guichet.bookings.services import reservation_cancel, reservation_create
-from guichet.bookings.tests.factories import booking_data
+from guichet.bookings.tests.factories import ReservationFactory, booking_data
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,8 @@ def test_pdf_is_landscape_and_repeats_the_header_on_each_page(session):
 
 
 def test_pdf_prints_typed_markup_as_text(session):
-    book(session, last_name="<b>Zola</b> & fils", first_name="Léa\x07")
+    # Written directly: a row from before names were checked may hold a control character.
+    ReservationFactory(session=session, last_name="<b>Zola</b> & fils", first_name="Léa\x07")
 
     text = pdf_pages(session_reception_pdf(session=session))[0]
 
