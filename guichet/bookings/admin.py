@@ -48,7 +48,7 @@ from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.money import amount
 from guichet.core.phones import phone_national, phone_to_e164
 from guichet.core.references import reference_parse
-from guichet.core.widgets import SplitDateTimeWithoutSeconds
+from guichet.core.widgets import EuroInput, SplitDateTimeWithoutSeconds
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -188,7 +188,12 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
         ),
     )
     actions = ("copy_to_dates", "reception_list")
-    formfield_overrides = {models.DateTimeField: {"widget": SplitDateTimeWithoutSeconds}}
+    formfield_overrides = {
+        models.DateTimeField: {"widget": SplitDateTimeWithoutSeconds},
+        # "5,50" as French staff type it, in every form this admin builds (the confirmation
+        # step's too: with a form of its own it would refuse "5,50" and skip the confirmation).
+        models.DecimalField: {"localize": True, "widget": EuroInput},
+    }
     change_form_template = "admin/bookings/session/change_form.html"
 
     class Media:

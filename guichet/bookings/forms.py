@@ -17,7 +17,6 @@ from guichet.bookings.services import (
 from guichet.catalogue.models import SESSION_YEARS, Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
-from guichet.core.widgets import EuroInput
 
 PERSON_FIELDS = ["first_name", "last_name", "email", "phone", "city"]
 
@@ -38,9 +37,8 @@ class SessionAdminForm(ServiceModelForm):
             "new_start",
             "new_end",
         ]
-        # "5,50" as French staff type it; the dates keep their own input formats.
-        localized_fields = ["price"]
-        widgets = {"price": EuroInput}
+        # The price is typed "5,50": SessionAdmin.formfield_overrides localises it, so that the
+        # confirmation step's form (built by the same admin) reads it too.
 
     def perform(self, instance):
         return session_save(session=instance)

@@ -128,3 +128,45 @@ def test_saving_a_reservation_shown_nationally_keeps_its_number(admin_client, se
     assert admin_client.post(url, data).status_code == 302
     reservation.refresh_from_db()
     assert reservation.phone == "+33320000000"
+
+
+@pytest.mark.parametrize("who", STAFF)
+def test_changed_lists_render_for_staff(session, who, request):
+    client = request.getfixturevalue(who)
+    book(session)
+
+    for name in (
+        "catalogue_session_changelist",
+        "bookings_reservation_changelist",
+        "notifications_outgoingmessage_changelist",
+        "catalogue_activity_changelist",
+    ):
+        assert client.get(reverse(f"admin:{name}")).status_code == 200, name
+
+
+@pytest.mark.parametrize("who", STAFF)
+def test_the_cancellation_confirmation_renders_for_staff(session, who, request):
+    client = request.getfixturevalue(who)
+    book(session, quantity=2)
+    book(session)
+    url = reverse("admin:catalogue_session_change", args=[session.pk])
+    page = client.get(url).context["adminform"].form
+    data = {
+        key: value
+        for key, value in page.initial.items()
+        if key in {"activity", "seat_limit", "reason"}
+    }
+    data |= {
+        "start_0": "16/04/2030",
+        "start_1": "10:30",
+        "end_0": "16/04/2030",
+        "end_1": "12:00",
+        "price": "5,50",
+        "status": "cancelled",
+        "reason": "Pluie",
+    }
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert 'value="Annuler la session et prévenir 2 personnes"' in response.content.decode()
