@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from guichet.bookings.selectors import session_list_for_staff, staff_home_sessions
 from guichet.bookings.services import reservation_cancel, reservation_create
@@ -14,6 +15,7 @@ from guichet.bookings.templatetags.staff_home import app_list_split
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
+from guichet.notifications.tests.factories import OutgoingMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,16 @@ def test_a_cancelled_session_says_so_on_the_home(week, client, manager):
         page = client.get(INDEX).content.decode()
 
     assert "<strong>Annulé</strong>" in page
+
+
+def test_home_takes_over_the_mail_alerts(manager_client, settings):
+    """The counts of failed and late mails (guichet.notifications.selectors.message_alerts) are
+    shown in the staff home, with the one threshold MAIL_PENDING_ALERT_MINUTES."""
+    settings.MAIL_PENDING_ALERT_MINUTES = 10
+    OutgoingMessageFactory(scheduled_for=timezone.now() - timedelta(minutes=30))
+
+    page = manager_client.get(INDEX).content.decode()
+    home = page.split('class="staff-home"')[1]
+
+    assert "1 e-mail attend d&#x27;être envoyé depuis plus de 10 minutes." in home
+    assert page.count("attend d&#x27;être envoyé") == 1
