@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from guichet.bookings.selectors import session_list_for_staff, staff_home_sessions
 from guichet.bookings.services import reservation_cancel, reservation_create
+from guichet.bookings.templatetags import staff_home as staff_home_tags
 from guichet.bookings.templatetags.staff_home import app_list_split
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
@@ -102,11 +103,22 @@ def test_app_list_split_keeps_task_order_and_drops_emptied_apps():
     assert configuration == [{"app_label": "catalogue", "models": [{"object_name": "Activity"}]}]
 
 
-def test_home_links_only_pages_that_exist(manager_client):
+def test_home_links_only_pages_that_exist(manager_client, monkeypatch):
+    monkeypatch.setattr(
+        staff_home_tags,
+        "RECORD_PAGES",
+        (
+            ("admin:bookings_reservation_changelist", "Page installée"),
+            ("admin:nowhere_page", "Page absente"),
+        ),
+    )
+
     page = manager_client.get(INDEX).content.decode()
 
-    # Neither the journal nor the personal-data page is installed on this branch.
-    assert "Journal des modifications" not in page
+    assert (
+        f'<a href="{reverse("admin:bookings_reservation_changelist")}">Page installée</a>' in page
+    )
+    assert "Page absente" not in page
 
 
 def test_a_cancelled_session_says_so_on_the_home(week, client, manager):
