@@ -126,11 +126,38 @@ def browser_page(chromium):
     context.close()
 
 
+# The data migrations that make the "Gestionnaire" group and grant it permissions: (module, function).
+MANAGER_GROUP_MIGRATIONS = (
+    ("guichet.core.migrations.0002_gestionnaire_group", "group_create"),
+    ("guichet.notifications.migrations.0003_gestionnaire_permissions", "grant"),
+)
+
+
+def manager_group_ensure():
+    """The group as the migrations make it, made again where a transactional test (a browser
+    test) has emptied the database, migrations' rows included."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from guichet.core.permissions import MANAGER_GROUP
+
+    if Group.objects.filter(name=MANAGER_GROUP).exists():
+        return
+    schema_editor = SimpleNamespace(connection=connection)
+    for module, function in MANAGER_GROUP_MIGRATIONS:
+        getattr(import_module(module), function)(apps, schema_editor)
+
+
 @pytest.fixture
 def manager(django_user_model):
     """A staff member of the "Gestionnaire" group (the back-office's everyday user)."""
     from django.contrib.auth.models import Group
 
+    manager_group_ensure()
     user = django_user_model.objects.create_user(
         username="gestion", email="gestion@example.org", password="x", is_staff=True
     )

@@ -17,6 +17,7 @@ from guichet.bookings.services import (
 from guichet.catalogue.models import SESSION_YEARS, Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
+from guichet.core.phones import phone_national
 
 PERSON_FIELDS = ["first_name", "last_name", "email", "phone", "city"]
 
@@ -56,6 +57,9 @@ class ReservationFormBase(ServiceModelForm):
         self.fields["session"].queryset = Session.objects.filter(
             ~Q(status=SessionStatus.CANCELLED) | Q(pk=self.instance.session_id)
         ).select_related("activity")
+        if self.instance.phone:
+            # As staff dial it ("03 20 00 00 00"); cleaned back to +33320000000 when saved.
+            self.initial["phone"] = phone_national(self.instance.phone)
 
 
 class ReservationAddForm(ReservationFormBase):

@@ -51,19 +51,18 @@ class PhoneNumberFormField(forms.CharField):
         super().__init__(*args, **kwargs)
         self.widget.input_type = "tel"
 
-    def prepare_value(self, value):
-        # A stored number is shown as it is dialled ("06 12 34 56 78" for a French one); what
-        # a person typed is shown back as typed.
-        if isinstance(value, str) and value.startswith("+"):
-            try:
-                return phone_national(value)
-            except phonenumbers.NumberParseException:
-                return value
-        return value
-
     def to_python(self, value):
         value = super().to_python(value)
         return phone_to_e164(value) if value else value
+
+    def has_changed(self, initial, data):
+        # A number shown in national form ("03 20 00 00 00") is the one stored as E.164.
+        if initial:
+            try:
+                initial = phone_to_e164(initial)
+            except ValidationError:
+                pass
+        return super().has_changed(initial, data)
 
 
 class PhoneNumberField(models.CharField):

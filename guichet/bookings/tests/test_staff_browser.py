@@ -20,10 +20,9 @@ from guichet.notifications.tests.factories import OutgoingMessageFactory
 from guichet.public.tests.browsing import keep_offline
 from guichet.public.tests.test_accessibility import axe_script, blocking_violations, describe
 
-# serialized_rollback: the "Gestionnaire" group, made by a migration, is back for each test.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 __all__ = ["axe_script"]  # the fixture, used by name

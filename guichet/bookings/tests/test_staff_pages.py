@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from guichet.bookings.forms import ReservationChangeForm
 from guichet.bookings.services import reservation_cancel, reservation_create
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
@@ -170,3 +171,13 @@ def test_the_cancellation_confirmation_renders_for_staff(session, who, request):
 
     assert response.status_code == 200
     assert 'value="Annuler la session et prévenir 2 personnes"' in response.content.decode()
+
+
+def test_a_phone_shown_nationally_is_not_a_change(session):
+    reservation = book(session, phone="+33 3 20 00 00 00")
+    form = ReservationChangeForm(
+        instance=reservation,
+        data={"phone": "03 20 00 00 00"},
+    )
+
+    assert "phone" not in form.changed_data
