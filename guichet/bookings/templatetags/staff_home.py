@@ -25,7 +25,7 @@ TASK_MODELS = (
 # Pages of other parts of Guichet, linked from the home only where they exist (URL name, label).
 RECORD_PAGES = (
     ("admin:core_auditentry_changelist", _("Journal des modifications")),
-    ("admin:privacy_person_data", _("Données personnelles")),
+    ("admin:privacy_persondata_changelist", _("Données personnelles")),
 )
 
 
