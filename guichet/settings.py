@@ -30,6 +30,10 @@ ALLOWED_HOSTS = env.list(
 )
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+CSRF_FAILURE_VIEW = "guichet.public.errors.csrf_failure"
+# What the 500 page names when the organisation's row cannot be read (database down).
+ORGANISATION_FALLBACK_NAME = env.str("ORGANISATION_FALLBACK_NAME", default="Guichet")
+ORGANISATION_FALLBACK_PHONE = env.str("ORGANISATION_FALLBACK_PHONE", default="")
 
 INSTALLED_APPS = [
     "guichet.core",

@@ -11,3 +11,7 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = "guichet.public.errors.permission_denied"
+handler404 = "guichet.public.errors.page_not_found"
+handler500 = "guichet.public.errors.server_error"

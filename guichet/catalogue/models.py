@@ -42,6 +42,33 @@ def _session_dates_in_range(field: str, *, nullable: bool) -> Q:
     return Q(**{f"{field}__isnull": True}) | within if nullable else within
 
 
+class ShiftedEnd(models.Func):
+    """`new_start` plus the original length (`end` - `start`), in SQL a generated column accepts
+    (immutable on PostgreSQL, deterministic on SQLite). NULL when `end` is."""
+
+    output_field = models.DateTimeField()
+
+    def __init__(self):
+        super().__init__(F("new_start"), F("start"), F("end"))
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # timestamptz + interval depends on the time zone; in UTC timestamps it does not.
+        template = (
+            "((%(expressions)s AT TIME ZONE 'UTC') + (%(end)s - %(start)s)) AT TIME ZONE 'UTC'"
+        )
+        new_start, start, end = (compiler.compile(e)[0] for e in self.get_source_expressions())
+        return template % {"expressions": new_start, "start": start, "end": end}, []
+
+    def as_sql(self, compiler, connection, **extra_context):
+        new_start, start, end = (compiler.compile(e)[0] for e in self.get_source_expressions())
+        # Whole seconds, written as Django writes a datetime without microseconds.
+        sql = (
+            f"datetime(strftime('%%s', {new_start}) + strftime('%%s', {end}) "
+            f"- strftime('%%s', {start}), 'unixepoch')"
+        )
+        return f"CASE WHEN {end} IS NULL THEN NULL ELSE {sql} END", []
+
+
 class NamedModel(SearchableModel):
     search_sources = ("name",)
 
@@ -65,8 +92,8 @@ class Category(NamedModel):
 
 class Audience(NamedModel):
     class Meta(NamedModel.Meta):
-        verbose_name = _("publique")
-        verbose_name_plural = _("publiques")
+        verbose_name = _("public")
+        verbose_name_plural = _("publics")
 
 
 class ActivityType(NamedModel):
@@ -147,7 +174,7 @@ class Activity(SearchableModel):
     description = RichTextField(verbose_name=_("description"), blank=True)
     image = models.ImageField(_("image"), upload_to="activities/", blank=True)
     audience = models.ForeignKey(
-        Audience, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("publique")
+        Audience, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("public")
     )
     activity_type = models.ForeignKey(
         ActivityType,
@@ -255,7 +282,12 @@ class Session(models.Model):
         db_persist=True,
     )
     effective_end = models.GeneratedField(
-        expression=Case(When(status=SessionStatus.POSTPONED, then=F("new_end")), default=F("end")),
+        # Postponed without a new end, the session keeps its length.
+        expression=Case(
+            When(status=SessionStatus.POSTPONED, new_end__isnull=False, then=F("new_end")),
+            When(status=SessionStatus.POSTPONED, then=ShiftedEnd()),
+            default=F("end"),
+        ),
         output_field=models.DateTimeField(null=True, verbose_name=_("fin effective")),
         db_persist=True,
     )
@@ -350,7 +382,11 @@ class Session(models.Model):
 
     @property
     def ends_at(self):
-        return self.new_end if self.status == SessionStatus.POSTPONED else self.end
+        if self.status != SessionStatus.POSTPONED:
+            return self.end
+        if self.new_end or not (self.end and self.new_start):
+            return self.new_end
+        return self.new_start + (self.end - self.start)
 
     @property
     def is_cancelled(self) -> bool:

@@ -186,7 +186,27 @@ class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "logo", "postal_address", "phone", "website"]}),
         (
             _("E-mails et réservations"),
-            {"fields": ["sender_email", "contact_email", "online_cancellation_allowed"]},
+            {
+                "fields": [
+                    "sender_email",
+                    "contact_email",
+                    "online_cancellation_allowed",
+                    "payment_instructions",
+                ]
+            },
+        ),
+        (
+            _("Pages légales"),
+            {
+                "fields": [
+                    "accessibility_level",
+                    "accessibility_statement_date",
+                    "accessibility_pages_audited",
+                    "accessibility_statement",
+                    "legal_notice",
+                    "personal_data",
+                ]
+            },
         ),
     ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

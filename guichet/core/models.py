@@ -5,7 +5,67 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from guichet.core.phones import PhoneNumberField, phone_display
+from guichet.core.richtext import RichTextField
 from guichet.core.validators import validate_single_line
+
+
+class ConformityLevel(models.TextChoices):
+    """The RGAA's three levels; a city without an audit claims nothing."""
+
+    NONE = "non", _("non conforme")
+    PARTIAL = "partial", _("partiellement conforme")
+    FULL = "full", _("totalement conforme")
+
+
+# Defaults to adapt in the back-office; the accessibility statement follows the RGAA model.
+def accessibility_statement_default() -> str:
+    return str(
+        _(
+            "<h2>État de conformité</h2>"
+            "<p>Ce site de réservation est <strong>non conforme</strong> au référentiel "
+            "général d'amélioration de l'accessibilité (RGAA) : il n'a pas encore été audité.</p>"
+            "<h2>Contenus non accessibles</h2>"
+            "<p>Les contenus non accessibles seront listés ici après l'audit.</p>"
+            "<h2>Retour d'information et contact</h2>"
+            "<p>Si vous n'arrivez pas à accéder à un contenu ou à un service, contactez-nous "
+            "(voir « Contact » en bas de page) : nous vous aiderons à réserver par un autre "
+            "moyen.</p>"
+            "<h2>Voies de recours</h2>"
+            "<p>Si vous nous avez signalé un défaut d'accessibilité sans obtenir de réponse "
+            "satisfaisante, vous pouvez écrire au Défenseur des droits "
+            '(<a href="https://formulaire.defenseurdesdroits.fr/">formulaire en ligne</a>), '
+            "contacter son délégué dans votre région, ou écrire gratuitement, sans timbre, à : "
+            "Défenseur des droits, Libre réponse 71120, 75342 Paris CEDEX 07.</p>"
+        )
+    )
+
+
+def legal_notice_default() -> str:
+    return str(
+        _(
+            "<h2>Éditeur du site</h2><p>À compléter : nom et adresse de la collectivité, "
+            "directeur ou directrice de la publication.</p>"
+            "<h2>Hébergement</h2><p>À compléter : nom, adresse et téléphone de l'hébergeur.</p>"
+            "<h2>Logiciel</h2><p>Ce site utilise Guichet, logiciel libre sous licence AGPL.</p>"
+        )
+    )
+
+
+def personal_data_default() -> str:
+    return str(
+        _(
+            "<h2>Données collectées</h2><p>Pour une réservation : nom, prénom, adresse e-mail, "
+            "téléphone, ville et nombre de places.</p>"
+            "<h2>Pourquoi</h2><p>Gérer votre réservation : vous confirmer la réservation, vous "
+            "prévenir d'un changement, vous rappeler l'activité et accueillir les participants "
+            "(mission de service public).</p>"
+            "<h2>Durée de conservation</h2><p>Vos données sont archivées après l'activité puis "
+            "supprimées ; elles ne sont ni vendues ni transmises.</p>"
+            "<h2>Vos droits</h2><p>Vous pouvez accéder à vos données, les faire rectifier ou "
+            "effacer, et vous opposer à leur traitement en nous contactant (voir « Contact » en "
+            "bas de page). Vous pouvez aussi adresser une réclamation à la CNIL (cnil.fr).</p>"
+        )
+    )
 
 
 class Organisation(models.Model):
@@ -48,6 +108,42 @@ class Organisation(models.Model):
         ),
     )
 
+    payment_instructions = models.CharField(
+        _("paiement"),
+        max_length=200,
+        blank=True,
+        default=_("à régler sur place"),
+        help_text=_(
+            "Comment régler une session payante, dit sur le formulaire de réservation ; "
+            "vide : rien n'est dit."
+        ),
+    )
+    accessibility_level = models.CharField(
+        _("conformité au RGAA"),
+        max_length=10,
+        choices=ConformityLevel.choices,
+        default=ConformityLevel.NONE,
+        help_text=_("Le niveau établi par le dernier audit ; sans audit : non conforme."),
+    )
+    # Emptied, a legal page shows its default text again.
+    accessibility_statement = RichTextField(
+        verbose_name=_("déclaration d'accessibilité"),
+        blank=True,
+        default=accessibility_statement_default,
+    )
+    accessibility_statement_date = models.DateField(
+        _("date de la déclaration"), null=True, blank=True
+    )
+    accessibility_pages_audited = models.TextField(
+        _("pages auditées"), blank=True, help_text=_("Une page par ligne.")
+    )
+    legal_notice = RichTextField(
+        verbose_name=_("mentions légales"), blank=True, default=legal_notice_default
+    )
+    personal_data = RichTextField(
+        verbose_name=_("données personnelles"), blank=True, default=personal_data_default
+    )
+
     class Meta:
         verbose_name = _("paramètres de l'organisation")
         verbose_name_plural = _("paramètres de l'organisation")
@@ -56,6 +152,10 @@ class Organisation(models.Model):
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__startswith="+"),
                 name="organisation_phone_e164",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accessibility_level__in=ConformityLevel.values),
+                name="organisation_accessibility_level_valid",
             ),
         ]
 
@@ -67,6 +167,10 @@ class Organisation(models.Model):
         # Again after the commit: a page may have cached the old row in the meantime.
         cache.delete(self.CACHE_KEY)
         transaction.on_commit(lambda: cache.delete(self.CACHE_KEY))
+
+    def legal_text(self, field: str) -> str:
+        """A legal page's rich text; its default when emptied."""
+        return getattr(self, field) or self._meta.get_field(field).get_default()
 
     @property
     def phone_display(self) -> str:

@@ -4,6 +4,8 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_REGION = "FR"
@@ -41,6 +43,17 @@ def phone_national(e164: str) -> str:
         return phone_display(e164)
     number = phonenumbers.parse(e164, DEFAULT_REGION)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def phone_links(text: str) -> SafeString:
+    """`text` escaped, each phone number in it a `tel:` link ("au 03 20 00 00 00")."""
+    parts, last = [], 0
+    for match in phonenumbers.PhoneNumberMatcher(text, DEFAULT_REGION):
+        e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        parts += [escape(text[last : match.start]), format_html('<a href="tel:{}">{}</a>', e164, match.raw_string)]
+        last = match.end
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every part escaped above
 
 
 class PhoneNumberFormField(forms.CharField):

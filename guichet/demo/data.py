@@ -71,8 +71,7 @@ GARDEN = {
     "latitude": Decimal("50.731800"),
     "longitude": Decimal("3.160100"),
     "group_contact": (
-        "Pour les groupes (plus de 8 personnes) : contactez directement les serres "
-        "au 03 20 00 00 00."
+        "Contactez directement les serres au 03 20 00 00 00 pour convenir d'une date."
     ),
 }
 

@@ -24,7 +24,7 @@ class ActivityFilterForm(forms.Form):
         label=_("Localisation"), required=False, coerce=int, empty_value=None
     )
     audience = forms.TypedChoiceField(
-        label=_("Publique"), required=False, coerce=int, empty_value=None
+        label=_("Public"), required=False, coerce=int, empty_value=None
     )
     activity_type = forms.TypedChoiceField(
         label=_("Type d'activité"), required=False, coerce=int, empty_value=None

@@ -48,7 +48,7 @@ def session_offer(*, session: Session, now: datetime | None = None) -> SessionOf
     # The refusal's words come from the booking rules themselves (one home for both).
     refusal = session_booking_refusal(session=session, now=now) or ""
     if session.is_cancelled:
-        return SessionOffer(OfferState.CANCELLED, _("Annulé"), _("ANNULÉ"), refusal)
+        return SessionOffer(OfferState.CANCELLED, _("Annulée"), _("ANNULÉE"), refusal)
     if not activity.bookable_online:
         text = _("Cette session est en accès libre")
         return SessionOffer(OfferState.WALK_IN, text, _("SANS RÉSERVATION"), refusal)

@@ -22,5 +22,13 @@ urlpatterns = [
     path("sessions/<int:pk>/reserver/", views.session_book, name="session_book"),
     path("reservation/<token:token>/", views.reservation_detail, name="reservation_detail"),
     path("reservation/<token:token>/calendrier.ics", views.reservation_ics, name="reservation_ics"),
+    path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal_notice"),
+    path(
+        "donnees-personnelles/",
+        views.legal_page,
+        {"page": "personal_data"},
+        name="personal_data",
+    ),
     path("reservation/<token:token>/annuler/", views.reservation_cancel, name="reservation_cancel"),
 ]

@@ -11,7 +11,10 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
@@ -29,6 +32,7 @@ from guichet.catalogue.models import Location, Session
 from guichet.core.clients import client_key, setting_rate
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.models import Organisation
+from guichet.core.phones import phone_links
 from guichet.core.selectors import organisation_get
 from guichet.notifications.selectors import reservation_confirmation_held
 from guichet.public.forms import ActivityFilterForm, BookingForm, submission_key_new
@@ -121,14 +125,33 @@ def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def group_contact(location: Location, organisation: Organisation) -> str:
-    """Whom groups larger than an online booking call: the place's contact, else ours."""
+# The pages a French city must publish, each one an organisation field (rich text).
+LEGAL_PAGES = {
+    "accessibility": ("accessibility_statement", gettext_lazy("Déclaration d'accessibilité")),
+    "legal_notice": ("legal_notice", gettext_lazy("Mentions légales")),
+    "personal_data": ("personal_data", gettext_lazy("Données personnelles")),
+}
+
+
+@xframe_options_exempt
+@require_safe
+def legal_page(request: HttpRequest, page: str) -> HttpResponse:
+    field, title = LEGAL_PAGES[page]
+    organisation = organisation_get()
+    context = {"page": page, "title": title, "body": organisation.legal_text(field)}
+    return _render(request, "public/legal_page.html", context)
+
+
+def group_contact(location: Location, organisation: Organisation) -> SafeString:
+    """Whom groups larger than an online booking call (the place's contact, else ours), its
+    phone numbers as links."""
     if location.group_contact:
-        return location.group_contact
+        return phone_links(location.group_contact)
     if organisation.phone:
-        return _("Contactez-nous au %(phone)s pour convenir d'une date.") % {
-            "phone": organisation.phone_display
-        }
+        return format_html(
+            _("Contactez-nous au {phone} pour convenir d'une date."),
+            phone=format_html('<a href="tel:{}">{}</a>', organisation.phone, organisation.phone_display),
+        )
     return _("Contactez-nous pour convenir d'une date.")
 
 

@@ -152,7 +152,8 @@ def test_postponed_session_counts_by_its_new_dates():
     )
     session.refresh_from_db()
     assert session.effective_start == new_start == session.starts_at
-    assert session.effective_end is None and session.ends_at is None  # no new end: none shown
+    # No new end: the session keeps its length.
+    assert session.effective_end == new_start + timedelta(minutes=90) == session.ends_at
     assert (
         Session.objects.filter(effective_start__gt=session.start + timedelta(days=19)).get()
         == session
@@ -172,3 +173,28 @@ def test_session_str_uses_local_time():
     session.start = session.start.replace(month=4, day=16, year=2030, hour=8, minute=0)  # UTC
     session.end = session.start + timedelta(minutes=90)
     assert str(session) == "Visite des serres (mar. 16 avr. 2030, 10 h – 11 h 30)"
+
+
+@pytest.mark.parametrize("with_end", [True, False])
+def test_postponed_without_new_end_keeps_its_length(with_end):
+    session = SessionFactory(end=None) if not with_end else SessionFactory()
+    new_start = session.start + timedelta(days=3, hours=2)
+    session.status = SessionStatus.POSTPONED
+    session.new_start = new_start
+    session.full_clean()
+    session.save()
+    session.refresh_from_db()
+    expected = new_start + timedelta(minutes=90) if with_end else None
+    assert session.ends_at == expected
+    assert session.effective_end == expected
+    assert Session.objects.get(effective_end=expected) == session
+
+
+def test_postponed_with_new_end_ends_then():
+    session = SessionFactory()
+    session.status = SessionStatus.POSTPONED
+    session.new_start = session.start + timedelta(days=1)
+    session.new_end = session.new_start + timedelta(hours=3)
+    session.save()
+    session.refresh_from_db()
+    assert session.effective_end == session.ends_at == session.new_end

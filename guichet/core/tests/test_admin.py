@@ -162,7 +162,12 @@ def test_organisation_added_once_when_missing(admin_client):
 
     response = admin_client.post(
         reverse("admin:core_organisation_add"),
-        {"name": "Ville d'Exemple", "phone": "03 20 00 00 00", "online_cancellation_allowed": "on"},
+        {
+            "name": "Ville d'Exemple",
+            "phone": "03 20 00 00 00",
+            "online_cancellation_allowed": "on",
+            "accessibility_level": "non",
+        },
     )
 
     assert response.status_code == 302

@@ -28,7 +28,11 @@ def test_a_saved_change_is_seen_at_once():
 def test_a_change_made_in_the_back_office_is_seen_at_once(admin_client):
     organisation = organisation_get()
     url = f"/admin/core/organisation/{organisation.pk}/change/"
-    form = {"name": "Mairie d'Exemple", "online_cancellation_allowed": "on"}
+    form = {
+        "name": "Mairie d'Exemple",
+        "online_cancellation_allowed": "on",
+        "accessibility_level": "non",
+    }
     response = admin_client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert organisation_get().name == "Mairie d'Exemple"

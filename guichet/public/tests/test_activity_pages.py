@@ -213,18 +213,21 @@ class TestActivityPage:
         )
         html = client.get(self.url(activity)).content.decode()
         rows = {int(row.split('"', 1)[0]): row for row in html.split('data-session="')[1:]}
-        assert "Annulé" in rows[cancelled.pk] and "Motif : Météo" in rows[cancelled.pk]
-        assert '<span class="button button--disabled">ANNULÉ</span>' in rows[cancelled.pk]
+        assert "Annulée" in rows[cancelled.pk] and "Motif : Météo" in rows[cancelled.pk]
+        assert '<span class="button button--disabled">ANNULÉE</span>' in rows[cancelled.pk]
         assert '<span class="button button--disabled">Réservations closes</span>' in rows[closed.pk]
         assert "Cette session est complète" in rows[full.pk]
         assert '<span class="button button--disabled">COMPLET</span>' in rows[full.pk]
         assert "15 places restantes" in rows[open_.pk]
         assert f'href="/sessions/{open_.pk}/reserver/"' in rows[open_.pk]
         assert "RÉSERVER AVANT LE LUNDI 5 MAI, 14 H</a>" in rows[open_.pk]
-        # Shown with its first dates and its new ones, bookable and ordered by the new ones.
-        assert "Mercredi 30 avril 2025, de 10 h à 11 h 30" in rows[postponed.pk]
-        assert "Reporté" in rows[postponed.pk]
-        assert "Nouvelle date : samedi 31 mai 2025, de 10 h à 11 h" in rows[postponed.pk]
+        # Headed by its new dates, the first one struck through under them, bookable and
+        # ordered by the new ones.
+        assert "Samedi 31 mai 2025, de 10 h à 11 h</p>" in rows[postponed.pk]
+        assert (
+            "Reportée</strong> — initialement le <del>mercredi 30 avril 2025</del>"
+            in rows[postponed.pk]
+        )
         assert "RÉSERVER AVANT LE JEUDI 29 MAI, 10 H</a>" in rows[postponed.pk]
         assert "places restantes" not in rows[postponed.pk]
         assert list(rows) == [closed.pk, full.pk, cancelled.pk, open_.pk, postponed.pk]

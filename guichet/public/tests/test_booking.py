@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import signing
@@ -83,9 +84,9 @@ class TestForm:
             "GRATUIT",
             "Quantité restante : 10",
             "Pour les groupes (plus de 8 personnes) : "
-            "Contactez directement les serres au 03 20 00 00 01",
-            ">RESERVER</button>",
-            ">RÉINITIALISATION</a>",
+            'Contactez directement les serres au <a href="tel:+33320000001">03 20 00 00 01</a>',
+            ">RÉSERVER</button>",
+            ">Effacer le formulaire</a>",
             ">RETOUR</a>",
             ">Retour à la liste</a>",
             'autocomplete="given-name"',
@@ -97,7 +98,10 @@ class TestForm:
 
     def test_group_notice_falls_back_to_the_organisation(self, client, session):
         html = client.get(book_url(session)).content.decode()
-        assert "Contactez-nous au +33 3 20 00 00 00 pour convenir d&#x27;une date." in html
+        assert (
+            'Contactez-nous au <a href="tel:+33320000000">+33 3 20 00 00 00</a> '
+            "pour convenir d'une date." in html
+        )
 
     def test_unlimited_session_has_no_seat_notice(self, client, now, organisation):
         session = SessionFactory(seat_limit=None)
@@ -549,3 +553,31 @@ class TestServiceRefusals:
         assert "Le service est très sollicité : veuillez réessayer dans un instant." in html
         assert 'value="Camille"' in html and 'value="camille@example.org"' in html
         assert not Reservation.objects.exists()
+
+
+class TestFormNotices:
+    def test_group_notice_said_once_with_its_phone_as_a_link(self, client, session):
+        session.activity.location.group_contact = (
+            "Contactez directement les serres au 03 20 00 00 01 pour convenir d'une date."
+        )
+        session.activity.location.save()
+        html = client.get(book_url(session)).content.decode()
+        assert html.count("Pour les groupes") == 1
+        assert '<a href="tel:+33320000001">03 20 00 00 01</a>' in html
+
+    def test_data_notice_links_to_the_personal_data_page(self, client, session):
+        html = client.get(book_url(session)).content.decode()
+        notice = html.split("data-data-notice>", 1)[1].split("</p>", 1)[0]
+        assert "supprimées après l'activité" in notice
+        assert '<a href="/donnees-personnelles/">Données personnelles</a>' in notice
+
+    def test_paid_session_shows_price_total_and_how_to_pay(self, client, session):
+        session.price = Decimal("12.50")
+        session.save()
+        html = client.get(book_url(session)).content.decode()
+        assert "Prix par personne : 12,50\xa0€, à régler sur place." in html
+        assert 'data-unit-price="12.50"' in html and "Total : 12,50\xa0€" in html
+
+    def test_free_session_says_nothing_of_payment(self, client, session):
+        html = client.get(book_url(session)).content.decode()
+        assert "data-payment" not in html and "data-total" not in html

@@ -36,8 +36,8 @@ def make_session(*, bookable_online=True, booking_delay=timedelta(0), **fields):
                 "seats_taken": 10,
             },
             OfferState.CANCELLED,
-            "Annulé",
-            "ANNULÉ",
+            "Annulée",
+            "ANNULÉE",
         ),
         (
             {"bookable_online": False, "start": paris(2025, 4, 10, 8, 0), "seats_taken": 10},

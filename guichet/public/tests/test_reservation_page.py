@@ -125,8 +125,10 @@ class TestPage:
         session.status, session.new_start = SessionStatus.POSTPONED, paris(2025, 11, 5, 14, 0)
         session_save(session=session)
         html = client.get(page_url(reservation)).content.decode()
-        assert "Nouvelle date : mercredi 5 novembre 2025, 14 h</p>" in html
-        assert "Mercredi 5 novembre 2025, 14 h" in html  # the summary, by the new date
+        # It keeps its length (an hour and a half).
+        assert "Nouvelle date : mercredi 5 novembre 2025, de 14 h à 15 h 30</p>" in html
+        assert "Mercredi 5 novembre 2025, de 14 h à 15 h 30" in html  # the summary
+        assert "initialement le <del>mercredi 16 avril 2025</del>" in html
 
     def test_cancelled_session_alert(self, client, reservation):
         session = reservation.session
@@ -184,7 +186,7 @@ class TestCalendarFile:
         start = event.decoded("DTSTART")
         assert start == paris(2025, 11, 5, 14, 0)
         assert start.astimezone(PARIS).utcoffset() == timedelta(hours=1)
-        assert "DTEND" not in event
+        assert event.decoded("DTEND") == paris(2025, 11, 5, 15, 30)  # it keeps its length
 
     def test_cancelled_event(self, client, reservation):
         client.post(cancel_url(reservation))
