@@ -201,7 +201,7 @@ def _earlier_booking(form: BookingForm) -> HttpResponse | None:
     earlier = reservation_for_submission(key=form.submission_key())
     if earlier is None:
         return None
-    return _see_other(reverse("public:reservation_detail", args=[earlier.token]))
+    return _see_other(_reservation_path(earlier, just_booked=True))
 
 
 # What changes on a session while its page is open: its seats, state and dates.
@@ -274,7 +274,16 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(name if name in form.fields else None, errors)
         return _booking_page(request, session, form)
     address_places_count(request, session=session, quantity=reservation.quantity)
-    return _see_other(reverse("public:reservation_detail", args=[reservation.token]))
+    return _see_other(_reservation_path(reservation, just_booked=True))
+
+
+# On the page a booking redirects to, and only there, "Ma réservation" announces the e-mail.
+JUST_BOOKED = "enregistree"
+
+
+def _reservation_path(reservation: Reservation, *, just_booked: bool = False) -> str:
+    path = reverse("public:reservation_detail", args=[reservation.token])
+    return f"{path}?{JUST_BOOKED}=1" if just_booked else path
 
 
 def _reservation_url(reservation: Reservation) -> str:
@@ -288,10 +297,15 @@ def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
     """'Ma réservation': the confirmation page, and the person's page reached later by its link."""
     reservation = reservation_get_for_display(token=token)
     organisation = organisation_get()
-    context = _session_context(reservation.session) | {
+    session = reservation.session
+    is_cancelled = reservation.status == ReservationStatus.CANCELLED
+    context = _session_context(session) | {
         "organisation": organisation,
         "reservation": reservation,
-        "is_cancelled": reservation.status == ReservationStatus.CANCELLED,
+        "just_booked": JUST_BOOKED in request.GET,
+        "is_past": not (is_cancelled or session.is_cancelled)
+        and (session.ends_at or session.starts_at) < timezone.now(),
+        "is_cancelled": is_cancelled,
         "cancellable": reservation_cancellable_online(
             reservation=reservation, organisation=organisation
         ),

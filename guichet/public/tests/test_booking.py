@@ -128,8 +128,8 @@ class TestBooking:
         response = post(client, session, load_form(client, session))
         reservation = Reservation.objects.get()
         assert response.status_code == 303
-        assert response["Location"] == reverse(
-            "public:reservation_detail", args=[reservation.token]
+        assert response["Location"] == (
+            reverse("public:reservation_detail", args=[reservation.token]) + "?enregistree=1"
         )
         assert (reservation.first_name, reservation.email, reservation.city) == (
             "Camille",

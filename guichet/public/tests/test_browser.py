@@ -37,14 +37,14 @@ def test_filter_book_add_to_calendar_and_cancel(live_server, page, open_session)
     expect(page.get_by_role("heading", name="Formulaire de réservation")).to_be_visible()
     fill(page, PERSON)
     field(page, "Quantité").select_option("2")
-    page.get_by_role("button", name="RESERVER").click()
+    page.get_by_role("button", name="RÉSERVER").click()
 
     expect(page.get_by_role("heading", name="Ma réservation")).to_be_visible()
     expect(page.get_by_text("Camille, votre réservation a été prise en compte.")).to_be_visible()
     reservation = Reservation.objects.get()
     assert page.url == live_server.url + reverse(
         "public:reservation_detail", args=[reservation.token]
-    )
+    ) + "?enregistree=1"
     assert (reservation.quantity, reservation.phone, reservation.session_id) == (
         2,
         "+33612345678",
@@ -111,7 +111,7 @@ def test_booking_with_the_keyboard_only(live_server, page, open_session):
     page.keyboard.press("ArrowDown")
     expect(field(page, "Quantité")).to_have_value("2")
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="RESERVER")).to_be_focused()
+    expect(page.get_by_role("button", name="RÉSERVER")).to_be_focused()
     page.keyboard.press("Enter")
 
     expect(page.get_by_text("Camille, votre réservation a été prise en compte.")).to_be_visible()
@@ -129,7 +129,7 @@ def test_refused_bookings_are_announced_and_keep_what_was_typed(live_server, pag
     page.goto(live_server.url + reverse("public:session_book", args=[open_session.pk]))
     fill(page, PERSON | {"Email": "camille@exemple", "Numéro de téléphone": ""})
     field(page, "Quantité").select_option("3")
-    page.get_by_role("button", name="RESERVER").click()
+    page.get_by_role("button", name="RÉSERVER").click()
 
     summary = page.get_by_role("alert")
     expect(summary).to_be_focused()
@@ -159,7 +159,7 @@ def test_refused_bookings_are_announced_and_keep_what_was_typed(live_server, pag
     reservation_create(
         session=open_session, **booking_data(quantity=2, email="dominique@example.org")
     )
-    page.get_by_role("button", name="RESERVER").click()
+    page.get_by_role("button", name="RÉSERVER").click()
 
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Quantité : La quantité ne peut être que 1.")
@@ -171,7 +171,7 @@ def test_refused_bookings_are_announced_and_keep_what_was_typed(live_server, pag
 
     # What is left can still be booked from the same page.
     expect(field(page, "Quantité")).to_have_value("1")
-    page.get_by_role("button", name="RESERVER").click()
+    page.get_by_role("button", name="RÉSERVER").click()
     expect(page.get_by_text("Camille, votre réservation a été prise en compte.")).to_be_visible()
     open_session.refresh_from_db()
     assert open_session.seats_taken == 3

@@ -124,7 +124,7 @@ def test_forty_visitors_for_the_last_ten_seats(live_server):
     assert reservations.count() == SEATS
     # Each booked visitor was sent to its own reservation's page.
     assert sorted(location for outcome, location in results if outcome == "booked") == sorted(
-        reverse("public:reservation_detail", args=[token])
+        reverse("public:reservation_detail", args=[token]) + "?enregistree=1"
         for token in reservations.values_list("token", flat=True)
     )
     session.refresh_from_db()

@@ -252,3 +252,34 @@ class TestOnlineCancellation:
         assert client.post(cancel_url(reservation))["Location"] == page_url(reservation)
         reservation.session.refresh_from_db()
         assert reservation.session.seats_taken == 0
+
+
+class TestLifeOfTheReservation:
+    def test_reference_at_the_top(self, client, reservation):
+        html = client.get(page_url(reservation)).content.decode()
+        top = html.split('class="banner"', 1)[1].split('class="confirmation', 1)[0]
+        assert f"Réservation n° <strong>{reservation.reference}</strong>" in top
+
+    def test_email_announced_only_on_the_page_a_booking_leads_to(self, client, reservation):
+        later = client.get(page_url(reservation)).content.decode()
+        just_booked = client.get(page_url(reservation) + "?enregistree=1").content.decode()
+        announce = "Vous recevrez une confirmation par e-mail"
+        assert announce in just_booked and announce not in later
+
+    def test_past_session_has_no_calendar_buttons(self, client, reservation, time_machine):
+        time_machine.move_to(paris(2025, 4, 16, 12, 0), tick=False)
+        html = client.get(page_url(reservation)).content.decode()
+        assert "Cette activité a eu lieu le mercredi 16 avril 2025 de 10 h à 11 h 30." in html
+        assert "Ajouter à mon calendrier" not in html and "Google Agenda" not in html
+        assert "votre réservation a été prise en compte" not in html
+
+    def test_cancelled_links_to_the_other_dates(self, client, reservation):
+        client.post(cancel_url(reservation))
+        html = client.get(page_url(reservation)).content.decode()
+        activity_url = reverse("public:activity_detail", args=[reservation.session.activity.slug])
+        assert f'<a href="{activity_url}" data-other-dates>' in html
+
+    def test_printed_page_names_the_organisation(self, client, reservation):
+        html = client.get(page_url(reservation)).content.decode()
+        header = html.split('class="print-header"', 1)[1].split("</div>", 1)[0]
+        assert "Ville d&#x27;Exemple" in header and "59000 Exempleville" in header
