@@ -50,7 +50,10 @@ def phone_links(text: str) -> SafeString:
     parts, last = [], 0
     for match in phonenumbers.PhoneNumberMatcher(text, DEFAULT_REGION):
         e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        parts += [escape(text[last : match.start]), format_html('<a href="tel:{}">{}</a>', e164, match.raw_string)]
+        parts += [
+            escape(text[last : match.start]),
+            format_html('<a href="tel:{}">{}</a>', e164, match.raw_string),
+        ]
         last = match.end
     parts.append(escape(text[last:]))
     return mark_safe("".join(parts))  # noqa: S308 - every part escaped above

@@ -28,7 +28,12 @@ def _organisation() -> Organisation:
 
 
 def _error_page(*, status: int, title: str, message: str) -> HttpResponse:
-    context = {"organisation": _organisation(), "status": status, "title": title, "message": message}
+    context = {
+        "organisation": _organisation(),
+        "status": status,
+        "title": title,
+        "message": message,
+    }
     # No context processors: they may read the database or the session.
     body = render_to_string("public/error.html", context)
     return HttpResponse(body, status=status)

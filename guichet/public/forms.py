@@ -29,12 +29,32 @@ class ActivityFilterForm(forms.Form):
     activity_type = forms.TypedChoiceField(
         label=_("Type d'activité"), required=False, coerce=int, empty_value=None
     )
+    category = forms.TypedChoiceField(
+        label=_("Catégorie"), required=False, coerce=int, empty_value=None
+    )
+    period = forms.ChoiceField(
+        label=_("Quand"),
+        required=False,
+        choices=[
+            ("", _("Toutes les dates")),
+            ("today", _("Aujourd'hui")),
+            ("weekend", _("Ce week-end")),
+            ("week", _("Cette semaine")),
+        ],
+    )
+    day = forms.DateField(
+        label=_("Date"),
+        required=False,
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def __init__(self, data, *, choices: FilterChoices):
         super().__init__(data)
         self.fields["location"].choices = [("", _("Toutes"))] + choices.locations
         self.fields["audience"].choices = [("", _("Tous"))] + choices.audiences
         self.fields["activity_type"].choices = [("", _("Tous"))] + choices.activity_types
+        self.fields["category"].choices = [("", _("Toutes"))] + choices.categories
 
     def filters(self) -> dict:
         self.is_valid()
@@ -44,6 +64,9 @@ class ActivityFilterForm(forms.Form):
             "location_id": data.get("location"),
             "audience_id": data.get("audience"),
             "activity_type_id": data.get("activity_type"),
+            "category_id": data.get("category"),
+            "period": data.get("period") or "",
+            "day": data.get("day"),
         }
 
 

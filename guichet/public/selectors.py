@@ -1,18 +1,67 @@
 """Reads for the public pages: each returns what one page shows in a fixed number of queries."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from guichet.bookings.models import Reservation
-from guichet.catalogue.models import Activity, Session
+from guichet.catalogue.models import Activity, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.search import search_filter, search_normalise
 from guichet.public.pagecache import page_cache_seconds
+
+
+def session_open_q(now: datetime) -> Q:
+    """Sessions that can still be booked online now (the SQL of public.offers' bookable state),
+    or, for an activity without online booking, that still take place."""
+    closes_at = ExpressionWrapper(
+        Value(now) + F("activity__booking_delay"), output_field=DateTimeField()
+    )
+    room = Q(seat_limit__isnull=True) | Q(seats_taken__lt=F("seat_limit"))
+    return (
+        ~session_over_q(now=now)
+        & ~Q(status=SessionStatus.CANCELLED)
+        & (Q(activity__bookable_online=False) | (Q(effective_start__gt=closes_at) & room))
+    )
+
+
+# The date filter of the list: "Aujourd'hui", "Ce week-end", "Cette semaine".
+PERIODS = ("today", "weekend", "week")
+
+
+def period_bounds(*, period: str = "", day: date | None = None, now: datetime) -> tuple:
+    """The [start, end) of a date filter, in local days; (None, None) without one."""
+    today = timezone.localdate(now)
+    if day is not None:
+        first, days = day, 1
+    elif period == "today":
+        first, days = today, 1
+    elif period == "weekend":  # the coming weekend, or the rest of this one
+        first = max(today, today + timedelta(days=5 - today.weekday()))
+        days = (today + timedelta(days=7 - today.weekday()) - first).days
+    elif period == "week":  # from today to Sunday
+        first, days = today, 7 - today.weekday()
+    else:
+        return None, None
+
+    def midnight(d: date) -> datetime:
+        return timezone.make_aware(datetime.combine(d, time()))
+
+    return midnight(first), midnight(first + timedelta(days=days))
 
 
 def activity_list_public(
@@ -22,19 +71,39 @@ def activity_list_public(
     location_id=None,
     audience_id=None,
     activity_type_id=None,
+    category_id=None,
+    period: str = "",
+    day: date | None = None,
 ) -> QuerySet[Activity]:
-    """Activities that have a session to come, with `price_min`/`price_max` over those sessions."""
+    """Activities that have a session to come, with `price_min`/`price_max` over the sessions
+    that can still be booked, and their next session (`next_start`, `next_seat_limit`,
+    `next_seats_taken`: not cancelled), all in the one query."""
     now = now or timezone.now()
     upcoming = Session.objects.exclude(session_over_q(now=now)).filter(activity=OuterRef("pk"))
+    open_ = upcoming.filter(session_open_q(now))
+    next_ = upcoming.exclude(status=SessionStatus.CANCELLED).order_by("effective_start", "pk")
+    start, end = period_bounds(period=period, day=day, now=now)
+    within = (
+        upcoming.exclude(status=SessionStatus.CANCELLED).filter(
+            effective_start__lt=end, effective_start__gte=start
+        )
+        if start
+        else upcoming
+    )
     activities = (
-        Activity.objects.filter(Exists(upcoming))
-        .select_related("location")
+        Activity.objects.filter(Exists(within))
+        .select_related("location", "category")
         .annotate(
-            price_min=Subquery(upcoming.order_by("price").values("price")[:1]),
-            price_max=Subquery(upcoming.order_by("-price").values("price")[:1]),
+            price_min=Subquery(open_.order_by("price").values("price")[:1]),
+            price_max=Subquery(open_.order_by("-price").values("price")[:1]),
+            next_start=Subquery(next_.values("effective_start")[:1]),
+            next_seat_limit=Subquery(next_.values("seat_limit")[:1]),
+            next_seats_taken=Subquery(next_.values("seats_taken")[:1]),
         )
         .order_by("name", "pk")
     )
+    if category_id:
+        activities = activities.filter(category_id=category_id)
     if name:
         activities = search_filter(activities, name)
     if location_id:
@@ -51,10 +120,11 @@ class FilterChoices:
     locations: list[tuple[int, str]]
     audiences: list[tuple[int, str]]
     activity_types: list[tuple[int, str]]
+    categories: list[tuple[int, str]]
 
 
 def filter_choices_public(*, now: datetime | None = None) -> FilterChoices:
-    """The places, publics and types of the listed activities, in one query."""
+    """The places, publics, types and categories of the listed activities, in one query."""
     rows = (
         activity_list_public(now=now)
         .order_by()
@@ -65,10 +135,12 @@ def filter_choices_public(*, now: datetime | None = None) -> FilterChoices:
             "audience__name",
             "activity_type_id",
             "activity_type__name",
+            "category_id",
+            "category__name",
         )
         .distinct()
     )
-    found: list[dict[int, str]] = [{}, {}, {}]
+    found: list[dict[int, str]] = [{}, {}, {}, {}]
     for row in rows:
         for index, choices in enumerate(found):
             pk, label = row[2 * index], row[2 * index + 1]

@@ -150,7 +150,9 @@ def group_contact(location: Location, organisation: Organisation) -> SafeString:
     if organisation.phone:
         return format_html(
             _("Contactez-nous au {phone} pour convenir d'une date."),
-            phone=format_html('<a href="tel:{}">{}</a>', organisation.phone, organisation.phone_display),
+            phone=format_html(
+                '<a href="tel:{}">{}</a>', organisation.phone, organisation.phone_display
+            ),
         )
     return _("Contactez-nous pour convenir d'une date.")
 

@@ -6,29 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0003_staff_values_bounded'),
+        ("catalogue", "0003_staff_values_bounded"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='audience',
-            options={'ordering': ['name'], 'verbose_name': 'public', 'verbose_name_plural': 'publics'},
+            name="audience",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "public",
+                "verbose_name_plural": "publics",
+            },
         ),
         migrations.AlterField(
-            model_name='activity',
-            name='audience',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='catalogue.audience', verbose_name='public'),
+            model_name="activity",
+            name="audience",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="catalogue.audience",
+                verbose_name="public",
+            ),
         ),
         # A generated column cannot be altered: dropped and added again with its new expression.
         migrations.RemoveField(
-            model_name='session',
-            name='effective_end',
+            model_name="session",
+            name="effective_end",
         ),
         migrations.AddField(
-            model_name='session',
-            name='effective_end',
-            field=models.GeneratedField(db_persist=True, expression=models.Case(models.When(new_end__isnull=False, status='postponed', then=models.F('new_end')), models.When(status='postponed', then=guichet.catalogue.models.ShiftedEnd()), default=models.F('end')), output_field=models.DateTimeField(null=True, verbose_name='fin effective')),
+            model_name="session",
+            name="effective_end",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=models.Case(
+                    models.When(
+                        new_end__isnull=False, status="postponed", then=models.F("new_end")
+                    ),
+                    models.When(status="postponed", then=guichet.catalogue.models.ShiftedEnd()),
+                    default=models.F("end"),
+                ),
+                output_field=models.DateTimeField(null=True, verbose_name="fin effective"),
+            ),
         ),
     ]

@@ -5,49 +5,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_organisation_name_single_line'),
+        ("core", "0004_organisation_name_single_line"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='accessibility_level',
-            field=models.CharField(choices=[('non', 'non conforme'), ('partial', 'partiellement conforme'), ('full', 'totalement conforme')], default='non', help_text='Le niveau établi par le dernier audit ; sans audit : non conforme.', max_length=10, verbose_name='conformité au RGAA'),
+            model_name="organisation",
+            name="accessibility_level",
+            field=models.CharField(
+                choices=[
+                    ("non", "non conforme"),
+                    ("partial", "partiellement conforme"),
+                    ("full", "totalement conforme"),
+                ],
+                default="non",
+                help_text="Le niveau établi par le dernier audit ; sans audit : non conforme.",
+                max_length=10,
+                verbose_name="conformité au RGAA",
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='accessibility_pages_audited',
-            field=models.TextField(blank=True, help_text='Une page par ligne.', verbose_name='pages auditées'),
+            model_name="organisation",
+            name="accessibility_pages_audited",
+            field=models.TextField(
+                blank=True, help_text="Une page par ligne.", verbose_name="pages auditées"
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='accessibility_statement',
-            field=models.TextField(blank=True, default=guichet.core.models.accessibility_statement_default, verbose_name="déclaration d'accessibilité"),
+            model_name="organisation",
+            name="accessibility_statement",
+            field=models.TextField(
+                blank=True,
+                default=guichet.core.models.accessibility_statement_default,
+                verbose_name="déclaration d'accessibilité",
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='accessibility_statement_date',
-            field=models.DateField(blank=True, null=True, verbose_name='date de la déclaration'),
+            model_name="organisation",
+            name="accessibility_statement_date",
+            field=models.DateField(blank=True, null=True, verbose_name="date de la déclaration"),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='legal_notice',
-            field=models.TextField(blank=True, default=guichet.core.models.legal_notice_default, verbose_name='mentions légales'),
+            model_name="organisation",
+            name="legal_notice",
+            field=models.TextField(
+                blank=True,
+                default=guichet.core.models.legal_notice_default,
+                verbose_name="mentions légales",
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='payment_instructions',
-            field=models.CharField(blank=True, default='à régler sur place', help_text="Comment régler une session payante, dit sur le formulaire de réservation ; vide : rien n'est dit.", max_length=200, verbose_name='paiement'),
+            model_name="organisation",
+            name="payment_instructions",
+            field=models.CharField(
+                blank=True,
+                default="à régler sur place",
+                help_text="Comment régler une session payante, dit sur le formulaire de réservation ; vide : rien n'est dit.",
+                max_length=200,
+                verbose_name="paiement",
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='personal_data',
-            field=models.TextField(blank=True, default=guichet.core.models.personal_data_default, verbose_name='données personnelles'),
+            model_name="organisation",
+            name="personal_data",
+            field=models.TextField(
+                blank=True,
+                default=guichet.core.models.personal_data_default,
+                verbose_name="données personnelles",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.CheckConstraint(condition=models.Q(('accessibility_level__in', ['non', 'partial', 'full'])), name='organisation_accessibility_level_valid'),
+            model_name="organisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("accessibility_level__in", ["non", "partial", "full"])),
+                name="organisation_accessibility_level_valid",
+            ),
         ),
     ]

@@ -22,6 +22,12 @@ def price(value) -> str:
 
 
 @register.filter
+def activity_next_session(activity: Activity) -> str:
+    """Needs the next_* annotations of activity_list_public."""
+    return formats.next_session(activity)
+
+
+@register.filter
 def activity_price(activity: Activity) -> str:
     """Needs the price_min/price_max annotations of activity_list_public."""
     return formats.price_range(activity.price_min, activity.price_max)

@@ -11,6 +11,7 @@ from guichet.catalogue.tests.factories import (
     ActivityFactory,
     ActivityTypeFactory,
     AudienceFactory,
+    CategoryFactory,
     LocationFactory,
     SessionFactory,
 )
@@ -249,3 +250,80 @@ class TestActivityPage:
             response = client.get(url)
             assert "X-Frame-Options" not in response
             assert "frame-ancestors" in response["Content-Security-Policy"]
+
+
+class TestActivityCards:
+    """Each card's next date and availability, its category, the price of what can be booked."""
+
+    def card(self, client, activity) -> str:
+        html = client.get(HOME).content.decode()
+        return next(c for c in html.split('<li class="card">')[1:] if activity.name in c)
+
+    def test_next_date_and_places_left(self, client, now, organisation):
+        activity = ActivityFactory(name="Atelier nichoirs")
+        SessionFactory(
+            activity=activity, start=paris(2025, 4, 12, 10, 0), status=SessionStatus.CANCELLED
+        )
+        SessionFactory(activity=activity, start=paris(2025, 4, 16, 10, 0), seats_taken=2)
+        SessionFactory(activity=activity, start=paris(2025, 4, 23, 10, 0))
+        assert "Prochaine date : mer. 16 avr., 10 h · 8 places" in self.card(client, activity)
+
+    def test_full_and_walk_in(self, client, now, organisation):
+        full = ActivityFactory(name="Complète")
+        SessionFactory(activity=full, start=paris(2025, 4, 16, 10, 0), seats_taken=10)
+        walk_in = ActivityFactory(name="Libre", bookable_online=False)
+        SessionFactory(activity=walk_in, start=paris(2025, 4, 19, 14, 30))
+        assert "Prochaine date : mer. 16 avr., 10 h · Complet" in self.card(client, full)
+        assert "Prochaine date : sam. 19 avr., 14 h 30 · Accès libre" in self.card(client, walk_in)
+
+    def test_price_counts_only_sessions_that_can_be_booked(self, client, now, organisation):
+        activity = ActivityFactory(name="Visite payante", booking_delay=timedelta(days=2))
+        SessionFactory(activity=activity, price=Decimal("5"), status=SessionStatus.CANCELLED)
+        SessionFactory(activity=activity, price=Decimal("20"), seats_taken=10)
+        SessionFactory(  # booking closed (two days before)
+            activity=activity, price=Decimal("2"), start=paris(2025, 4, 11, 10, 0)
+        )
+        SessionFactory(activity=activity, price=Decimal("12.50"))
+        card = self.card(client, activity)
+        assert "12,50\u00a0€" in card and "De " not in card
+
+    def test_price_range(self, client, now, organisation):
+        activity = ActivityFactory(name="Visite payante")
+        SessionFactory(activity=activity, price=Decimal("5"))
+        SessionFactory(activity=activity, price=Decimal("12.50"))
+        assert "De 5,00\u00a0€ à 12,50\u00a0€" in self.card(client, activity)
+
+    def test_category_shown_and_filterable(self, client, now, organisation):
+        nature = CategoryFactory(name="Nature")
+        activity_with_session("Visite des serres", category=nature)
+        activity_with_session("Concert")
+        response = client.get(HOME, {"category": nature.pk})
+        assert listed(response) == ["Visite des serres"]
+        html = response.content.decode()
+        assert '<span class="card__category">Nature</span>' in html
+        assert f'<option value="{nature.pk}" selected>Nature</option>' in html
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ({"period": "today"}, ["Aujourd'hui"]),
+            ({"period": "weekend"}, ["Dimanche", "Samedi"]),
+            ({"period": "week"}, ["Aujourd'hui", "Dimanche", "Samedi"]),
+            ({"day": "2025-04-16"}, ["Mercredi prochain"]),
+            ({"day": "16/04/2025"}, ["Mercredi prochain"]),
+            ({}, ["Aujourd'hui", "Dimanche", "Mercredi prochain", "Samedi"]),
+        ],
+    )
+    def test_date_filter(self, client, now, organisation, query, expected):
+        # Now is Thursday 10 April 2025, 9 h.
+        activity_with_session("Aujourd'hui", start=paris(2025, 4, 10, 14, 0))
+        activity_with_session("Samedi", start=paris(2025, 4, 12, 10, 0))
+        activity_with_session("Dimanche", start=paris(2025, 4, 13, 23, 0))
+        activity_with_session("Mercredi prochain", start=paris(2025, 4, 16, 10, 0))
+        assert listed(client.get(HOME, query)) == expected
+
+    def test_date_filter_choices(self, client, now, organisation):
+        activity_with_session("Visite")
+        html = client.get(HOME).content.decode()
+        for label in ("Aujourd&#x27;hui", "Ce week-end", "Cette semaine", 'type="date"'):
+            assert label in html

@@ -42,9 +42,12 @@ def test_filter_book_add_to_calendar_and_cancel(live_server, page, open_session)
     expect(page.get_by_role("heading", name="Ma réservation")).to_be_visible()
     expect(page.get_by_text("Camille, votre réservation a été prise en compte.")).to_be_visible()
     reservation = Reservation.objects.get()
-    assert page.url == live_server.url + reverse(
-        "public:reservation_detail", args=[reservation.token]
-    ) + "?enregistree=1"
+    assert (
+        page.url
+        == live_server.url
+        + reverse("public:reservation_detail", args=[reservation.token])
+        + "?enregistree=1"
+    )
     assert (reservation.quantity, reservation.phone, reservation.session_id) == (
         2,
         "+33612345678",

@@ -41,6 +41,10 @@ PAGES = {
         + f"?name=visite&location={w['activity'].location_id}&audience={w['activity'].audience_id}"
         f"&activity_type={w['activity'].activity_type_id}&page=2"
     ),
+    "home, by category and date": lambda w: (
+        reverse("public:activity_list") + f"?category={w['activity'].category_id}&period=week"
+    ),
+    "legal page": lambda w: reverse("public:accessibility"),
     "activity": lambda w: reverse("public:activity_detail", args=[w["activity"].slug]),
     "booking form": lambda w: reverse("public:session_book", args=[w["session"].pk]),
     "reservation": lambda w: reverse("public:reservation_detail", args=[w["reservation"].token]),
