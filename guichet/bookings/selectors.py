@@ -114,3 +114,15 @@ def reservations_cancelled_latest(*, user) -> QuerySet[Reservation]:
         .select_related("session__activity")
         .order_by("-cancelled_at", "-pk")[:STAFF_HOME_CANCELLATIONS]
     )
+
+
+def reservation_changeable_online(*, reservation: Reservation, now: datetime | None = None) -> bool:
+    """May the person change their number of places from their page? Until the booking
+    deadline, for a valid reservation of a session that is not cancelled and is booked online."""
+    session = reservation.session
+    return (
+        reservation.status == ReservationStatus.VALID
+        and not session.is_cancelled
+        and session.activity.bookable_online
+        and not session.is_booking_closed(now)
+    )

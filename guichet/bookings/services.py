@@ -28,6 +28,7 @@ from guichet.bookings.models import (
 )
 from guichet.bookings.selectors import (
     reservation_cancellable_online,
+    reservation_changeable_online,
     reservation_for_submission,
     session_booking_refusal,
     session_change_postpone_if_booked,
@@ -41,6 +42,7 @@ from guichet.notifications.services import (
     notify_reservation_cancelled,
     notify_reservation_created,
     notify_reservation_link,
+    notify_reservation_quantity_changed,
     notify_reservation_updated,
     notify_session_changed,
     reminder_sync,
@@ -288,6 +290,59 @@ def reservation_update(*, reservation: Reservation) -> Reservation:
     notify_reservation_updated(reservation=reservation, before=before)
     audit_saved(reservation, before=audit_snapshot(before))
     return reservation
+
+
+@transaction.atomic
+def reservation_quantity_change(
+    *, reservation: Reservation, quantity: int, now: datetime | None = None
+) -> Reservation:
+    """ "Modifier le nombre de places" from the reservation's page: lower or raise its places
+    until the booking deadline, within the activity's most per booking (all the address's
+    bookings for the session counted, as for a new booking) and the places left. Mails
+    "Réservation modifiée". Raises BookingError with the reason when refused."""
+    max_places = reservation.session.activity.max_places_per_booking
+    if quantity < 1:
+        raise BookingError(_("Gardez au moins une place, ou annulez la réservation."))
+    if quantity > max_places:
+        raise BookingError(
+            _("Vous pouvez réserver au plus %(max)d places en ligne.") % {"max": max_places}
+        )
+    # Before any row lock, as for a new booking (see _places_per_address_check).
+    _address_lock(reservation.email)
+    locked = (
+        Reservation.objects.select_for_update()
+        .select_related("session__activity")
+        .get(pk=reservation.pk)
+    )
+    if not reservation_changeable_online(reservation=locked, now=now):
+        raise BookingError(
+            _(
+                "Cette réservation ne peut plus être modifiée en ligne : "
+                "appelez-nous pour toute modification."
+            )
+        )
+    previous = locked.quantity
+    if quantity == previous:
+        return locked
+    others = (
+        _address_reservations(session=locked.session, email=locked.email)
+        .exclude(pk=locked.pk)
+        .aggregate(places=Sum("quantity", default=0))["places"]
+    )
+    if others + quantity > max_places:
+        raise BookingError(
+            _(
+                "Avec vos autres réservations pour cette session, vous pouvez avoir au plus "
+                "%(max)d places en ligne."
+            )
+            % {"max": max_places}
+        )
+    _seats_move(before=_holding(locked), after={locked.session_id: quantity})
+    locked.quantity = quantity
+    locked.save(update_fields=["quantity"])
+    notify_reservation_quantity_changed(reservation=locked, previous=previous)
+    reservation.quantity = quantity
+    return locked
 
 
 @transaction.atomic

@@ -113,6 +113,15 @@ DEFAULT_TEXTS = {
             "nous contacter au {telephone}.<br>Nous vous remercions pour votre compréhension.</p>"
         ),
         "signature": SIGNATURE_REGARDS,
+    MessageKind.RESERVATION_CHANGED: {
+        "header_title": _("RÉSERVATION MODIFIÉE"),
+        "sub_greeting": "",
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous n'êtes pas à l'origine de cette modification ou si vous avez des "
+            "questions, n'hésitez pas à nous contacter au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_SOON,
         "footer": FOOTER,
     },
 }

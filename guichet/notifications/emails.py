@@ -19,6 +19,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_prose_editor.fields import create_sanitizer
 
 from guichet.bookings.calendar import reservation_ics
@@ -61,6 +62,7 @@ LAYOUTS = {
     MessageKind.RESERVATION_CANCELLED: (False, ("home",)),
     MessageKind.RESERVATION_LINK: (True, ("reservation", "calendar", "cancel")),
     MessageKind.SCHEDULE_CHANGED: (True, ("calendar", "reservation", "cancel")),
+    MessageKind.RESERVATION_CHANGED: (True, ("reservation", "calendar", "cancel")),
 }
 
 
@@ -161,6 +163,10 @@ def _new_dates(start: datetime, end: datetime | None) -> str:
     return dates.when(start, end, moved=True)
 
 
+def places_text(count: int) -> str:
+    return ngettext("%(n)d place", "%(n)d places", count) % {"n": count}
+
+
 def _when(details: dict, key: str) -> datetime | None:
     value = details.get(key)
     return datetime.fromisoformat(value) if value else None
@@ -203,6 +209,18 @@ def _intro(message: OutgoingMessage, reservation: Reservation) -> Part | None:
         session = reservation.session
         sentence = _("Votre réservation « %(activity)s » prévue %(planned)s a été %(what)s.")
         values = {"planned": _planned(session.starts_at, session.ends_at), "what": _("ANNULÉE")}
+    elif message.kind == MessageKind.RESERVATION_CHANGED:
+        session = reservation.session
+        sentence = _(
+            "Votre réservation « %(activity)s » prévue %(planned)s a été %(what)s : "
+            "%(previous)s → %(quantity)s."
+        )
+        values = {
+            "planned": _planned(session.starts_at, session.ends_at),
+            "what": _("MODIFIÉE"),
+            "previous": places_text(details.get("previous_quantity", 0)),
+            "quantity": places_text(details.get("quantity", reservation.quantity)),
+        }
     else:
         return None
     values["activity"] = activity
@@ -288,7 +306,7 @@ class MailRenderer:
             reservation=reservation, organisation=self.organisation
         )
         buttons = [
-            (labels[name], page_url(name, reservation))
+            (labels[name], self.button_url(name, reservation))
             for name in button_names
             if name != "cancel" or may_cancel
         ]
@@ -296,7 +314,7 @@ class MailRenderer:
         return {
             "header_title": template.header_title,
             "activity": activity.name,
-            "name": reservation.full_name,
+            "name": reservation.first_name or reservation.full_name,
             "intro": _intro(message, reservation),
             "reason": reason,
             "show_details": show_details,
@@ -315,9 +333,34 @@ class MailRenderer:
             **self._once(("organisation",), self.organisation_context),
         }
 
+    def button_url(self, name: str, reservation: Reservation) -> str:
+        """The buttons' pages; "Réserver une nouvelle activité" leads to the same activity's
+        other dates when it has some to come."""
+        if name != "home":
+            return page_url(name, reservation)
+        session = reservation.session
+        other_dates = self._once(
+            ("other_dates", session.pk),
+            lambda: (
+                session.pk is not None
+                and Session.objects.filter(
+                    activity_id=session.activity_id, effective_start__gt=timezone.now()
+                )
+                .exclude(pk=session.pk)
+                .exclude(status=SessionStatus.CANCELLED)
+                .exists()
+            ),
+        )
+        if not other_dates:
+            return page_url(name, reservation)
+        return settings.SITE_URL + reverse(
+            "public:activity_detail", kwargs={"slug": session.activity.slug}
+        )
+
     def organisation_context(self) -> dict:
         organisation = self.organisation
         return {
+            "logo_url": settings.SITE_URL + organisation.logo.url if organisation.logo else "",
             "organisation_name": organisation.name,
             "phone": organisation.phone_display,
             "website": organisation.website,
@@ -405,5 +448,7 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
             "end": session.end.isoformat(),
             "reason": "",
         }
+    elif template.kind == MessageKind.RESERVATION_CHANGED:
+        details = {"previous_quantity": 3, "quantity": 2}
     message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
     return MailRenderer(templates={template.kind: template}).email(message, attachments=False)

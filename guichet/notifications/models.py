@@ -23,6 +23,8 @@ class MessageKind(models.TextChoices):
     # Sent again to the address when it tries to book a session it already holds all its places for.
     RESERVATION_LINK = "reservation_link", _("Lien de votre réservation")
     SCHEDULE_CHANGED = "schedule_changed", _("Changement d'horaire")
+    # The person changed the number of places from their reservation page.
+    RESERVATION_CHANGED = "reservation_changed", _("Réservation modifiée")
 
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.

@@ -24,7 +24,11 @@ REMINDER_LEAD = timedelta(days=2)
 
 # The mails an online booking sends at once to the address typed: counted together against
 # CONFIRMATION_MAIL_LIMIT, so that the booking form cannot be used to flood someone's inbox.
-LIMITED_KINDS = (MessageKind.CONFIRMATION, MessageKind.RESERVATION_LINK)
+LIMITED_KINDS = (
+    MessageKind.CONFIRMATION,
+    MessageKind.RESERVATION_LINK,
+    MessageKind.RESERVATION_CHANGED,
+)
 
 
 def mail_limit_reached(*, email: str, now: datetime) -> bool:

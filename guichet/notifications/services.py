@@ -222,20 +222,38 @@ def notify_reservation_created(*, reservation: Reservation, limited: bool = Fals
         _send_on_commit()
 
 
-def notify_reservation_link(*, reservation: Reservation) -> None:
-    """The link of an existing reservation, mailed again to its address (someone tried to book
-    the same session with it). Held back like a confirmation past CONFIRMATION_MAIL_LIMIT."""
+def _limited_message_add(
+    *, kind: MessageKind, reservation: Reservation, details: dict | None = None
+) -> None:
+    """A mail someone can cause again and again from the public site, sent now: held back like
+    a confirmation past CONFIRMATION_MAIL_LIMIT."""
     now = timezone.now()
     message = _message_build(
-        kind=MessageKind.RESERVATION_LINK,
+        kind=kind,
         reservation=reservation,
-        key=f"reservation_link:{reservation.pk}:{_stamp(now)}",
+        key=f"{kind}:{reservation.pk}:{_stamp(now)}",
         scheduled_for=now,
+        details=details,
     )
     held = _held_past_limit(message, now=now)
     message.save()
     if not held:
         _send_on_commit()
+
+
+def notify_reservation_link(*, reservation: Reservation) -> None:
+    """The link of an existing reservation, mailed again to its address (someone tried to book
+    the same session with it)."""
+    _limited_message_add(kind=MessageKind.RESERVATION_LINK, reservation=reservation)
+
+
+def notify_reservation_quantity_changed(*, reservation: Reservation, previous: int) -> None:
+    """The person changed their number of places from their page ("Réservation modifiée")."""
+    _limited_message_add(
+        kind=MessageKind.RESERVATION_CHANGED,
+        reservation=reservation,
+        details={"previous_quantity": previous, "quantity": reservation.quantity},
+    )
 
 
 def notify_reservation_cancelled(*, reservation: Reservation) -> None:

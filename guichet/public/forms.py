@@ -241,3 +241,17 @@ class BookingForm(forms.Form):
         return {name: data[name] for name in self.PERSON_FIELDS} | {
             "submission_key": data["submission"]
         }
+
+
+class QuantityChangeForm(forms.Form):
+    """ "Modifier le nombre de places": the choices a page offers; the seat service decides."""
+
+    quantity = forms.TypedChoiceField(label=_("Nombre de places"), coerce=int)
+
+    def __init__(self, data=None, *, reservation: Reservation):
+        super().__init__(data, initial={"quantity": reservation.quantity})
+        session = reservation.session
+        most = session.activity.max_places_per_booking
+        if session.seats_left is not None:
+            most = min(most, reservation.quantity + session.seats_left)
+        self.fields["quantity"].choices = [(n, str(n)) for n in range(1, most + 1)]

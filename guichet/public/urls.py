@@ -30,5 +30,8 @@ urlpatterns = [
         {"page": "personal_data"},
         name="personal_data",
     ),
+    path(
+        "reservation/<token:token>/modifier/", views.reservation_change, name="reservation_change"
+    ),
     path("reservation/<token:token>/annuler/", views.reservation_cancel, name="reservation_cancel"),
 ]

@@ -22,11 +22,16 @@ from django_ratelimit.decorators import ratelimit
 
 from guichet.bookings import calendar
 from guichet.bookings.models import Reservation, ReservationStatus
-from guichet.bookings.selectors import reservation_cancellable_online, reservation_for_submission
+from guichet.bookings.selectors import (
+    reservation_cancellable_online,
+    reservation_changeable_online,
+    reservation_for_submission,
+)
 from guichet.bookings.services import (
     BookingError,
     reservation_cancel_online,
     reservation_create,
+    reservation_quantity_change,
 )
 from guichet.catalogue.models import Location, Session
 from guichet.core.clients import client_key, setting_rate
@@ -35,7 +40,12 @@ from guichet.core.models import Organisation
 from guichet.core.phones import phone_links
 from guichet.core.selectors import organisation_get
 from guichet.notifications.selectors import reservation_confirmation_held
-from guichet.public.forms import ActivityFilterForm, BookingForm, submission_key_new
+from guichet.public.forms import (
+    ActivityFilterForm,
+    BookingForm,
+    QuantityChangeForm,
+    submission_key_new,
+)
 from guichet.public.limits import address_places_count, address_places_refusal
 from guichet.public.offers import session_offer
 from guichet.public.pagecache import public_page_cache, slot, slotted_page
@@ -279,13 +289,19 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     return _see_other(_reservation_path(reservation, just_booked=True))
 
 
-# On the page a booking redirects to, and only there, "Ma réservation" announces the e-mail.
+# On the page a booking (or a change) redirects to, and only there, "Ma réservation" announces
+# the e-mail.
 JUST_BOOKED = "enregistree"
+JUST_CHANGED = "modifiee"
 
 
-def _reservation_path(reservation: Reservation, *, just_booked: bool = False) -> str:
+def _reservation_path(
+    reservation: Reservation, *, just_booked: bool = False, just_changed: bool = False
+) -> str:
     path = reverse("public:reservation_detail", args=[reservation.token])
-    return f"{path}?{JUST_BOOKED}=1" if just_booked else path
+    if just_booked:
+        return f"{path}?{JUST_BOOKED}=1"
+    return f"{path}?{JUST_CHANGED}=1" if just_changed else path
 
 
 def _reservation_url(reservation: Reservation) -> str:
@@ -305,6 +321,8 @@ def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
         "organisation": organisation,
         "reservation": reservation,
         "just_booked": JUST_BOOKED in request.GET,
+        "just_changed": JUST_CHANGED in request.GET,
+        "changeable": reservation_changeable_online(reservation=reservation),
         "is_past": not (is_cancelled or session.is_cancelled)
         and (session.ends_at or session.starts_at) < timezone.now(),
         "is_cancelled": is_cancelled,
@@ -357,3 +375,31 @@ def reservation_cancel(request: HttpRequest, token: str) -> HttpResponse:
         "error": error,
     }
     return _render(request, "public/reservation_cancel.html", context, status=status)
+
+
+@xframe_options_exempt
+@noindex
+@require_http_methods(["GET", "HEAD", "POST"])
+def reservation_change(request: HttpRequest, token: str) -> HttpResponse:
+    """'Modifier le nombre de places': the form (GET), then the change through the seat service."""
+    reservation = reservation_get_by_token(token=token)
+    form = QuantityChangeForm(request.POST or None, reservation=reservation)
+    error, status = "", 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            with_retry(
+                reservation_quantity_change,
+                reservation=reservation,
+                quantity=form.cleaned_data["quantity"],
+            )
+        except (BookingError, ServiceBusy) as exc:
+            error, status = str(exc), 409
+        else:
+            return _see_other(_reservation_path(reservation, just_changed=True))
+    context = _session_context(reservation.session) | {
+        "reservation": reservation,
+        "form": form,
+        "changeable": reservation_changeable_online(reservation=reservation),
+        "error": error,
+    }
+    return _render(request, "public/reservation_change.html", context, status=status)

@@ -142,7 +142,8 @@ def test_session_label_uses_local_effective_dates(two_sessions):
     )
     session_save(session=session)
     rows = csv_rows(reservations_csv(reservations=session.reservations.order_by("pk")))
-    assert rows[1][0] == "Visite des serres (jeu. 2 mai 2030, 14 h)"  # postponed, no new end
+    # Postponed with no new end: it keeps its length.
+    assert rows[1][0] == "Visite des serres (jeu. 2 mai 2030, 14 h – 15 h 30)"
 
 
 def test_one_session_adds_its_limit_and_seats_left():

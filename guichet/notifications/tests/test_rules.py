@@ -286,7 +286,10 @@ def test_postponed_twice_sends_two_mails_and_the_reminder_follows(time_machine):
     assert datetime.fromisoformat(
         postponed[1].details["previous_start"]
     ) == session.start + timedelta(days=3)
-    assert postponed[1].details["end"] is None
+    # No new end: it keeps its length.
+    assert datetime.fromisoformat(postponed[1].details["end"]) == session.new_start + (
+        session.end - session.start
+    )
     [reminder] = rows(REMINDER, state=MessageState.PENDING)
     assert reminder.scheduled_for == session.new_start - REMINDER_LEAD
     assert deliver_everything(time_machine, session) == [

@@ -283,3 +283,54 @@ class TestLifeOfTheReservation:
         html = client.get(page_url(reservation)).content.decode()
         header = html.split('class="print-header"', 1)[1].split("</div>", 1)[0]
         assert "Ville d&#x27;Exemple" in header and "59000 Exempleville" in header
+
+
+def change_url(reservation) -> str:
+    return reverse("public:reservation_change", args=[reservation.token])
+
+
+class TestQuantityChange:
+    def test_link_form_change_and_marker(self, client, reservation):
+        page = client.get(page_url(reservation)).content.decode()
+        assert f'href="{change_url(reservation)}">Modifier le nombre de places</a>' in page
+        form = client.get(change_url(reservation)).content.decode()
+        assert '<option value="3" selected>3</option>' in form
+        assert '<option value="8">8</option>' in form and 'value="9"' not in form
+        response = client.post(change_url(reservation), {"quantity": "5"})
+        assert response.status_code == 303
+        assert response["Location"] == page_url(reservation) + "?modifiee=1"
+        html = client.get(response["Location"]).content.decode()
+        assert "Votre réservation est modifiée : 5 places." in html
+        reservation.refresh_from_db()
+        assert reservation.quantity == 5
+        assert (
+            "Votre réservation est modifiée"
+            not in client.get(page_url(reservation)).content.decode()
+        )
+
+    def test_refused_change_says_why(self, client, reservation):
+        session = reservation.session
+        session.seat_limit = 4
+        session_save(session=session)
+        response = client.post(change_url(reservation), {"quantity": "8"})
+        assert response.status_code == 200  # not a choice offered: the form says so
+        reservation.refresh_from_db()
+        assert reservation.quantity == 3
+
+    def test_past_the_deadline_no_link_nor_form(self, client, reservation, time_machine):
+        time_machine.move_to(paris(2025, 4, 15, 10, 0), tick=False)  # two days before: closed
+        assert (
+            "Modifier le nombre de places</a>"
+            not in client.get(page_url(reservation)).content.decode()
+        )
+        html = client.get(change_url(reservation)).content.decode()
+        assert "Cette réservation ne peut plus être modifiée en ligne." in html
+        refused = client.post(change_url(reservation), {"quantity": "1"})
+        assert refused.status_code == 409
+        assert "ne peut plus être modifiée en ligne" in refused.content.decode()
+        reservation.refresh_from_db()
+        assert reservation.quantity == 3
+
+    @pytest.mark.parametrize("value", ["abc", "\x00", "9" * 500, "<b>"])
+    def test_hostile_input_is_a_form_error(self, client, reservation, value):
+        assert client.post(change_url(reservation), {"quantity": value}).status_code == 200
