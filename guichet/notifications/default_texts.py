@@ -124,6 +124,19 @@ DEFAULT_TEXTS = {
         "signature": SIGNATURE_SOON,
         "footer": FOOTER,
     },
+    MessageKind.RESERVATION_LIST: {
+        "header_title": _("VOS RÉSERVATIONS"),
+        "sub_greeting": _(
+            "<p>Vous avez demandé les liens de vos réservations à venir. Les voici :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous n'êtes pas à l'origine de cette demande, vous pouvez ignorer ce message. "
+            "Pour toute question, contactez-nous au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_SOON,
+        "footer": FOOTER,
+    },
 }
 
 

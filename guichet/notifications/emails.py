@@ -63,6 +63,7 @@ LAYOUTS = {
     MessageKind.RESERVATION_LINK: (True, ("reservation", "calendar", "cancel")),
     MessageKind.SCHEDULE_CHANGED: (True, ("calendar", "reservation", "cancel")),
     MessageKind.RESERVATION_CHANGED: (True, ("reservation", "calendar", "cancel")),
+    MessageKind.RESERVATION_LIST: (False, ()),
 }
 
 
@@ -311,6 +312,7 @@ class MailRenderer:
             if name != "cancel" or may_cancel
         ]
         reason = message.details.get("reason", "")
+        listed = self.listed(message)
         return {
             "header_title": template.header_title,
             "activity": activity.name,
@@ -329,9 +331,31 @@ class MailRenderer:
             "reference": reservation.reference,
             "description": self.description(activity),
             "buttons": buttons,
+            "listed": listed,
             "sections": self.sections(message.kind),
             **self._once(("organisation",), self.organisation_context),
         }
+
+    def listed(self, message: OutgoingMessage) -> list[tuple[str, str]]:
+        """The reservations a "Vos réservations" mail lists: (activity and dates, page link),
+        those still valid when it is sent."""
+        if "listed" in message.details:  # message_preview
+            return message.details["listed"]
+        pks = message.details.get("reservations") or []
+        if not pks:
+            return []
+        reservations = (
+            Reservation.objects.filter(pk__in=pks, status=ReservationStatus.VALID)
+            .select_related("session__activity")
+            .order_by("session__effective_start", "pk")
+        )
+        return [
+            (
+                f"{r.session.activity.name} – {dates_line(r.session.starts_at, r.session.ends_at)}",
+                page_url("reservation", r),
+            )
+            for r in reservations
+        ]
 
     def button_url(self, name: str, reservation: Reservation) -> str:
         """The buttons' pages; "Réserver une nouvelle activité" leads to the same activity's
@@ -450,5 +474,8 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
         }
     elif template.kind == MessageKind.RESERVATION_CHANGED:
         details = {"previous_quantity": 3, "quantity": 2}
+    elif template.kind == MessageKind.RESERVATION_LIST:
+        # Invented rows have no reservation to read: the preview gives the list itself.
+        details = {"listed": [(f"{activity.name} – {dates_line(start, session.end)}", "#")]}
     message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
     return MailRenderer(templates={template.kind: template}).email(message, attachments=False)

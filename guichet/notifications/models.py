@@ -25,6 +25,8 @@ class MessageKind(models.TextChoices):
     SCHEDULE_CHANGED = "schedule_changed", _("Changement d'horaire")
     # The person changed the number of places from their reservation page.
     RESERVATION_CHANGED = "reservation_changed", _("Réservation modifiée")
+    # "Retrouver mes réservations": the links of an address's reservations to come, in one mail.
+    RESERVATION_LIST = "reservation_list", _("Vos réservations")
 
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.

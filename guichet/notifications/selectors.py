@@ -28,6 +28,7 @@ LIMITED_KINDS = (
     MessageKind.CONFIRMATION,
     MessageKind.RESERVATION_LINK,
     MessageKind.RESERVATION_CHANGED,
+    MessageKind.RESERVATION_LIST,
 )
 
 

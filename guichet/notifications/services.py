@@ -20,6 +20,7 @@ they are written "Retenu" (never sent) and the booking gets no reminder.
 """
 
 import math
+import secrets
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -231,7 +232,8 @@ def _limited_message_add(
     message = _message_build(
         kind=kind,
         reservation=reservation,
-        key=f"{kind}:{reservation.pk}:{_stamp(now)}",
+        # Each request its own mail, even two in the same microsecond (a frozen test clock).
+        key=f"{kind}:{reservation.pk}:{_stamp(now)}:{secrets.token_hex(4)}",
         scheduled_for=now,
         details=details,
     )
@@ -253,6 +255,26 @@ def notify_reservation_quantity_changed(*, reservation: Reservation, previous: i
         kind=MessageKind.RESERVATION_CHANGED,
         reservation=reservation,
         details={"previous_quantity": previous, "quantity": reservation.quantity},
+    )
+
+
+def notify_reservations_list(*, email: str) -> None:
+    """ "Retrouver mes réservations": one mail to `email` with the links of its valid
+    reservations to come; none when it has none (the page says the same either way)."""
+    pks = list(
+        Reservation.objects.filter(
+            email__iexact=email.strip(),
+            status=ReservationStatus.VALID,
+            session__effective_start__gt=timezone.now(),
+        )
+        .order_by("session__effective_start", "pk")
+        .values_list("pk", flat=True)[:50]
+    )
+    if not pks:
+        return
+    first = Reservation.objects.select_related("session__activity").get(pk=pks[0])
+    _limited_message_add(
+        kind=MessageKind.RESERVATION_LIST, reservation=first, details={"reservations": pks}
     )
 
 

@@ -255,3 +255,17 @@ class QuantityChangeForm(forms.Form):
         if session.seats_left is not None:
             most = min(most, reservation.quantity + session.seats_left)
         self.fields["quantity"].choices = [(n, str(n)) for n in range(1, most + 1)]
+
+
+class ReservationsFindForm(forms.Form):
+    """ "Retrouver mes réservations": the address the links are mailed to."""
+
+    email = forms.EmailField(
+        label=pgettext_lazy("champ", "Email"),
+        max_length=254,
+        help_text=_("L'adresse donnée lors de la réservation."),
+        error_messages={
+            "required": _("Saisissez votre adresse e-mail."),
+            "invalid": _("Adresse e-mail invalide : saisissez-la sous la forme nom@exemple.fr."),
+        },
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("reservation/<token:token>/", views.reservation_detail, name="reservation_detail"),
     path("reservation/<token:token>/calendrier.ics", views.reservation_ics, name="reservation_ics"),
     path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("mes-reservations/", views.reservations_find, name="reservations_find"),
     path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal_notice"),
     path(
         "donnees-personnelles/",

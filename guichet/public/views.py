@@ -6,6 +6,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -40,10 +41,13 @@ from guichet.core.models import Organisation
 from guichet.core.phones import phone_links
 from guichet.core.selectors import organisation_get
 from guichet.notifications.selectors import reservation_confirmation_held
+from guichet.notifications.services import notify_reservations_list
+from guichet.public.errors import too_many_requests
 from guichet.public.forms import (
     ActivityFilterForm,
     BookingForm,
     QuantityChangeForm,
+    ReservationsFindForm,
     submission_key_new,
 )
 from guichet.public.limits import address_places_count, address_places_refusal
@@ -403,3 +407,27 @@ def reservation_change(request: HttpRequest, token: str) -> HttpResponse:
         "error": error,
     }
     return _render(request, "public/reservation_change.html", context, status=status)
+
+
+@xframe_options_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(
+    group="public.find",
+    key=client_key,
+    rate=setting_rate("BOOKING_RATE_LIMIT"),
+    method="POST",
+    block=False,
+)
+def reservations_find(request: HttpRequest) -> HttpResponse:
+    """'Retrouver mes réservations': an address in, one mail with the links of its reservations
+    to come out; the same answer whether or not the address is known."""
+    form = ReservationsFindForm(request.POST or None)
+    if getattr(request, "limited", False):
+        return too_many_requests(request)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            notify_reservations_list(email=form.cleaned_data["email"])
+        return _see_other(reverse("public:reservations_find") + "?envoye=1")
+    context = {"form": form, "sent": "envoye" in request.GET}
+    return _render(request, "public/reservations_find.html", context)
