@@ -16,8 +16,8 @@ def templates_create(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0005_reservation_reference_email_index"),
-        ("catalogue", "0003_session_postponed_keeps_length_public_label"),
-        ("notifications", "0004_reservation_link_and_held_mails"),
+        ("catalogue", "0004_session_postponed_keeps_length_public_label"),
+        ("notifications", "0005_header_title_single_line"),
     ]
 
     operations = [
