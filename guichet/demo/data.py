@@ -14,14 +14,17 @@ Loading is idempotent and keeps the sessions relative to today:
 - reservations are made only when their session is created, so no load adds any.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from PIL import Image, ImageDraw
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import (
@@ -296,11 +299,26 @@ def _session_dates(spec: DemoSession, today: date) -> dict:
     return dates
 
 
+def demo_logo_png() -> bytes:
+    """An invented logo: a leaf on a green disc (no real city's emblem)."""
+    image = Image.new("RGBA", (128, 128), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((4, 4, 124, 124), fill=(46, 107, 74, 255))
+    draw.ellipse((34, 30, 94, 98), fill=(255, 255, 255, 255))
+    draw.ellipse((50, 22, 110, 90), fill=(46, 107, 74, 255))
+    draw.line((40, 100, 88, 44), fill=(255, 255, 255, 255), width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _organisation_load() -> None:
     organisation = organisation_get()
     if _assign(organisation, **ORGANISATION):
         organisation.full_clean()
         organisation.save()
+    if not organisation.logo:
+        organisation.logo.save("logo-demo.png", ContentFile(demo_logo_png()), save=True)
 
 
 def _location_load() -> Location:

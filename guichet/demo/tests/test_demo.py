@@ -139,6 +139,9 @@ def test_demo_has_the_guide_catalogue_and_every_session_state():
     organisation = Organisation.objects.get()
     assert organisation.phone == "+33320000000"
     assert organisation.sender_email.endswith("@example.org")
+    assert organisation.logo.name.endswith(".png")  # an invented logo
+    with organisation.logo.open("rb") as logo:
+        assert logo.read(8) == b"\x89PNG\r\n\x1a\n"
     assert all(
         email.endswith("@example.org")
         for email in Reservation.objects.values_list("email", flat=True)
