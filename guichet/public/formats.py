@@ -30,7 +30,7 @@ def price_range(low: Decimal | None, high: Decimal | None) -> str:
 def next_session(activity) -> str:
     """An activity card's next date and its availability, from the annotations of
     activity_list_public: 'Prochaine date : sam. 5 déc., 10 h · 12 places', '… · Complet',
-    '… · Accès libre'; empty when every session to come is cancelled."""
+    '… · Accès libre'; empty when no session to come can still be booked."""
     if activity.next_start is None:
         return ""
     text = _("Prochaine date : %(date)s") % {"date": dates.short(activity.next_start)}

@@ -25,18 +25,24 @@ from guichet.core.search import search_filter, search_normalise
 from guichet.public.pagecache import page_cache_seconds
 
 
-def session_open_q(now: datetime) -> Q:
-    """Sessions that can still be booked online now (the SQL of public.offers' bookable state),
-    or, for an activity without online booking, that still take place."""
+def session_still_offered_q(now: datetime) -> Q:
+    """Sessions to come, not cancelled, whose online booking is not closed (for an activity
+    without online booking: that still take place); full ones included."""
     closes_at = ExpressionWrapper(
         Value(now) + F("activity__booking_delay"), output_field=DateTimeField()
     )
-    room = Q(seat_limit__isnull=True) | Q(seats_taken__lt=F("seat_limit"))
     return (
         ~session_over_q(now=now)
         & ~Q(status=SessionStatus.CANCELLED)
-        & (Q(activity__bookable_online=False) | (Q(effective_start__gt=closes_at) & room))
+        & (Q(activity__bookable_online=False) | Q(effective_start__gt=closes_at))
     )
+
+
+def session_open_q(now: datetime) -> Q:
+    """Sessions that can still be booked online now (the SQL of public.offers' bookable state),
+    or, for an activity without online booking, that still take place."""
+    room = Q(seat_limit__isnull=True) | Q(seats_taken__lt=F("seat_limit"))
+    return session_still_offered_q(now) & (Q(activity__bookable_online=False) | room)
 
 
 # The date filter of the list: "Aujourd'hui", "Ce week-end", "Cette semaine".
@@ -76,12 +82,13 @@ def activity_list_public(
     day: date | None = None,
 ) -> QuerySet[Activity]:
     """Activities that have a session to come, with `price_min`/`price_max` over the sessions
-    that can still be booked, and their next session (`next_start`, `next_seat_limit`,
-    `next_seats_taken`: not cancelled), all in the one query."""
+    that can still be booked, and their next session still offered (`next_start`,
+    `next_seat_limit`, `next_seats_taken`: not cancelled nor closed, perhaps full), all in the
+    one query."""
     now = now or timezone.now()
     upcoming = Session.objects.exclude(session_over_q(now=now)).filter(activity=OuterRef("pk"))
     open_ = upcoming.filter(session_open_q(now))
-    next_ = upcoming.exclude(status=SessionStatus.CANCELLED).order_by("effective_start", "pk")
+    next_ = upcoming.filter(session_still_offered_q(now)).order_by("effective_start", "pk")
     start, end = period_bounds(period=period, day=day, now=now)
     within = (
         upcoming.exclude(status=SessionStatus.CANCELLED).filter(

@@ -327,3 +327,9 @@ class TestActivityCards:
         html = client.get(HOME).content.decode()
         for label in ("Aujourd&#x27;hui", "Ce week-end", "Cette semaine", 'type="date"'):
             assert label in html
+
+    def test_next_date_skips_sessions_whose_booking_is_closed(self, client, now, organisation):
+        activity = ActivityFactory(name="Visite", booking_delay=timedelta(days=2))
+        SessionFactory(activity=activity, start=paris(2025, 4, 11, 10, 0))  # closed
+        SessionFactory(activity=activity, start=paris(2025, 4, 16, 10, 0), seats_taken=10)
+        assert "Prochaine date : mer. 16 avr., 10 h · Complet" in self.card(client, activity)

@@ -578,6 +578,13 @@ class TestFormNotices:
         assert "Prix par personne : 12,50\xa0€, à régler sur place." in html
         assert 'data-unit-price="12.50"' in html and "Total : 12,50\xa0€" in html
 
+    def test_activity_name_and_date_come_first(self, client, session):
+        html = client.get(book_url(session)).content.decode()
+        summary = html.split('class="summary__list"', 1)[1]
+        assert summary.index(session.activity.name) < summary.index("Mercredi 16 avril 2025")
+        assert summary.index("Mercredi 16 avril 2025") < summary.index("Adresse")
+        assert summary.index("Adresse") < html.index("Formulaire de réservation</h1>")
+
     def test_free_session_says_nothing_of_payment(self, client, session):
         html = client.get(book_url(session)).content.decode()
         assert "data-payment" not in html and "data-total" not in html
