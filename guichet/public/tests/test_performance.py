@@ -49,6 +49,10 @@ PAGES = {
     "booking form": lambda w: reverse("public:session_book", args=[w["session"].pk]),
     "reservation": lambda w: reverse("public:reservation_detail", args=[w["reservation"].token]),
     "calendar file": lambda w: reverse("public:reservation_ics", args=[w["reservation"].token]),
+    "quantity change": lambda w: reverse(
+        "public:reservation_change", args=[w["reservation"].token]
+    ),
+    "find my reservations": lambda w: reverse("public:reservations_find"),
     "cancellation": lambda w: reverse("public:reservation_cancel", args=[w["reservation"].token]),
 }
 
