@@ -386,7 +386,10 @@ class Session(models.Model):
             return self.end
         if self.new_end or not (self.end and self.new_start):
             return self.new_end
-        return self.new_start + (self.end - self.start)
+        try:
+            return self.new_start + (self.end - self.start)
+        except OverflowError:  # a new start typed near year 9999, refused by the form anyway
+            return None
 
     @property
     def is_cancelled(self) -> bool:

@@ -112,6 +112,7 @@ class Organisation(models.Model):
         _("paiement"),
         max_length=200,
         blank=True,
+        validators=[validate_single_line],
         default=_("à régler sur place"),
         help_text=_(
             "Comment régler une session payante, dit sur le formulaire de réservation ; "

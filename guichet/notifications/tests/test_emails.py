@@ -11,6 +11,7 @@ from guichet.bookings.services import (
     AlreadyBooked,
     reservation_cancel,
     reservation_create,
+    reservation_quantity_change,
     session_save,
 )
 from guichet.bookings.tests.factories import booking_data
@@ -26,7 +27,7 @@ from guichet.notifications.models import (
     OutgoingMessage,
 )
 from guichet.notifications.selectors import message_template_get
-from guichet.notifications.services import notify_reservation_link
+from guichet.notifications.services import notify_reservation_link, notify_reservations_list
 from guichet.notifications.tests.helpers import png_bytes, sent_rows
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +186,7 @@ def test_a_postponement_to_a_day_with_hours(time_machine):
 
 
 def test_the_text_part_keeps_what_was_typed_and_the_html_part_escapes_it():
-    book(SessionFactory(), online=False, first_name="Zoé", last_name="O'Brien & <Fils>")
+    book(SessionFactory(), online=False, first_name="Zoé O'Brien & <Fils>", last_name="Exemple")
     [(text, html)] = mails(MessageKind.CONFIRMATION)
     assert "Bonjour Zoé O'Brien & <Fils>" in text
     assert "Bonjour Zoé O&#x27;Brien &amp; &lt;Fils&gt;" in html
@@ -203,6 +204,8 @@ def test_subjects_carry_no_visitor_text(time_machine):
     }
     postponed, cancelled = april_session(), april_session()
     notify_reservation_link(reservation=book(postponed, **visitor))
+    reservation_quantity_change(reservation=book(april_session(), **visitor), quantity=2)
+    notify_reservations_list(email=visitor["email"])
     reservation_cancel(reservation=book(april_session(), **visitor))
     book(cancelled, **visitor)
     postponed.status, postponed.new_start = SessionStatus.POSTPONED, postponed.start + timedelta(1)
@@ -377,8 +380,6 @@ def test_new_activity_button_leads_to_the_same_activitys_other_dates(time_machin
 
 
 def test_the_changed_mail_says_old_and_new_places(time_machine):
-    from guichet.bookings.services import reservation_quantity_change
-
     time_machine.move_to(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
     reservation = book(april_session(seat_limit=10), quantity=3, first_name="Anne")
     reservation_quantity_change(reservation=reservation, quantity=2)
