@@ -8,7 +8,7 @@ import guichet.core.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0004_organisation_name_single_line"),
+        ("core", "0005_organisation_contact_email"),
     ]
 
     operations = [

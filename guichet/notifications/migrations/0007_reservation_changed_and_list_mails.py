@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0005_reservation_reference_email_index"),
         ("catalogue", "0004_session_postponed_keeps_length_public_label"),
-        ("notifications", "0005_header_title_single_line"),
+        ("notifications", "0006_failure_dates"),
     ]
 
     operations = [
