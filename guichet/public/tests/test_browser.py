@@ -114,6 +114,9 @@ def test_booking_with_the_keyboard_only(live_server, page, open_session):
     page.keyboard.press("ArrowDown")
     expect(field(page, "Quantité")).to_have_value("2")
     page.keyboard.press("Tab")
+    # The data notice above the button links to "Données personnelles".
+    expect(page.locator("[data-data-notice] a")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="RÉSERVER")).to_be_focused()
     page.keyboard.press("Enter")
 
