@@ -136,3 +136,10 @@ def test_500_from_a_failing_view(client, monkeypatch, city):
     monkeypatch.setattr("guichet.public.views.activity_list_public", broken)
     client.raise_request_exception = False
     _assert_french_error_page(client.get("/"), 500, "Erreur du serveur")
+
+
+def test_contact_is_the_contact_address_once_there_is_one(client, city):
+    city.contact_email = "parcs@example.org"
+    city.save()
+    html = client.get("/").content.decode()
+    assert '<a href="mailto:parcs@example.org">Contact</a>' in html
