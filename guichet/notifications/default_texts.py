@@ -113,6 +113,8 @@ DEFAULT_TEXTS = {
             "nous contacter au {telephone}.<br>Nous vous remercions pour votre compréhension.</p>"
         ),
         "signature": SIGNATURE_REGARDS,
+        "footer": FOOTER,
+    },
     MessageKind.RESERVATION_CHANGED: {
         "header_title": _("RÉSERVATION MODIFIÉE"),
         "sub_greeting": "",
