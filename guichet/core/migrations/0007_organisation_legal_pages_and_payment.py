@@ -8,7 +8,7 @@ import guichet.core.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0005_organisation_contact_email"),
+        ("core", "0006_audit_entry"),
     ]
 
     operations = [
