@@ -205,7 +205,8 @@ def test_a_postponement_restates_old_and_new_dates(admin_client, session):
     page = admin_client.post(URL.format(pk=session.pk), postponed(session)).content.decode()
 
     new_start = session.start + timedelta(days=3)
-    old, new = dates.long(session.start, session.end), dates.long(new_start)
+    new_end = new_start + (session.end - session.start)  # postponed with no new end: same length
+    old, new = dates.long(session.start, session.end), dates.long(new_start, new_end)
     assert f"<dd>{old} → {new}</dd>" in page
     assert 'value="Reporter la session et prévenir 2 personnes"' in page
 

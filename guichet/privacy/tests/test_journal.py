@@ -135,7 +135,11 @@ def test_organisation_settings_are_journalled(superuser):
     client.force_login(superuser)
     client.post(
         reverse("admin:core_organisation_change", args=[organisation.pk]),
-        {"name": "Ville d'Exemple-sur-Mer", "online_cancellation_allowed": "on"},
+        {
+            "name": "Ville d'Exemple-sur-Mer",
+            "online_cancellation_allowed": "on",
+            "accessibility_level": "non",
+        },
     )
     entry = entries_about(organisation).get()
     assert entry.changes["name"] == ["Ville d'Exemple", "Ville d'Exemple-sur-Mer"]
