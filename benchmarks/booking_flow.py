@@ -49,7 +49,7 @@ ACTIVITY_LINK = re.compile(rf'href="(/activites/{SLUG_PREFIX}-[^"/]+/)"')
 BOOKING_LINK = re.compile(r'href="(/sessions/\d+/reserver/)"')
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SUBMISSION_INPUT = re.compile(r'name="submission" value="([^"]+)"')
-RESERVATION_PATH = re.compile(r"^(?:https?://[^/]+)?/reservation/([A-Za-z0-9_-]+)/$")
+RESERVATION_PATH = re.compile(r"^(?:https?://[^/]+)?/reservation/([A-Za-z0-9_-]+)/(?:\?[^#]*)?$")
 
 
 # --- HTTP client: raw HTTP/1.1 with keep-alive, light enough not to be the bottleneck ---
