@@ -58,6 +58,19 @@ def truncated(text: str):
     return format_html('<span title="{}">{}</span>', text, short)
 
 
+class NoWritesMixin:
+    """An admin nobody adds, changes or deletes through, superusers included (read-only records)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AccentBlindSearchMixin:
     """The admin's search box over normalised columns (guichet.core.search): `search_fields`
     name them ("search_text", "activity__search_text"), and the words typed are normalised the

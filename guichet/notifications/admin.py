@@ -17,6 +17,7 @@ from guichet.core import dates
 from guichet.core.admin import (
     AccentBlindSearchMixin,
     AuditedAdminMixin,
+    NoWritesMixin,
     RichTextAdmin,
     date_display,
 )
@@ -64,7 +65,7 @@ class DeferredFilter(QFilter):
 
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
+class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdmin):
     """Rows are written by the services and the worker only: staff look, and may send again."""
 
     # One line per mail: what, to whom, its state and its last date.
@@ -98,15 +99,6 @@ class OutgoingMessageAdmin(AccentBlindSearchMixin, admin.ModelAdmin):
     sent = date_display("sent_at", _("Envoyé le"))
     failing = date_display("failing_since", _("En erreur depuis"))
     failed = date_display("failed_at", _("Abandonné le"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)

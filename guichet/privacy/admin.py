@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from guichet.core import dates
-from guichet.core.admin import AuditedAdminMixin, date_display, truncated
+from guichet.core.admin import AuditedAdminMixin, NoWritesMixin, date_display, truncated
 from guichet.core.models import AuditAction, AuditEntry
 from guichet.privacy.forms import PersonAnonymiseForm, PersonSearchForm
 from guichet.privacy.models import PersonData
@@ -34,21 +34,8 @@ def _account_types() -> list[ContentType]:
     return [ContentType.objects.get_for_model(model) for model in (get_user_model(), Group)]
 
 
-class NoWritesAdmin(admin.ModelAdmin):
-    """Nobody adds, changes or deletes through it, superusers included."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AuditEntry)
-class AuditEntryAdmin(NoWritesAdmin):
+class AuditEntryAdmin(NoWritesMixin, admin.ModelAdmin):
     """Read only for everyone: no add, change or delete permission exists (default_permissions)."""
 
     # The client address is on the entry's page: the list fits a 1280 px window without it.
@@ -111,7 +98,7 @@ class AuditEntryAdmin(NoWritesAdmin):
 
 
 @admin.register(PersonData)
-class PersonDataAdmin(NoWritesAdmin):
+class PersonDataAdmin(NoWritesMixin, admin.ModelAdmin):
     """One page: find a person, see every row and mail concerning them, export or anonymise."""
 
     def has_view_permission(self, request, obj=None):
