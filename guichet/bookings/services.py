@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,8 +37,9 @@ from guichet.bookings.selectors import (
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.audit import audit_changes, audit_record, audit_saved, audit_snapshot
-from guichet.core.db import advisory_lock, lock_timeout_set
+from guichet.core.db import advisory_lock
 from guichet.core.models import AuditAction
+from guichet.notifications.selectors import mail_counts, mail_limit_reached
 from guichet.notifications.services import (
     notify_reservation_cancelled,
     notify_reservation_created,
@@ -212,11 +214,9 @@ def _reservation_make(
     reservation.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
     # Only the writes in the transaction: after a clash on the key, the lookup needs no savepoint.
     with transaction.atomic():
-        lock_timeout_set()
-        if online:
-            _places_per_address_check(reservation=reservation)
+        confirmation_held = online and _address_check(reservation=reservation)
         reservation.save()
-        notify_reservation_created(reservation=reservation, limited=online)
+        notify_reservation_created(reservation=reservation, confirmation_held=confirmation_held)
         # The seats last: the session's row stays locked only until the commit, so that a crowd
         # booking the same session waits on it as little as possible. If they are not there,
         # the reservation and its mails are rolled back with the rest.
@@ -243,17 +243,33 @@ def _address_reservations(*, session: Session, email: str):
     )
 
 
-def _places_per_address_check(*, reservation: Reservation) -> None:
+def _address_check(*, reservation: Reservation) -> bool:
     """Online, the places of all live bookings of one address for one session stay within the
     activity's "places au plus par réservation en ligne": one person cannot hoard the seats by
-    booking again and again. Before any write, and before the session's row is locked, so that
-    a crowd still queues on that row as briefly as before."""
+    booking again and again. Returns whether the address has had CONFIRMATION_MAIL_LIMIT mails,
+    read in the same statement. Before any write, and before the session's row is locked, so
+    that a crowd still queues on that row as briefly as before."""
     _address_lock(reservation.email)
-    held = _address_reservations(session=reservation.session, email=reservation.email).aggregate(
-        places=Sum("quantity", default=0)
-    )["places"]
-    if held and held + reservation.quantity > reservation.session.activity.max_places_per_booking:
+    places = (
+        _address_reservations(session=reservation.session, email=reservation.email)
+        .order_by()
+        .values("session")
+        .annotate(places=Sum("quantity"))
+        .values("places")
+    )
+    read = (
+        Session.objects.filter(pk=reservation.session_id)
+        .values(
+            places=Coalesce(Subquery(places), 0),
+            **mail_counts(email=reservation.email, now=timezone.now()),
+        )
+        .get()
+    )
+    if read["places"] and (
+        read["places"] + reservation.quantity > reservation.session.activity.max_places_per_booking
+    ):
         raise AlreadyBooked()
+    return mail_limit_reached(read)
 
 
 @transaction.atomic
@@ -269,7 +285,6 @@ def _reservation_links_send(*, session: Session, email: str) -> None:
 def reservation_update(*, reservation: Reservation) -> Reservation:
     """Save staff edits of an existing reservation (session, quantity, status, person's details):
     seats move with it, under the same rules as a new booking."""
-    lock_timeout_set()
     previous_session_id = (
         Reservation.objects.filter(pk=reservation.pk).values_list("session_id", flat=True).get()
     )
@@ -348,7 +363,6 @@ def reservation_quantity_change(
 @transaction.atomic
 def reservation_cancel(*, reservation: Reservation) -> bool:
     """Cancel a reservation and give its seats back; False when it was already cancelled."""
-    lock_timeout_set()
     locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
     cancelled = _reservation_cancel_locked(locked=locked)
     reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
@@ -372,7 +386,6 @@ def _reservation_cancel_locked(*, locked: Reservation) -> bool:
 def reservation_cancel_online(*, reservation: Reservation, now: datetime | None = None) -> None:
     """The person cancels from their reservation page; raises BookingError when no longer allowed.
     Checked on the rows as committed, locked in the lock order (the session first)."""
-    lock_timeout_set()
     locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
     if not reservation_cancellable_online(reservation=locked, now=now):
         raise BookingError(
@@ -389,7 +402,6 @@ def session_save(*, session: Session) -> Session:
     """Create or change a session. Lowering the limit below the seats already booked is refused;
     cancelling the session cancels its valid reservations and gives their seats back; moving the
     start of a booked session postpones it (the original dates stay)."""
-    lock_timeout_set()
     if session.pk is None:
         session.seats_taken = 0
         session.full_clean()

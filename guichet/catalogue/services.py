@@ -6,7 +6,6 @@ from django.utils.text import slugify
 
 from guichet.catalogue.models import Activity, Session
 from guichet.core.audit import audit_before, audit_saved
-from guichet.core.db import lock_timeout_set
 
 
 def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
@@ -26,7 +25,6 @@ def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
 
 @transaction.atomic
 def activity_save(*, activity: Activity) -> Activity:
-    lock_timeout_set()
     before = audit_before(activity)
     if not activity.slug:
         activity.slug = activity_slug_unique(name=activity.name, exclude_pk=activity.pk)
@@ -47,7 +45,6 @@ def weekly_starts(*, start: datetime, weeks: int) -> list[datetime]:
 def session_copy(*, session: Session, starts: list[datetime]) -> list[Session]:
     """New sessions like `session` (activity, duration by its effective dates, limit, price) at
     each of `starts`; the copies have no status and no reservation."""
-    lock_timeout_set()
     duration = session.ends_at - session.starts_at if session.ends_at else None
     copies = []
     for start in starts:

@@ -1,8 +1,10 @@
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 # PostgreSQL: serialization failure, deadlock, lock timeout. SQLite: busy timeout ran out.
@@ -54,13 +56,31 @@ def advisory_lock(*names: object) -> None:
         )
 
 
-def lock_timeout_set() -> None:
-    """On PostgreSQL, make the current transaction wait at most DATABASE_LOCK_TIMEOUT for a row
-    lock: past it the statement fails with 55P03, which with_retry retries, then answers busy.
-    Called first thing by the services of the request path (SET LOCAL: until the commit)."""
+def lock_timeout_on_connect(*, connection, **_kwargs) -> None:
+    """On PostgreSQL, every statement of the connection waits at most DATABASE_LOCK_TIMEOUT for
+    a lock: past it the statement fails with 55P03, which with_retry retries, then answers busy
+    instead of waiting for ever. Set once per connection (connection_created), not per
+    transaction, so that a booking pays no round trip for it."""
+    _lock_timeout_set(connection, settings.DATABASE_LOCK_TIMEOUT)
+
+
+@contextmanager
+def lock_timeout_lifted() -> Iterator[None]:
+    """Wait for locks as long as it takes inside the block: for writes that must not fail after
+    an outside effect (a mail accepted by the SMTP server must be recorded as sent)."""
+    _lock_timeout_set(connection, 0)
+    try:
+        yield
+    finally:
+        # A connection that died in the block is closed and reconnects with the default.
+        with suppress(DatabaseError):
+            _lock_timeout_set(connection, settings.DATABASE_LOCK_TIMEOUT)
+
+
+def _lock_timeout_set(connection, seconds: float) -> None:
     if connection.vendor != "postgresql":
         return  # SQLite: writers queue on the database lock, with its own busy timeout
-    milliseconds = max(int(settings.DATABASE_LOCK_TIMEOUT * 1000), 1)
+    milliseconds = max(int(seconds * 1000), 1) if seconds else 0  # 0: no time-out
     with connection.cursor() as cursor:
-        # set_config(…, true) is SET LOCAL, and takes a bound parameter (SET does not).
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{milliseconds}ms"])
+        # set_config takes a bound parameter (SET does not); false: for the whole session.
+        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{milliseconds}ms"])

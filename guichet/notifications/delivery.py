@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.bookings.models import ReservationStatus
+from guichet.core.db import lock_timeout_lifted
 from guichet.notifications.emails import MailRenderer
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import messages_claimable, reminder_due
@@ -241,17 +242,20 @@ def messages_deliver(*, token: str, mail_connection) -> DeliveryReport:
 
 
 def messages_send_due(*, batch_size: int | None = None) -> DeliveryReport:
-    """Send every due row, a batch at a time (never every row at once), over one connection."""
+    """Send every due row, a batch at a time (never every row at once), over one connection.
+    No lock time-out here: a mail the server accepted is recorded as sent, however long that
+    waits, rather than sent again."""
     batch_size = batch_size or settings.NOTIFICATIONS_BATCH_SIZE
     report = DeliveryReport()
     mail_connection = get_connection()
     try:
-        while True:
-            batch = messages_deliver(
-                token=messages_claim(limit=batch_size), mail_connection=mail_connection
-            )
-            report.add(batch)
-            if batch.handled < batch_size or batch.released:
-                return report
+        with lock_timeout_lifted():
+            while True:
+                batch = messages_deliver(
+                    token=messages_claim(limit=batch_size), mail_connection=mail_connection
+                )
+                report.add(batch)
+                if batch.handled < batch_size or batch.released:
+                    return report
     finally:
         mail_connection.close()

@@ -1,8 +1,9 @@
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,32 +33,50 @@ LIMITED_KINDS = (
 )
 
 
-def mail_limit_reached(*, email: str, now: datetime) -> bool:
-    """Whether `email` has had as many limited mails as CONFIRMATION_MAIL_LIMIT allows in one of
-    its windows. Counted on the outbox (held-back mails left out), not in a cache that could be
-    emptied."""
-    windows = [rate_parse(rate) for rate in settings.CONFIRMATION_MAIL_LIMIT if rate.strip()]
-    if not windows:
-        return False
-    sent = OutgoingMessage.objects.filter(
-        kind__in=LIMITED_KINDS,
-        reservation__email__iexact=email,
-        created_at__gt=now - timedelta(seconds=max(seconds for _count, seconds in windows)),
-    ).exclude(state=MessageState.HELD)
-    counts = sent.aggregate(
-        **{
-            f"window{index}": Count("pk", filter=Q(created_at__gt=now - timedelta(seconds=seconds)))
-            for index, (_count, seconds) in enumerate(windows)
-        }
+def mail_counts(*, email: str, now: datetime) -> dict[str, Subquery]:
+    """The limited mails `email` has had in each window of CONFIRMATION_MAIL_LIMIT, as
+    subqueries that the caller reads in a statement it makes anyway (a booking reads them with
+    the address's places: one round trip). Counted on the outbox (held-back mails left out), not
+    in a cache that could be emptied."""
+    sent = (
+        OutgoingMessage.objects.filter(kind__in=LIMITED_KINDS, reservation__email__iexact=email)
+        .exclude(state=MessageState.HELD)
+        .order_by()
     )
-    return any(counts[f"window{index}"] >= count for index, (count, _s) in enumerate(windows))
+    return {
+        f"mails_window{index}": Subquery(
+            sent.filter(created_at__gt=now - timedelta(seconds=seconds))
+            .annotate(count=Func(F("pk"), function="COUNT"))
+            .values("count")
+        )
+        for index, (_count, seconds) in enumerate(_mail_windows())
+    }
+
+
+def mail_limit_reached(counts: Mapping[str, int]) -> bool:
+    """Whether the counts read from `mail_counts` reach CONFIRMATION_MAIL_LIMIT in a window."""
+    return any(
+        counts[f"mails_window{index}"] >= count
+        for index, (count, _seconds) in enumerate(_mail_windows())
+    )
+
+
+def _mail_windows() -> list[tuple[int, int]]:
+    return [rate_parse(rate) for rate in settings.CONFIRMATION_MAIL_LIMIT if rate.strip()]
+
+
+def _held_confirmations() -> QuerySet[OutgoingMessage]:
+    return OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION, state=MessageState.HELD)
 
 
 def reservation_confirmation_held(*, reservation: Reservation) -> bool:
     """Whether the reservation's confirmation was held back by CONFIRMATION_MAIL_LIMIT."""
-    return OutgoingMessage.objects.filter(
-        reservation=reservation, kind=MessageKind.CONFIRMATION, state=MessageState.HELD
-    ).exists()
+    return _held_confirmations().filter(reservation=reservation).exists()
+
+
+def confirmation_held_annotation() -> Exists:
+    """`reservation_confirmation_held` as an annotation, read with the reservation itself."""
+    return Exists(_held_confirmations().filter(reservation=OuterRef("pk")))
 
 
 def reminder_due(*, session: Session) -> datetime:

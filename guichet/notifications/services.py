@@ -35,6 +35,7 @@ from guichet.core.models import AuditAction
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
+    mail_counts,
     mail_limit_reached,
     reminder_due,
     reservation_confirmation_held,
@@ -180,20 +181,24 @@ def reminder_sync(*, reservation: Reservation) -> None:
     _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
 
 
-def _held_past_limit(message: OutgoingMessage, *, now: datetime) -> bool:
-    """Hold `message` back (never sent) when its address has had CONFIRMATION_MAIL_LIMIT mails."""
-    if not mail_limit_reached(email=message.reservation.email, now=now):
-        return False
-    message.state = MessageState.HELD
-    return True
+def _mail_limit_reached(reservation: Reservation, *, now: datetime) -> bool:
+    """Whether the reservation's address has had CONFIRMATION_MAIL_LIMIT mails."""
+    counts = (
+        Reservation.objects.filter(pk=reservation.pk)
+        .values(**mail_counts(email=reservation.email, now=now))
+        .get()
+    )
+    return mail_limit_reached(counts)
 
 
-def notify_reservation_created(*, reservation: Reservation, limited: bool = False) -> None:
+def notify_reservation_created(
+    *, reservation: Reservation, confirmation_held: bool = False
+) -> None:
     """A new reservation has no message yet: its confirmation, unless staff recorded it for a
     session already over, and its reminder when the session starts more than 2 days from now,
-    go in one insert. With `limited` (an online booking), when the address has had
-    CONFIRMATION_MAIL_LIMIT mails already, the confirmation is written held back, never sent,
-    and no reminder is written."""
+    go in one insert. With `confirmation_held` (an online booking whose address has had
+    CONFIRMATION_MAIL_LIMIT mails already, read by the booking with `mail_counts`), the
+    confirmation is written held back, never sent, and no reminder is written."""
     now = timezone.now()
     session = reservation.session
     messages = []
@@ -204,7 +209,8 @@ def notify_reservation_created(*, reservation: Reservation, limited: bool = Fals
             key=f"confirmation:{reservation.pk}",
             scheduled_for=now,
         )
-        if limited and _held_past_limit(confirmation, now=now):
+        if confirmation_held:
+            confirmation.state = MessageState.HELD
             confirmation.save()
             return
         messages.append(confirmation)
@@ -237,7 +243,9 @@ def _limited_message_add(
         scheduled_for=now,
         details=details,
     )
-    held = _held_past_limit(message, now=now)
+    held = _mail_limit_reached(reservation, now=now)
+    if held:
+        message.state = MessageState.HELD
     message.save()
     if not held:
         _send_on_commit()

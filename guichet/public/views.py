@@ -40,7 +40,6 @@ from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.models import Organisation
 from guichet.core.phones import phone_links
 from guichet.core.selectors import organisation_get
-from guichet.notifications.selectors import reservation_confirmation_held
 from guichet.notifications.services import notify_reservations_list
 from guichet.public.errors import too_many_requests
 from guichet.public.forms import (
@@ -333,7 +332,6 @@ def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
         "cancellable": reservation_cancellable_online(
             reservation=reservation, organisation=organisation
         ),
-        "confirmation_held": reservation_confirmation_held(reservation=reservation),
         "google_calendar_url": calendar.google_calendar_url(
             reservation=reservation, page_url=_reservation_url(reservation)
         ),

@@ -609,6 +609,7 @@ def test_a_session_row_held_past_the_lock_timeout_gives_staff_a_message(admin_cl
     """For real on PostgreSQL: another transaction holds the session's row; staff's save waits
     DATABASE_LOCK_TIMEOUT per attempt, then says busy instead of waiting forever."""
     settings.DATABASE_LOCK_TIMEOUT = 0.2
+    connection.close()  # the time-out is set on each new connection
     session = SessionFactory(seat_limit=10, price=0)
     holding, release = threading.Event(), threading.Event()
 

@@ -2,12 +2,15 @@
 PostgreSQL lets them skip each other's rows)."""
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import patch
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection, transaction
 
 from guichet.bookings.tests.test_concurrency import run_together
 from guichet.notifications.delivery import messages_claim, messages_send_due
@@ -55,3 +58,38 @@ def test_a_worker_skips_the_rows_another_one_is_claiming():
         sorted(OutgoingMessage.objects.filter(claim_token=token).values_list("pk", flat=True))
         == free
     )
+
+
+@pytest.mark.postgres
+def test_a_mail_accepted_is_recorded_however_long_its_row_is_held(settings):
+    """Bookings and staff changes give up on a lock after DATABASE_LOCK_TIMEOUT; the worker's
+    record of a mail the server accepted waits instead, or the mail would go twice."""
+    settings.DATABASE_LOCK_TIMEOUT = 0.1
+    connection.close()  # the time-out is set on each new connection
+    message = OutgoingMessageFactory()
+    sending = threading.Event()
+
+    def staff_holding_the_row():
+        sending.wait(timeout=10)
+        with transaction.atomic():
+            OutgoingMessage.objects.select_for_update().get(pk=message.pk)
+            time.sleep(0.5)  # five times the time-out
+
+    def send_while_the_row_is_held(backend, messages):
+        sending.set()
+        time.sleep(0.1)  # staff's transaction takes the row meanwhile
+        return original_send(backend, messages)
+
+    original_send = EmailBackend.send_messages
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(run_together, [staff_holding_the_row])
+        with patch.object(
+            EmailBackend, "send_messages", autospec=True, side_effect=send_while_the_row_is_held
+        ):
+            report = messages_send_due()
+        holder.result()
+    assert report.sent == 1
+    assert OutgoingMessage.objects.get(pk=message.pk).state == MessageState.SENT
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "100ms"  # back for what the worker does next
