@@ -35,8 +35,7 @@ from guichet.core.models import AuditAction
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
-    mail_counts,
-    mail_limit_reached,
+    address_mail_limit_reached,
     reminder_due,
     reservation_confirmation_held,
     session_change_kind,
@@ -181,23 +180,13 @@ def reminder_sync(*, reservation: Reservation) -> None:
     _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
 
 
-def _mail_limit_reached(reservation: Reservation, *, now: datetime) -> bool:
-    """Whether the reservation's address has had CONFIRMATION_MAIL_LIMIT mails."""
-    counts = (
-        Reservation.objects.filter(pk=reservation.pk)
-        .values(**mail_counts(email=reservation.email, now=now))
-        .get()
-    )
-    return mail_limit_reached(counts)
-
-
 def notify_reservation_created(
     *, reservation: Reservation, confirmation_held: bool = False
 ) -> None:
     """A new reservation has no message yet: its confirmation, unless staff recorded it for a
     session already over, and its reminder when the session starts more than 2 days from now,
     go in one insert. With `confirmation_held` (an online booking whose address has had
-    CONFIRMATION_MAIL_LIMIT mails already, read by the booking with `mail_counts`), the
+    CONFIRMATION_MAIL_LIMIT mails already, read by the booking with `mail_counts_sql`), the
     confirmation is written held back, never sent, and no reminder is written."""
     now = timezone.now()
     session = reservation.session
@@ -243,7 +232,7 @@ def _limited_message_add(
         scheduled_for=now,
         details=details,
     )
-    held = _mail_limit_reached(reservation, now=now)
+    held = address_mail_limit_reached(email=reservation.email, now=now)
     if held:
         message.state = MessageState.HELD
     message.save()

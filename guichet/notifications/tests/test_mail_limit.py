@@ -4,15 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from guichet.bookings.models import Reservation
 from guichet.bookings.services import reservation_create, session_save
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
-    mail_counts,
-    mail_limit_reached,
+    address_mail_limit_reached,
     reservation_confirmation_held,
 )
 
@@ -67,7 +65,7 @@ def test_staff_bookings_always_send_their_confirmation():
         book()
     staff = book(online=False)
     assert states(staff)[MessageKind.CONFIRMATION] == MessageState.PENDING
-    assert limit_reached("alix@example.org")
+    assert address_mail_limit_reached(email="alix@example.org", now=START)
 
 
 def test_session_cancelled_and_postponed_mails_always_go():
@@ -97,11 +95,5 @@ def test_held_mails_are_not_counted_and_rows_not_a_cache_are():
     OutgoingMessage.objects.filter(state=MessageState.PENDING).update(
         state=MessageState.SENT, sent_at=START
     )
-    assert limit_reached("alix@example.org")
+    assert address_mail_limit_reached(email="alix@example.org", now=START)
     assert OutgoingMessage.objects.filter(state=MessageState.HELD).count() == 1
-
-
-def limit_reached(email: str) -> bool:
-    """`mail_limit_reached` on the counts read as a booking reads them, beside a reservation."""
-    row = Reservation.objects.values(**mail_counts(email=email, now=START)).first()
-    return mail_limit_reached(row)
