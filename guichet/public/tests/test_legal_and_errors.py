@@ -42,6 +42,8 @@ def public_urls(session) -> list[str]:
         reverse("public:session_book", args=[session.pk]),
         reverse("public:reservation_detail", args=[reservation.token]),
         reverse("public:reservation_cancel", args=[reservation.token]),
+        reverse("public:reservation_change", args=[reservation.token]),
+        reverse("public:reservations_find"),
         reverse("public:accessibility"),
         reverse("public:legal_notice"),
         reverse("public:personal_data"),
