@@ -8,7 +8,8 @@ The `session_seats_within_limit` constraint backs it up. See docs/design/seats.m
 Lock order (docs/design/seats.md): a service that changes existing rows locks the sessions it
 touches by pk (`sessions_lock`), then the reservations by pk, before any update, so that two
 services never wait on each other in a circle. A new booking inserts its reservation (locked by
-nobody else) and takes the session's row last, with the guarded UPDATE.
+nobody else) and takes the session's row last, with the guarded UPDATE. The per-address advisory
+lock (a booking or a change online) comes before any row lock.
 """
 
 from collections import defaultdict
@@ -318,13 +319,11 @@ def reservation_quantity_change(
         raise BookingError(
             _("Vous pouvez réserver au plus %(max)d places en ligne.") % {"max": max_places}
         )
-    # Before any row lock, as for a new booking (see _places_per_address_check).
+    lock_timeout_set()
+    # The address's places are read below, then written: the per-address lock, before any row
+    # lock as for a new booking (see _places_per_address_check); then the lock order.
     _address_lock(reservation.email)
-    locked = (
-        Reservation.objects.select_for_update()
-        .select_related("session__activity")
-        .get(pk=reservation.pk)
-    )
+    locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
     if not reservation_changeable_online(reservation=locked, now=now):
         raise BookingError(
             _(

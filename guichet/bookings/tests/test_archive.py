@@ -1,10 +1,8 @@
 """Archiving as operators run it: the `archive_reservations` command and the nightly task."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from guichet.bookings.models import ReservationStatus
@@ -13,14 +11,9 @@ from guichet.bookings.tasks import reservations_archive_task
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
+from guichet.core.tests.commands import command_output
 
 pytestmark = pytest.mark.django_db
-
-
-def archive_command() -> str:
-    out = StringIO()
-    call_command("archive_reservations", stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -41,11 +34,11 @@ def test_command_archives_a_postponed_session_by_its_new_date_once(postponed, ti
     session, kept, cancelled = postponed
 
     time_machine.move_to(session.end + timedelta(days=1), tick=False)  # original date over
-    assert archive_command() == "0 réservation(s) archivée(s).\n"
+    assert command_output("archive_reservations") == "0 réservation(s) archivée(s).\n"
 
     time_machine.move_to(session.new_end + timedelta(minutes=1), tick=False)
-    assert archive_command() == "1 réservation(s) archivée(s).\n"
-    assert archive_command() == "0 réservation(s) archivée(s).\n"
+    assert command_output("archive_reservations") == "1 réservation(s) archivée(s).\n"
+    assert command_output("archive_reservations") == "0 réservation(s) archivée(s).\n"
 
     kept.refresh_from_db()
     cancelled.refresh_from_db()
@@ -60,7 +53,7 @@ def test_nightly_task_archives_when_the_worker_runs_it(postponed, time_machine):
     time_machine.move_to(session.new_end + timedelta(minutes=1), tick=False)
 
     result = reservations_archive_task.enqueue()
-    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
+    command_output("db_worker", "--batch", "--no-startup-delay")
 
     assert DBTaskResult.objects.get(pk=result.id).status == "SUCCESSFUL"
     assert reservations_archive_task.get_result(result.id).return_value == 1

@@ -15,6 +15,7 @@ from guichet.bookings.services import (
     BookingError,
     reservation_cancel,
     reservation_create,
+    reservation_quantity_change,
     reservation_update,
     seats_mismatches,
     session_save,
@@ -193,6 +194,38 @@ def outcome(service, **kwargs):
         return getattr(exc.__cause__, "sqlstate", str(exc))
 
 
+def staff_cancelling_while(session, person, *, monkeypatch, pause_at: str) -> list:
+    """Staff cancel `session`, pausing half a second on entering `services.<pause_at>` while
+    holding what they locked so far; `person()` runs from then on. Returns [staff's outcome,
+    the person's], once sure that PostgreSQL detected no deadlock meanwhile."""
+    deadlocks = deadlocks_so_far()
+    paused = threading.Event()
+    original = getattr(services, pause_at)
+
+    def slowly(**kwargs):
+        paused.set()
+        time.sleep(0.5)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, pause_at, slowly)
+
+    def staff():
+        staff_copy = Session.objects.get(pk=session.pk)
+        staff_copy.status = SessionStatus.CANCELLED
+        return outcome(session_save, session=staff_copy).status
+
+    def person_once_staff_paused():
+        assert paused.wait(timeout=10)
+        return person()
+
+    results = run_together([staff, person_once_staff_paused])
+    time.sleep(1)  # the threads' backends report their statistics as they exit
+    assert deadlocks_so_far() == deadlocks, results
+    session.refresh_from_db()
+    assert session.seats_taken == 0
+    return results
+
+
 @pytest.mark.postgres
 def test_staff_cancelling_a_session_while_a_person_cancels_does_not_deadlock(monkeypatch):
     """Staff cancel the session while its one person cancels their reservation. Before the lock
@@ -200,31 +233,44 @@ def test_staff_cancelling_a_session_while_a_person_cancels_does_not_deadlock(mon
     reservation then updated the session: a deadlock (40P01), and a server error for staff."""
     session = SessionFactory(seat_limit=10)
     reservation = reservation_create(session=session, **booking_data(quantity=2, online=False))
-    deadlocks = deadlocks_so_far()
-    staff_started = threading.Event()
-    mails_queue = services.notify_session_changed
-
-    def mails_queue_slowly(**kwargs):
-        # Staff's transaction holds what it locked first; the person's cancellation starts now.
-        staff_started.set()
-        time.sleep(0.5)
-        mails_queue(**kwargs)
-
-    monkeypatch.setattr(services, "notify_session_changed", mails_queue_slowly)
-
-    def staff():
-        staff_copy = Session.objects.get(pk=session.pk)
-        staff_copy.status = SessionStatus.CANCELLED
-        return outcome(session_save, session=staff_copy).status
 
     def person():
-        assert staff_started.wait(timeout=10)
         return outcome(reservation_cancel, reservation=Reservation.objects.get(pk=reservation.pk))
 
-    # The person's cancellation waits for staff's commit, then finds the reservation cancelled.
-    assert run_together([staff, person]) == [SessionStatus.CANCELLED, False]
-    time.sleep(1)  # the threads' backends report their statistics as they exit
-    assert deadlocks_so_far() == deadlocks  # (on the old code: one more)
-    session.refresh_from_db()
-    assert session.seats_taken == 0
+    # Staff pause once they have locked the session and its reservations. The person's
+    # cancellation waits for staff's commit, then finds the reservation cancelled.
+    assert staff_cancelling_while(
+        session, person, monkeypatch=monkeypatch, pause_at="notify_session_changed"
+    ) == [SessionStatus.CANCELLED, False]
     assert Reservation.objects.get(pk=reservation.pk).status == ReservationStatus.CANCELLED
+
+
+@pytest.mark.postgres
+def test_a_person_changing_their_places_while_staff_cancel_the_session_does_not_deadlock(
+    monkeypatch,
+):
+    """Staff cancel the session while its one person changes their places. When the change
+    locked the reservation (with its session, in one joined `SELECT … FOR UPDATE`: the
+    reservation's row first) instead of the session first, staff (the session, then its
+    reservations) and the person waited on each other: a deadlock (40P01)."""
+    session = SessionFactory(seat_limit=10)
+    reservation = reservation_create(session=session, **booking_data(quantity=3))
+
+    def person():
+        mine = Reservation.objects.select_related("session__activity").get(pk=reservation.pk)
+        try:
+            changed = outcome(reservation_quantity_change, reservation=mine, quantity=1)
+        except BookingError as refusal:
+            return str(refusal)
+        return getattr(changed, "quantity", changed)  # (on the old code: "40P01")
+
+    # Staff pause once they hold the session's row, before locking its reservations. The change
+    # waits for staff's commit, then finds the reservation cancelled.
+    assert staff_cancelling_while(
+        session, person, monkeypatch=monkeypatch, pause_at="_valid_reservations_lock"
+    ) == [
+        SessionStatus.CANCELLED,
+        "Cette réservation ne peut plus être modifiée en ligne : "
+        "appelez-nous pour toute modification.",
+    ]
+    assert Reservation.objects.get(pk=reservation.pk).quantity == 3

@@ -62,11 +62,12 @@ def busy_week():
     return sessions
 
 
-def staff_context(chromium, live_server, user, viewport):
-    """A browser signed in as `user` (the session cookie of a test client)."""
+def staff_context(chromium, live_server, user, viewport, *, bypass_csp=True):
+    """A browser signed in as `user` (the session cookie of a test client). The content security
+    policy is bypassed, for axe-core, unless `bypass_csp` is false."""
     client = Client()
     client.force_login(user)
-    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport=viewport)
+    context = chromium.new_context(bypass_csp=bypass_csp, locale="fr-FR", viewport=viewport)
     keep_offline(context, live_server.url)
     context.add_cookies(
         [

@@ -30,15 +30,10 @@ from guichet.core.scheduler import (
     periodic_job_register,
     periodic_jobs,
 )
+from guichet.core.tests.commands import command_output
 
 PARIS = ZoneInfo("Europe/Paris")
 ARCHIVE_JOB = next(job for job in periodic_jobs() if job.name == "reservations_archive_task")
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 # --- check_seats ----------------------------------------------------------------------------
@@ -47,7 +42,7 @@ def run(*args) -> str:
 @pytest.mark.django_db
 def test_check_seats_passes_when_counters_match_reservations():
     reservation_create(session=SessionFactory(), **booking_data(quantity=2))
-    assert run("check_seats") == "Les compteurs de places sont justes.\n"
+    assert command_output("check_seats") == "Les compteurs de places sont justes.\n"
 
 
 @pytest.mark.django_db
@@ -90,7 +85,7 @@ def test_two_jobs_of_one_name_are_refused():
 
 
 def test_run_scheduler_lists_the_nightly_archiving():
-    output = run("run_scheduler", "--list")
+    output = command_output("run_scheduler", "--list")
     assert "reservations_archive_task" in output
     assert "« 0 2 * * * »" in output
     assert " 02:00 " in output

@@ -2,12 +2,10 @@
 
 from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from guichet.bookings.services import reservations_archive_past, seats_mismatche
 from guichet.catalogue.models import Activity, Location, Session
 from guichet.core.models import AuditActor, AuditEntry, Organisation
 from guichet.core.permissions import DPO_GROUP
+from guichet.core.tests.commands import command_output
 from guichet.demo.data import (
     ADMIN_USERNAME,
     DEMO_PASSWORD,
@@ -221,16 +220,10 @@ def test_loading_days_later_moves_the_sessions_and_adds_nothing(time_machine):
     assert seats_mismatches() == []
 
 
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
-
-
 @pytest.mark.django_db
 def test_load_demo_data_refuses_with_debug_off_unless_forced():
     with pytest.raises(CommandError, match="DEBUG est désactivé"):
-        run("load_demo_data")
-    output = run("load_demo_data", "--force")
+        command_output("load_demo_data")
+    output = command_output("load_demo_data", "--force")
     assert "10 activités" in output
     assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output

@@ -346,6 +346,11 @@ def test_every_kind_has_a_preview(kind):
     assert "Bonjour Camille," in email.body
 
 
+def test_the_installed_reminder_is_headed_with_its_accent():
+    email = message_preview(template=MessageTemplate.objects.get(kind=MessageKind.REMINDER))
+    assert email.body.startswith("J-2 AVANT VOTRE ACTIVITÉ\n")
+
+
 def test_a_mail_goes_without_an_attachment_missing_on_disk(settings, tmp_path, caplog):
     settings.MEDIA_ROOT = tmp_path
     kept, lost = (

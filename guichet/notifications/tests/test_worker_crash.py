@@ -131,7 +131,9 @@ def test_a_worker_whose_database_connection_is_terminated_fails_the_task_and_goe
         assert collector.stalled.wait(timeout=60)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                # This database's worker only: another test run on the same server has its own.
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()",
                 [WORKER_NAME],
             )
             assert cursor.fetchall() == [(True,)]

@@ -1,14 +1,16 @@
 """The public pages a city puts online, in headless Chromium at 390 px and 1280 px: every
 session state, the form with a paid session, "Ma réservation" new, past, cancelled and modified,
-the quantity change, "Retrouver mes réservations", the legal and error pages. On each: axe-core
-without serious or critical violation, nothing wider than the window, a screenshot kept under
-var/screenshots/public/ for review."""
+the quantity change, "Retrouver mes réservations", the legal pages, and the error pages (403 of
+a form sent without its cookie, 404, 429, 500 with the database down) with DEBUG off. On each:
+axe-core without serious or critical violation, the legal footer, nothing wider than the window,
+a screenshot kept under var/screenshots/public/ for review."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -59,23 +61,47 @@ def world(organisation):
     }
 
 
+class Review:
+    """A browser page at one of the VIEWPORTS, and what was found on each page reviewed."""
+
+    def __init__(self, chromium, live_server, axe_script: str, viewport: str):
+        # axe is injected as a script: the content security policy is bypassed.
+        self.context = chromium.new_context(
+            bypass_csp=True, locale="fr-FR", viewport=VIEWPORTS[viewport]
+        )
+        keep_offline(self.context, live_server.url)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(5000)
+        self.axe_script, self.viewport = axe_script, viewport
+        self.found: dict[str, list[dict]] = {}
+        self.too_wide: list[str] = []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def page_shown(self, name: str, heading: str) -> None:
+        """The page now shown, headed by `heading`: the legal footer, axe-core, its width; its
+        screenshot kept."""
+        page = self.page
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        expect(page.get_by_role("link", name="Accessibilité : non conforme")).to_be_visible()
+        self.found[name] = blocking_violations(page, self.axe_script)
+        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+            self.too_wide.append(name)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{self.viewport}.png", full_page=True)
+
+    def close_and_assert(self) -> None:
+        self.context.close()
+        assert not any(self.found.values()), "axe-core:\n" + describe(self.found)
+        assert not self.too_wide, f"wider than the window: {self.too_wide}"
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORTS.keys())
 def test_city_pages(axe_script, live_server, chromium, world, viewport):
-    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport=VIEWPORTS[viewport])
-    keep_offline(context, live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(5000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    found, too_wide = {}, []
+    review = Review(chromium, live_server, axe_script, viewport)
+    page = review.page
 
     def check(name: str, path: str, heading: str) -> None:
         page.goto(live_server.url + path)
-        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        expect(page.get_by_role("link", name="Accessibilité : non conforme")).to_be_visible()
-        found[name] = blocking_violations(page, axe_script)
-        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-            too_wide.append(name)
-        page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
+        review.page_shown(name, heading)
 
     token = {key: world[key].token for key in ("new", "cancelled", "past")}
     check("liste", "/", "Les activités")
@@ -103,8 +129,7 @@ def test_city_pages(axe_script, live_server, chromium, world, viewport):
     page.get_by_role("combobox", name="Nombre de places").select_option("4")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Votre réservation est modifiée : 4 places.")).to_be_visible()
-    found["reservation-modifiee"] = blocking_violations(page, axe_script)
-    page.screenshot(path=SCREENSHOTS / f"reservation-modifiee-{viewport}.png", full_page=True)
+    review.page_shown("reservation-modifiee", "Ma réservation")
     check(
         "reservation-passee",
         reverse("public:reservation_detail", args=[token["past"]]),
@@ -121,7 +146,49 @@ def test_city_pages(axe_script, live_server, chromium, world, viewport):
     check("mentions", reverse("public:legal_notice"), "Mentions légales")
     check("donnees", reverse("public:personal_data"), "Données personnelles")
     check("erreur-404", "/nulle-part/", "Page introuvable")
-    context.close()
+    review.close_and_assert()
 
-    assert not any(found.values()), "axe-core:\n" + describe(found)
-    assert not too_wide, f"wider than the window: {too_wide}"
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORTS.keys())
+def test_error_pages(
+    axe_script, live_server, chromium, organisation, settings, monkeypatch, viewport
+):
+    """With DEBUG off, as in production: 403 (a form sent without its cookie, as from a site that
+    frames ours with cookies blocked), 429 and 500 (the database down too)."""
+    assert not settings.DEBUG
+    settings.BOOKING_RATE_LIMIT = "1/m"
+    review = Review(chromium, live_server, axe_script, viewport)
+    page = review.page
+    find = live_server.url + reverse("public:reservations_find")
+
+    def send_find_form(*, cookies: bool = True) -> None:
+        page.goto(find)
+        if not cookies:
+            review.context.clear_cookies()
+        page.get_by_role("textbox", name="Email").fill("anne@example.org")
+        page.get_by_role("button", name="Recevoir mes liens").click()
+
+    send_find_form(cookies=False)
+    review.page_shown("erreur-403-formulaire", "Formulaire expiré")
+    expect(page.get_by_text("Rechargez la page puis renvoyez le formulaire.")).to_be_visible()
+
+    send_find_form()
+    expect(page.locator("[data-alert=sent]")).to_be_visible()
+    send_find_form()
+    review.page_shown("erreur-429", "Trop de demandes")
+
+    settings.ORGANISATION_FALLBACK_NAME = "Ville de Secours"
+    monkeypatch.setattr("guichet.public.views.activity_list_public", _broken)
+    monkeypatch.setattr("guichet.public.errors.organisation_get", _database_down)
+    page.goto(live_server.url + "/")
+    review.page_shown("erreur-500", "Erreur du serveur")
+    expect(page.get_by_text("Ville de Secours").first).to_be_visible()
+    review.close_and_assert()
+
+
+def _broken(**kwargs):
+    raise RuntimeError("boom")
+
+
+def _database_down():
+    raise OperationalError("connection refused")

@@ -3,6 +3,7 @@ error pages in French (the settings run with DEBUG off, as in production)."""
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
@@ -12,6 +13,7 @@ from guichet.bookings.services import reservation_create
 from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.core.models import ConformityLevel
+from guichet.notifications.tests.helpers import png_bytes
 from guichet.public import errors
 
 pytestmark = pytest.mark.usefixtures("page_cache")
@@ -40,6 +42,8 @@ def public_urls(session) -> list[str]:
         reverse("public:session_book", args=[session.pk]),
         reverse("public:reservation_detail", args=[reservation.token]),
         reverse("public:reservation_cancel", args=[reservation.token]),
+        reverse("public:reservation_change", args=[reservation.token]),
+        reverse("public:reservations_find"),
         reverse("public:accessibility"),
         reverse("public:legal_notice"),
         reverse("public:personal_data"),
@@ -88,6 +92,17 @@ def test_legal_page_text_is_sanitised(client, city):
     city.save()
     html = client.get("/donnees-personnelles/").content.decode()
     assert "<p>Texte</p>" in html and 'alert("x")' not in html
+
+
+def test_the_logo_heads_the_site_and_the_printed_reservation(client, now, city, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    city.logo.save("logo.png", ContentFile(png_bytes()), save=True)
+    reservation = reservation_create(session=SessionFactory(), **booking_data())
+    page = client.get(reverse("public:activity_list")).content.decode()
+    assert f'<img class="site-header__logo" src="{city.logo.url}" alt="">' in page
+    url = reverse("public:reservation_detail", args=[reservation.token])
+    page = client.get(url).content.decode()
+    assert f'<img class="print-header__logo" src="{city.logo.url}" alt="">' in page
 
 
 def _assert_french_error_page(response, status: int, message: str) -> None:
