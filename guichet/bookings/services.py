@@ -319,9 +319,8 @@ def reservation_quantity_change(
         raise BookingError(
             _("Vous pouvez réserver au plus %(max)d places en ligne.") % {"max": max_places}
         )
-    lock_timeout_set()
     # The address's places are read below, then written: the per-address lock, before any row
-    # lock as for a new booking (see _places_per_address_check); then the lock order.
+    # lock as for a new booking (see _address_check); then the lock order.
     _address_lock(reservation.email)
     locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
     if not reservation_changeable_online(reservation=locked, now=now):
