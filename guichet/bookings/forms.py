@@ -57,6 +57,10 @@ class ReservationFormBase(ServiceModelForm):
         self.fields["session"].queryset = Session.objects.filter(
             ~Q(status=SessionStatus.CANCELLED) | Q(pk=self.instance.session_id)
         ).select_related("activity")
+        # Parks reservations keep the visitor's details (the model leaves them blank for the
+        # portals' reservations, which keep none).
+        for name in PERSON_FIELDS:
+            self.fields[name].required = True
         if self.instance.phone:
             # As staff dial it ("03 20 00 00 00"); cleaned back to +33320000000 when saved.
             self.initial["phone"] = phone_national(self.instance.phone)

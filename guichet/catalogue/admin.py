@@ -62,7 +62,8 @@ class LocationAdmin(AuditedAdminMixin, AccentBlindSearchMixin, RichTextAdmin):
 class ActivityAdminForm(ServiceModelForm):
     class Meta:
         model = Activity
-        fields = "__all__"
+        # The portal is not typed here yet: a new activity is a parks one (its default).
+        exclude = ["channel"]
 
     def perform(self, instance):
         return activity_save(activity=instance)

@@ -68,6 +68,15 @@ class OutgoingMessage(models.Model):
         related_name="messages",
         verbose_name=_("session"),
     )
+    # A portal's mail about a whole booking (the policy's group_mails): one per group.
+    group = models.ForeignKey(
+        "bookings.ReservationGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("groupe de réservations"),
+    )
     # What the change was (previous and new dates, reason), for the session-cancelled and
     # session-postponed mails: the session may change again before the mail goes out.
     details = models.JSONField(_("détails"), default=dict, blank=True)

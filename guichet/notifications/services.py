@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from guichet.bookings.channels import MailEvent, policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
@@ -335,6 +336,39 @@ def notify_session_changed(*, session: Session, before: Session) -> None:
     if session.is_cancelled or session.starts_at != before.starts_at:
         for reservation in reservations:
             reminder_sync(reservation=reservation)
+
+
+def notify_group_mails(*, event: MailEvent, reservations: list[Reservation]) -> None:
+    """A portal's mails about whole bookings: one per `ReservationGroup` among `reservations`
+    (its lines just booked or promoted, or their session cancelled or postponed), of the kind
+    its channel's policy names for `event` in `group_mails`; none when it names none (parks,
+    the family portal's daily report). Written to the group's author; the row names the group
+    and, in its details, the reservations concerned."""
+    by_group: dict[int, list[Reservation]] = {}
+    for reservation in reservations:
+        if reservation.group_id is not None:
+            by_group.setdefault(reservation.group_id, []).append(reservation)
+    now = timezone.now()
+    for group_id, lines in sorted(by_group.items()):
+        kind = policy_for(lines[0].channel).group_mails.get(event)
+        if not kind:
+            continue
+        group, session = lines[0].group, lines[0].session
+        pks = sorted(line.pk for line in lines)
+        message, created = OutgoingMessage.objects.get_or_create(
+            dedupe_key=f"{kind}:{group_id}:{event}:{_stamp(now)}",
+            defaults={
+                "kind": kind,
+                "subject": message_subject(kind=kind, activity_name=session.activity.name),
+                "recipients": [group.author.email] if group.author and group.author.email else [],
+                "group_id": group_id,
+                "session": session,
+                "details": {"event": str(event), "reservations": pks},
+                "scheduled_for": now,
+            },
+        )
+        if created:
+            _send_on_commit()
 
 
 def message_resend(*, message: OutgoingMessage) -> None:
