@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session, SessionStatus
+from guichet.catalogue.selectors import staff_channels
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
 
@@ -82,10 +83,10 @@ def local_midnight(day: date) -> datetime:
 
 
 def session_list_for_staff(*, user) -> QuerySet[Session]:
-    """The sessions `user` manages in the back-office: every staff screen that lists sessions or
-    their reservations goes through it. Today every session; the channels of the portals (issue
-    11) will narrow it to the user's channels here, and nowhere else."""
-    return Session.objects.all()
+    """The sessions `user` manages in the back-office: those of the channels of their staff
+    groups (all for a superuser). Every staff screen that lists sessions or their reservations
+    goes through it."""
+    return Session.objects.filter(activity__channel__in=staff_channels(user=user))
 
 
 def staff_home_sessions(*, user, now: datetime) -> QuerySet[Session]:

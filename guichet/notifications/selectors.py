@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session
+from guichet.catalogue.selectors import staff_channels
 from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
 from guichet.notifications.models import (
@@ -17,6 +18,7 @@ from guichet.notifications.models import (
     MessageState,
     MessageTemplate,
     OutgoingMessage,
+    message_kinds_of,
 )
 
 # The reminder goes out this long before the session's (effective) start.
@@ -30,6 +32,12 @@ LIMITED_KINDS = (
     MessageKind.RESERVATION_CHANGED,
     MessageKind.RESERVATION_LIST,
 )
+
+
+def message_kinds_for_staff(*, user) -> list[str]:
+    """The kinds of mail whose texts, attachments and outbox rows `user` sees in the back-office:
+    those of the channels they manage."""
+    return message_kinds_of(staff_channels(user=user))
 
 
 def mail_limit_reached(*, email: str, now: datetime) -> bool:
