@@ -21,7 +21,7 @@ from guichet.core.admin import (
     RichTextAdmin,
     date_display,
 )
-from guichet.notifications.emails import MailRenderer, message_preview
+from guichet.notifications.emails import MailRenderer, mail_context_builder, message_preview
 from guichet.notifications.models import (
     DEFERRED_KINDS,
     MessageAttachment,
@@ -108,6 +108,7 @@ class OutgoingMessageAdmin(
         "subject",
         "recipients_display",
         "reservation",
+        "group",
         "session",
         "state",
         "created",
@@ -172,7 +173,7 @@ class OutgoingMessageAdmin(
 
     @admin.display(description=_("Aperçu (texte, avec les données actuelles)"))
     def preview(self, message):
-        if message.reservation is None:
+        if message.reservation is None and mail_context_builder(message.kind) is None:
             return "—"
         body = MailRenderer().email(message, attachments=False).body
         # The text part renders with autoescape off, so it comes out marked safe: it holds what
