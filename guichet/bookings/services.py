@@ -57,7 +57,7 @@ from guichet.bookings.selectors import (
 )
 from guichet.catalogue.models import Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
-from guichet.core.audit import audit_changes, audit_record, audit_saved, audit_snapshot
+from guichet.core.audit import audit_changes, audit_records, audit_saved, audit_snapshot
 from guichet.core.db import advisory_lock, lock_timeout_set
 from guichet.core.models import AuditAction
 from guichet.core.search import search_text_of
@@ -186,18 +186,23 @@ def _seats_move(
 
 
 def _reservations_lock(
-    *, pks: Iterable[int], session_ids: Iterable[int]
+    *, pks: Iterable[int], session_ids: Iterable[int], waiting_lists: bool = False
 ) -> tuple[list[Reservation], dict[int, Session]]:
     """Lock the reservations' sessions (and `session_ids`), then the reservations by pk: the lock
-    order. Returns the locked reservations, each with its session as committed, and the locked
-    sessions."""
+    order. With `waiting_lists`, the waiting entries of those sessions are locked and returned
+    too, in the same statement (a cancellation promotes them next). Returns the locked
+    reservations, each with its session as committed, and the locked sessions."""
     ids = set(session_ids)
     while True:
         sessions = sessions_lock(ids=ids)
+        listed = [pk for pk, session in sessions.items() if session.waiting_count]
+        rows = Q(pk__in=set(pks))
+        if waiting_lists and listed:
+            rows |= Q(session_id__in=listed, status=ReservationStatus.WAITING)
         locked = list(
             Reservation.objects.select_for_update(of=("self",))
             .select_related("group__author")
-            .filter(pk__in=set(pks))
+            .filter(rows)
             .order_by("pk")
         )
         moved = {reservation.session_id for reservation in locked} - set(sessions)
@@ -448,12 +453,17 @@ def reservations_cancel(
     release and one promotion per session; returns the rows cancelled. `reservations` are
     updated in place."""
     lock_timeout_set()
+    pks = {reservation.pk for reservation in reservations}
     locked, sessions = _reservations_lock(
-        pks=[reservation.pk for reservation in reservations],
+        pks=pks,
         session_ids={reservation.session_id for reservation in reservations},
+        waiting_lists=True,
     )
     cancelled = _reservations_cancel_locked(
-        locked=locked, sessions=sessions, now=now or timezone.now()
+        locked=[row for row in locked if row.pk in pks],
+        sessions=sessions,
+        now=now or timezone.now(),
+        waiting=[row for row in locked if row.pk not in pks],
     )
     done = {row.pk: row for row in cancelled}
     for reservation in reservations:
@@ -464,8 +474,14 @@ def reservations_cancel(
 
 
 def _reservations_cancel_locked(
-    *, locked: list[Reservation], sessions: dict[int, Session], now: datetime
+    *,
+    locked: list[Reservation],
+    sessions: dict[int, Session],
+    now: datetime,
+    waiting: list[Reservation] | None = None,
 ) -> list[Reservation]:
+    """Cancel the live rows of `locked`, then promote on their sessions: `waiting`, when given,
+    are the other waiting entries of those sessions, locked already."""
     cancelled = [row for row in locked if row.status in LIVE_STATUSES]
     if not cancelled:
         return []
@@ -473,6 +489,7 @@ def _reservations_cancel_locked(
         status=ReservationStatus.CANCELLED, cancelled_at=now
     )
     committed = {session_id: _committed(session) for session_id, session in sessions.items()}
+    changes = []
     for row in cancelled:
         session = sessions[row.session_id]
         if row.holds_seats:
@@ -481,13 +498,18 @@ def _reservations_cancel_locked(
             session.waiting_count -= 1
         before = row.status
         row.status, row.cancelled_at = ReservationStatus.CANCELLED, now
+        changes.append((row, _status_change(before, row)))
         if _keeps_core_mails(row):
             notify_reservation_cancelled(reservation=row)
-        audit_record(action=AuditAction.CANCEL, obj=row, changes=_status_change(before, row))
+    audit_records(action=AuditAction.CANCEL, changes=changes)
+    entries: dict[int, list[Reservation]] = defaultdict(list)
+    for entry in waiting or ():
+        entries[entry.session_id].append(entry)
     promoted = []
     for session_id in sorted({row.session_id for row in cancelled}):
         session = sessions[session_id]
-        promoted += _promote(session=session, now=now)
+        listed = entries[session_id] if waiting is not None else None
+        promoted += _promote(session=session, now=now, entries=listed)
         _counters_sync(session=session, committed=committed[session_id])
     notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
     return cancelled
@@ -647,21 +669,27 @@ def _seated_keys(*, session_id: int) -> set[str]:
 
 
 def _promote(
-    *, session: Session, now: datetime, seated: set[str] | None = None
+    *,
+    session: Session,
+    now: datetime,
+    seated: set[str] | None = None,
+    entries: list[Reservation] | None = None,
 ) -> list[Reservation]:
     """Seat the waiting list of `session` (locked, its counters current in memory) in rank
     order while seats are left and promotion is open; changes the counters in memory only.
-    `seated`: the holder keys holding seats there, when the caller has read them."""
+    `seated`: the holder keys holding seats there, `entries`: its waiting entries, locked,
+    when the caller has read them."""
     policy = policy_for(session.activity.channel)
     left = session.seats_left
     if session.waiting_count == 0 or left == 0 or now >= policy.promotion_closes_at(session):
         return []
-    entries = list(
-        Reservation.objects.select_for_update(of=("self",))  # by pk: the lock order
-        .select_related("group__author")
-        .filter(session_id=session.pk, status=ReservationStatus.WAITING)
-        .order_by("pk")
-    )
+    if entries is None:
+        entries = list(
+            Reservation.objects.select_for_update(of=("self",))  # by pk: the lock order
+            .select_related("group__author")
+            .filter(session_id=session.pk, status=ReservationStatus.WAITING)
+            .order_by("pk")
+        )
     if seated is None:
         seated = _seated_keys(session_id=session.pk)
     status = ReservationStatus.PENDING if policy.needs_staff(session) else ReservationStatus.VALID
@@ -797,8 +825,14 @@ def reservations_allocate(
                     ranks = _last_ranks(session_ids=open_ids)
                 ranks[session_id] = ranks.get(session_id, 0) + 1
                 reason = verdict.reason if isinstance(verdict, Wait) else str(REASON_NO_SEAT)
-                row = _row(line, session=session, group=group, status=ReservationStatus.WAITING)
-                row.waiting_rank, row.waiting_reason = ranks[session_id], reason
+                row = _row(
+                    line,
+                    session=session,
+                    group=group,
+                    status=ReservationStatus.WAITING,
+                    waiting_rank=ranks[session_id],
+                    waiting_reason=reason,
+                )
                 session.waiting_count += 1
             else:
                 reason = verdict.reason if isinstance(verdict, Wait) else REASON_FULL
@@ -826,7 +860,7 @@ def _refused(line: BookingLine, reason: str) -> LineOutcome:
 
 
 def _row(
-    line: BookingLine, *, session: Session, group: ReservationGroup, status: str
+    line: BookingLine, *, session: Session, group: ReservationGroup, status: str, **fields
 ) -> Reservation:
     """A portal's reservation: the holder's names only (reservation_person_required)."""
     row = Reservation(
@@ -838,6 +872,7 @@ def _row(
         last_name=line.last_name,
         quantity=line.quantity,
         status=status,
+        **fields,
     )
     # Fields only: the database checks the constraints, asking it first would cost queries.
     row.full_clean(exclude=["session", "group"], validate_unique=False, validate_constraints=False)
