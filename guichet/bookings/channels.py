@@ -46,9 +46,8 @@ PARKS_MAIL_KINDS = frozenset(
 REASON_ALREADY_BOOKED = _("déjà inscrit")
 REASON_FULL = _("complet, liste d'attente comprise")
 REASON_NO_SEAT = _("complet")
-REASON_SESSION_CANCELLED = _("séance annulée")
-REASON_NOT_OPEN = _("réservations pas encore ouvertes")
-REASON_CLOSED = _("réservations closes")
+# A line refused for its session (cancelled, another portal's, outside its window) gets the
+# session's refusal (guichet.bookings.selectors.session_window_refusal).
 
 
 class MailEvent(StrEnum):

@@ -421,33 +421,36 @@ def notify_group_mails(
     """A portal's mails about whole bookings: one per `ReservationGroup` among `reservations`
     (its lines just booked or promoted, or their session cancelled or postponed), of the kind
     its channel's policy names for `event` in `group_mails`; none when it names none (parks,
-    the family portal's daily report). Written to the group's author; the row names the group
-    and, in its details, the reservations concerned (and the session's change: `details`)."""
+    the family portal's daily report). Written to the group's author (read with the rows:
+    `select_related("group__author")`), in one statement; the row names the group and, in its
+    details, the reservations concerned (and the session's change: `details`)."""
     by_group: dict[int, list[Reservation]] = {}
     for reservation in reservations:
         if reservation.group_id is not None:
             by_group.setdefault(reservation.group_id, []).append(reservation)
     now = timezone.now()
+    messages = []
     for group_id, lines in sorted(by_group.items()):
         kind = policy_for(lines[0].channel).group_mails.get(event)
         if not kind:
             continue
-        group, session = lines[0].group, lines[0].session
+        author, session = lines[0].group.author, lines[0].session
         pks = sorted(line.pk for line in lines)
-        message, created = OutgoingMessage.objects.get_or_create(
-            dedupe_key=f"{kind}:{group_id}:{event}:{_stamp(now)}",
-            defaults={
-                "kind": kind,
-                "subject": message_subject(kind=kind, activity_name=session.activity.name),
-                "recipients": [group.author.email] if group.author and group.author.email else [],
-                "group_id": group_id,
-                "session": session,
-                "details": (details or {}) | {"event": str(event), "reservations": pks},
-                "scheduled_for": now,
-            },
+        messages.append(
+            OutgoingMessage(
+                dedupe_key=f"{kind}:{group_id}:{event}:{pks[0]}:{_stamp(now)}",
+                kind=kind,
+                subject=message_subject(kind=kind, activity_name=session.activity.name),
+                recipients=[author.email] if author and author.email else [],
+                group_id=group_id,
+                session=session,
+                details=(details or {}) | {"event": str(event), "reservations": pks},
+                scheduled_for=now,
+            )
         )
-        if created:
-            _send_on_commit()
+    if messages:
+        OutgoingMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        _send_on_commit()
 
 
 def message_resend(*, message: OutgoingMessage) -> None:
