@@ -35,7 +35,7 @@ from guichet.bookings.forms import (
 )
 from guichet.bookings.models import Reservation
 from guichet.bookings.selectors import local_midnight, session_list_for_staff
-from guichet.bookings.services import reservation_cancel
+from guichet.bookings.services import reservations_cancel
 from guichet.catalogue.admin import channel_list_filter
 from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import staff_channels
@@ -525,30 +525,30 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
 
     @admin.action(description=_("Annuler les réservations sélectionnées"), permissions=["change"])
     def cancel_selected(self, request, queryset):
-        cancelled = 0
-        for reservation in queryset.select_related("session__activity"):  # named in the log
-            # One service call per row: each gives its seats back (never queryset.update()).
-            try:
-                done = with_retry(reservation_cancel, reservation=reservation)
-            except ServiceBusy as exc:
-                self.message_user(
-                    request,
-                    _("La réservation de %(person)s n'a pas été annulée. %(busy)s")
-                    % {"person": reservation.full_name, "busy": exc},
-                    messages.ERROR,
-                )
-                continue
-            if done:
-                cancelled += 1
+        # One service call for the selection, whatever its channels: each session gives its
+        # seats back once, to its waiting list first (never queryset.update()).
+        selected = list(queryset.select_related("session__activity"))  # named in the log
+        try:
+            cancelled = with_retry(reservations_cancel, reservations=selected)
+        except ServiceBusy as exc:
+            self.message_user(
+                request,
+                _("Aucune réservation n'a été annulée. %(busy)s") % {"busy": exc},
+                messages.ERROR,
+            )
+            return
+        done = {reservation.pk for reservation in cancelled}
+        for reservation in selected:
+            if reservation.pk in done:
                 self.log_change(
                     request, reservation, str(_("Annulée depuis la liste des réservations."))
                 )
         self.message_user(
             request,
             ngettext(
-                "%(count)d réservation annulée.", "%(count)d réservations annulées.", cancelled
+                "%(count)d réservation annulée.", "%(count)d réservations annulées.", len(done)
             )
-            % {"count": cancelled},
+            % {"count": len(done)},
             messages.SUCCESS,
         )
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from guichet.bookings.channels import policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservation_create
+from guichet.bookings.tests.conftest import line, portal_session
 from guichet.bookings.tests.factories import PortalReservationFactory, booking_data
 from guichet.catalogue.models import Activity, Channel, Session
 from guichet.catalogue.selectors import CHANNEL_STAFF_GROUPS, staff_channels
@@ -405,3 +406,21 @@ def test_the_cancel_action_cancels_the_users_channels_reservations(login, every_
         )
     )
     assert cancelled == {Channel.FAMILY}  # the parks' one is not theirs to see
+
+
+def test_the_cancel_action_seats_the_waiting_list(login, solidaire):
+    session = portal_session(seat_limit=2)
+    outcomes = solidaire.allocate([line(session, key) for key in (1, 2, 3)])
+    assert [outcome.state for outcome in outcomes] == ["valid", "valid", "waiting"]
+    client = login(Channel.SOLIDARITY)
+    response = client.post(
+        url(Reservation, "changelist"),
+        {"action": "cancel_selected", "_selected_action": [outcomes[0].reservation.pk]},
+        follow=True,
+    )
+    assert "1 réservation annulée." in [str(m) for m in response.context["messages"]]
+    waiting = outcomes[2].reservation
+    waiting.refresh_from_db()
+    session.refresh_from_db()
+    assert waiting.status == ReservationStatus.VALID
+    assert (session.seats_taken, session.waiting_count) == (2, 0)
