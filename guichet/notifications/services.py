@@ -34,12 +34,14 @@ from django.utils import timezone
 
 from guichet.bookings.channels import MailEvent, policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
 from guichet.core.models import AuditAction
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
+    SESSION_CHANGE_EVENTS,
     mail_limit_reached,
     reminder_due,
     reservation_confirmation_held,
@@ -384,27 +386,13 @@ def notify_session_changed(*, session: Session, before: Session) -> None:
             reminder_sync(reservation=reservation)
 
 
-# A session's change told to a portal's groups: the event of the mail parks visitors get for it.
-_GROUP_EVENTS = {
-    MessageKind.SESSION_CANCELLED: MailEvent.SESSION_CANCELLED,
-    MessageKind.SESSION_POSTPONED: MailEvent.SESSION_POSTPONED,
-    MessageKind.SCHEDULE_CHANGED: MailEvent.SESSION_POSTPONED,
-}
-# The lines a group is told about: those the change still concerns (seated, pending, waiting).
-_GROUP_TOLD_STATUSES = (
-    ReservationStatus.VALID,
-    ReservationStatus.PENDING,
-    ReservationStatus.WAITING,
-)
-
-
 def _session_changed_group_mails(*, session: Session, before: Session, kind: MessageKind) -> None:
-    event = _GROUP_EVENTS[kind]
+    event = SESSION_CHANGE_EVENTS[kind]
     if event not in policy_for(session.activity.channel).group_mails:
         return
     reservations = list(
         Reservation.objects.filter(
-            session=session, status__in=_GROUP_TOLD_STATUSES, group__isnull=False
+            session=session, status__in=SESSION_CHANGE_STATUSES, group__isnull=False
         )
         .select_related("group__author")
         .order_by("pk")
