@@ -18,6 +18,7 @@ from guichet.bookings.tests.factories import PortalReservationFactory, booking_d
 from guichet.catalogue.models import Activity, Channel, Session
 from guichet.catalogue.selectors import CHANNEL_STAFF_GROUPS, staff_channels
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
+from guichet.catalogue.tests.test_admin import activity_post
 from guichet.core.permissions import (
     FAMILY_MANAGER_GROUP,
     MANAGER_GROUP,
@@ -221,21 +222,6 @@ def test_superusers_filter_by_channel_and_managers_of_one_do_not_need_to(login, 
 # Activities: the channel of the person who creates them
 
 
-def activity_post(location, **changes) -> dict:
-    return {
-        "location": location.pk,
-        "name": "Goûter partagé",
-        "slug": "",
-        "description": "<p>Un goûter.</p>",
-        "audience": "",
-        "activity_type": "",
-        "category": "",
-        "bookable_online": "on",
-        "booking_delay": "00:00:00",
-        "max_places_per_booking": "8",
-    } | changes
-
-
 def test_a_portal_manager_creates_activities_of_their_portal(login, every_channel):
     client = login(Channel.SOLIDARITY)
     form = client.get(url(Activity, "add")).context["adminform"].form
@@ -245,7 +231,7 @@ def test_a_portal_manager_creates_activities_of_their_portal(login, every_channe
     # Whatever is posted for the channel: the field is not theirs to choose.
     response = client.post(url(Activity, "add"), activity_post(location, channel="parcs"))
     assert response.status_code == 302
-    assert Activity.objects.get(name="Goûter partagé").channel == Channel.SOLIDARITY
+    assert Activity.objects.get(name="Visite des serres").channel == Channel.SOLIDARITY
 
 
 def test_a_superuser_chooses_the_channel(login, every_channel):
@@ -253,7 +239,7 @@ def test_a_superuser_chooses_the_channel(login, every_channel):
     location = every_channel["parcs"].activity.location
     response = client.post(url(Activity, "add"), activity_post(location, channel="famille"))
     assert response.status_code == 302
-    assert Activity.objects.get(name="Goûter partagé").channel == Channel.FAMILY
+    assert Activity.objects.get(name="Visite des serres").channel == Channel.FAMILY
 
 
 # Sessions: the activity picker, the window and waiting fields
@@ -330,9 +316,10 @@ def test_a_waiting_limit_below_the_people_waiting_is_refused_in_french(login, ev
     session = every_channel["solidaire"].session
     Session.objects.filter(pk=session.pk).update(waiting_count=3)
     client = login(Channel.SOLIDARITY)
-    data = session_post(session.activity, waiting_limit="2", start_0="", start_1="")
-    data |= split("start", session.start) | split("end", session.end)
-    response = client.post(url(session), data)
+    data = session_post(session.activity, waiting_limit="2", seat_limit=session.seat_limit)
+    response = client.post(
+        url(session), data | split("start", session.start) | split("end", session.end)
+    )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["waiting_limit"] == [
         "3 personnes sont en liste d'attente : la limite ne peut pas être inférieure."
