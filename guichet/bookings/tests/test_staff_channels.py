@@ -411,3 +411,41 @@ def test_the_cancel_action_seats_the_waiting_list(login, solidaire):
     session.refresh_from_db()
     assert waiting.status == ReservationStatus.VALID
     assert (session.seats_taken, session.waiting_count) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "error"),
+    [
+        ({"waiting_limit": "-1"}, "waiting_limit", "supérieure ou égale à 0"),
+        ({"waiting_limit": "beaucoup"}, "waiting_limit", "Saisissez un nombre entier."),
+        ({"waiting_limit": "9" * 40}, "waiting_limit", "inférieure ou égale à 2147483647"),
+        ({"waiting_limit": "3\x01"}, "waiting_limit", "Saisissez un nombre entier."),
+        ({"opens_at_0": "31/02/2030", "opens_at_1": "10:00"}, "opens_at", "date valide"),
+        ({"opens_at_0": "01/01/0001", "opens_at_1": "00:00"}, "opens_at", "entre 2000 et 2100"),
+        (
+            {"cancel_until_0": "<b>demain</b>" * 100, "cancel_until_1": "10:00"},
+            "cancel_until",
+            "date valide",
+        ),
+        (
+            {
+                "opens_at_0": "10/05/2030",
+                "opens_at_1": "10:00",
+                "closes_at_0": "09/05/2030",
+                "closes_at_1": "10:00",
+            },
+            "closes_at",
+            "La clôture des réservations doit être après leur ouverture.",
+        ),
+    ],
+)
+def test_the_window_and_waiting_fields_refuse_bad_input_in_french(
+    login, every_channel, changes, field, error
+):
+    client = login(Channel.SOLIDARITY)
+    data = session_post(every_channel["solidaire"].activity, **changes)
+    response = client.post(url(Session, "add"), data)
+    assert response.status_code == 200
+    assert error in " ".join(response.context["adminform"].form.errors[field])
+    assert "Visite du jardin partagé" in response.content.decode()  # what was typed stays
+    assert Session.objects.count() == 3
