@@ -418,7 +418,7 @@ def test_the_cancel_action_seats_the_waiting_list(login, solidaire):
     [
         ({"waiting_limit": "-1"}, "waiting_limit", "supérieure ou égale à 0"),
         ({"waiting_limit": "beaucoup"}, "waiting_limit", "Saisissez un nombre entier."),
-        ({"waiting_limit": "9" * 40}, "waiting_limit", "inférieure ou égale à 2147483647"),
+        ({"waiting_limit": "9" * 40}, "waiting_limit", "inférieure ou égale à"),
         ({"waiting_limit": "3\x01"}, "waiting_limit", "Saisissez un nombre entier."),
         ({"opens_at_0": "31/02/2030", "opens_at_1": "10:00"}, "opens_at", "date valide"),
         ({"opens_at_0": "01/01/0001", "opens_at_1": "00:00"}, "opens_at", "entre 2000 et 2100"),
