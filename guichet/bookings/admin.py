@@ -285,9 +285,11 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        # "Fin" as staff say it (the model's "fini le" reads as a past event).
-        form.base_fields["start"].label = _("Début")
-        form.base_fields["end"].label = _("Fin")
+        # "Fin" as staff say it (the model's "fini le" reads as a past event); a page read only
+        # has no fields.
+        for name, label in (("start", _("Début")), ("end", _("Fin"))):
+            if name in form.base_fields:
+                form.base_fields[name].label = label
         return form
 
     def has_view_reservations_permission(self, request):

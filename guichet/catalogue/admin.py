@@ -108,8 +108,10 @@ class ActivityAdmin(AccentBlindSearchMixin, ServiceModelAdmin, RichTextAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("channel")  # none when the page is read only
+        if field is None:
+            return form
         channels = staff_channels(user=request.user)
-        field = form.base_fields["channel"]
         # Only the portals the user runs; a new activity is of their portal when they run one.
         field.choices = [choice for choice in Channel.choices if choice[0] in channels]
         if len(field.choices) == 1:

@@ -449,3 +449,16 @@ def test_the_window_and_waiting_fields_refuse_bad_input_in_french(
     assert error in " ".join(response.context["adminform"].form.errors[field])
     assert "Visite du jardin partagé" in response.content.decode()  # what was typed stays
     assert Session.objects.count() == 3
+
+
+def test_pages_read_only_for_a_group_without_change_permissions(login, every_channel):
+    group = Group.objects.get_or_create(name=FAMILY_MANAGER_GROUP)[0]
+    client = login(Channel.FAMILY)
+    group.permissions.remove(
+        *group.permissions.filter(codename__in=["change_activity", "change_session"])
+    )
+    rows = every_channel["famille"]
+    for obj in (rows.activity, rows.session):
+        response = client.get(url(obj))
+        assert response.status_code == 200
+        assert 'name="_save"' not in response.content.decode()
