@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from pypdf import PdfReader
 
+from guichet.catalogue.models import Channel
 from guichet.core.richtext import RichTextField
 from guichet.core.validators import validate_single_line
 
@@ -27,6 +28,26 @@ class MessageKind(models.TextChoices):
     RESERVATION_CHANGED = "reservation_changed", _("Réservation modifiée")
     # "Retrouver mes réservations": the links of an address's reservations to come, in one mail.
     RESERVATION_LIST = "reservation_list", _("Vos réservations")
+
+
+# The channel each kind of mail belongs to: the back-office shows its texts, attachments and
+# outbox rows to that channel's staff only (a portal adds its kinds here with its own).
+KIND_CHANNELS: dict[str, str] = {
+    MessageKind.CONFIRMATION: Channel.PARKS,
+    MessageKind.REMINDER: Channel.PARKS,
+    MessageKind.SESSION_CANCELLED: Channel.PARKS,
+    MessageKind.SESSION_POSTPONED: Channel.PARKS,
+    MessageKind.RESERVATION_CANCELLED: Channel.PARKS,
+    MessageKind.RESERVATION_LINK: Channel.PARKS,
+    MessageKind.SCHEDULE_CHANGED: Channel.PARKS,
+    MessageKind.RESERVATION_CHANGED: Channel.PARKS,
+    MessageKind.RESERVATION_LIST: Channel.PARKS,
+}
+
+
+def message_kinds_of(channels) -> list[str]:
+    """The kinds of mail of `channels` (values), in MessageKind's order."""
+    return [kind for kind in MessageKind.values if KIND_CHANNELS[kind] in channels]
 
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.
@@ -67,6 +88,15 @@ class OutgoingMessage(models.Model):
         blank=True,
         related_name="messages",
         verbose_name=_("session"),
+    )
+    # A portal's mail about a whole booking (the policy's group_mails): one per group.
+    group = models.ForeignKey(
+        "bookings.ReservationGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("groupe de réservations"),
     )
     # What the change was (previous and new dates, reason), for the session-cancelled and
     # session-postponed mails: the session may change again before the mail goes out.
