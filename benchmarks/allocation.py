@@ -106,7 +106,7 @@ def allocate(*, session_id: int, holders: list[int], author) -> list:
     from guichet.bookings.models import ReservationGroup
     from guichet.bookings.services import reservations_allocate, sessions_lock
     from guichet.catalogue.models import Channel
-    from guichet.core.db import lock_timeout_set, with_retry
+    from guichet.core.db import with_retry
 
     lines = [
         BookingLine(
@@ -120,7 +120,6 @@ def allocate(*, session_id: int, holders: list[int], author) -> list:
 
     def book():
         with transaction.atomic():
-            lock_timeout_set()
             group = ReservationGroup.objects.create(
                 channel=Channel.SOLIDARITY, author=author, submission_key=secrets.token_hex(16)
             )

@@ -21,7 +21,7 @@ from guichet.bookings.tests.conftest import line, portal_session
 from guichet.bookings.tests.test_concurrency import deadlocks_so_far, run_together
 from guichet.catalogue.models import Channel, Session, SessionStatus
 from guichet.core import db
-from guichet.core.db import lock_timeout_set, with_retry
+from guichet.core.db import with_retry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -98,12 +98,11 @@ def turns(monkeypatch) -> Turns:
 
 
 def booking(solidaire, lines, *, role="booking", turns=None):
-    """A portal's booking of `lines`, as its page will make it: the sessions locked (lock
-    time-out on), a group, the allocation; retried by `with_retry`. Returns the outcomes."""
+    """A portal's booking of `lines`, as its page will make it: the sessions locked (the
+    connection's lock time-out on), a group, the allocation; retried by `with_retry`. Returns the outcomes."""
 
     def allocate():
         with transaction.atomic():
-            lock_timeout_set()
             sessions = services.sessions_lock(ids={line.session_id for line in lines})
             group = ReservationGroup.objects.create(channel=Channel.SOLIDARITY)
             return services.reservations_allocate(
