@@ -572,14 +572,10 @@ def session_save(*, session: Session, now: datetime | None = None) -> Session:
         _window_shift(session=session, before=before)
     session.full_clean()  # refuses a limit below the seats booked or the people waiting
     session.save()
-    # Before the cancellation below: the mails go to the reservations that were live.
-    if policy.core_mails:
-        notify_session_changed(session=session, before=before)
-    event = _session_change_event(session=session, before=before)
-    if event:
-        for reservation in live:
-            reservation.session = session
-        notify_group_mails(event=event, reservations=live)
+    # Before the cancellation below: the mails go to the reservations that were live (per
+    # reservation or per group, as the channel's policy says: the rule the confirmation page
+    # announces).
+    notify_session_changed(session=session, before=before)
     if session.is_cancelled and not before.is_cancelled:
         _session_reservations_cancel(session=session, live=live, now=now)
     elif not session.is_cancelled:
@@ -613,14 +609,6 @@ def _window_shift(*, session: Session, before: Session) -> None:
                 setattr(session, name, value + delta)
     except (OverflowError, TypeError):  # a start far out of range: full_clean refuses it
         return
-
-
-def _session_change_event(*, session: Session, before: Session) -> MailEvent | None:
-    if session.is_cancelled and not before.is_cancelled:
-        return MailEvent.SESSION_CANCELLED
-    if not session.is_cancelled and session.starts_at != before.starts_at:
-        return MailEvent.SESSION_POSTPONED
-    return None
 
 
 def _session_reservations_lock(*, session_id: int) -> list[Reservation]:
