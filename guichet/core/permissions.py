@@ -4,6 +4,8 @@ from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 
 MANAGER_GROUP = "Gestionnaire"
+# The staff of the solidarity portal (guichet.solidarity): structures, référents, their mails.
+SOLIDARITY_MANAGER_GROUP = "Gestionnaire solidaire"
 # "Données d'une personne" and the journal (guichet.privacy); superusers see them too.
 DPO_GROUP = "Délégué à la protection des données"
 
