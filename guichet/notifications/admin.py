@@ -23,13 +23,15 @@ from guichet.core.admin import (
 )
 from guichet.notifications.emails import MailRenderer, message_preview
 from guichet.notifications.models import (
+    ACCOUNT_KINDS,
     DEFERRED_KINDS,
     MessageAttachment,
     MessageState,
     MessageTemplate,
     OutgoingMessage,
 )
-from guichet.notifications.services import message_resend
+from guichet.notifications.selectors import message_kinds_for
+from guichet.notifications.services import ACCOUNT_RESEND_REFUSED, message_resend
 
 
 class QFilter(admin.SimpleListFilter):
@@ -70,7 +72,7 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
 
     # One line per mail: what, to whom, its state and its last date.
     list_display = ("subject", "recipients_display", "linked_object", "state_display", "when")
-    list_select_related = ("reservation",)
+    list_select_related = ("reservation", "user")
     list_filter = (SentFilter, DeferredFilter, "kind", "state")
     date_hierarchy = "created_at"
     # The person (names, e-mail, city) and the activity (in every subject); the token below.
@@ -82,6 +84,7 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
         "recipients_display",
         "reservation",
         "session",
+        "user",
         "state",
         "created",
         "scheduled",
@@ -99,6 +102,9 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
     sent = date_display("sent_at", _("Envoyé le"))
     failing = date_display("failing_since", _("En erreur depuis"))
     failed = date_display("failed_at", _("Abandonné le"))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind__in=message_kinds_for(user=request.user))
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -122,6 +128,8 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
 
     @admin.display(description=_("Personne"))
     def linked_object(self, message):
+        if message.user is not None:
+            return message.user.get_full_name() or message.user.get_username()
         if message.reservation is None:
             return "—"
         url = reverse("admin:bookings_reservation_change", args=[message.reservation_id])
@@ -145,18 +153,22 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
 
     @admin.display(description=_("Aperçu (texte, avec les données actuelles)"))
     def preview(self, message):
-        if message.reservation is None:
+        if message.reservation is None and message.user is None:
             return "—"
-        body = MailRenderer().email(message, attachments=False).body
+        # An account mail's link is not made here: it reads "lien masqué".
+        body = MailRenderer().email(message, attachments=False, links=False).body
         # The text part renders with autoescape off, so it comes out marked safe: it holds what
         # the visitor typed and must be escaped whatever its mark.
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', escape(body))
 
     @admin.action(description=_("Renvoyer les notifications sélectionnées"), permissions=["resend"])
     def resend(self, request, queryset):
+        refused = queryset.filter(kind__in=ACCOUNT_KINDS)
+        if refused.exists():
+            self.message_user(request, str(ACCOUNT_RESEND_REFUSED), messages.WARNING)
         with transaction.atomic():
             count = 0
-            for message in queryset:
+            for message in queryset.exclude(kind__in=ACCOUNT_KINDS):
                 message_resend(message=message)
                 count += 1
         self.message_user(
@@ -179,6 +191,9 @@ class MessageTemplateAdmin(AuditedAdminMixin, RichTextAdmin):
     readonly_fields = ("kind",)
     fields = ("kind", "header_title", *MessageTemplate.SECTIONS)
     change_form_template = "admin/notifications/messagetemplate/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind__in=message_kinds_for(user=request.user))
 
     def has_add_permission(self, request):
         return False

@@ -14,11 +14,13 @@ from guichet.catalogue.models import Session
 from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
 from guichet.notifications.models import (
+    ACCOUNT_KINDS,
     MessageAttachment,
     MessageKind,
     MessageState,
     MessageTemplate,
     OutgoingMessage,
+    kind_staff_group,
 )
 
 # The reminder goes out this long before the session's (effective) start.
@@ -71,6 +73,27 @@ def address_mail_limit_reached(*, email: str, now: datetime) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(items)}", params)
         return mail_limit_reached(cursor.fetchone())
+
+
+def account_mail_limit_reached(*, user, now: datetime) -> bool:
+    """Whether `user` has had as many account mails (invitations, resets, new addresses) as
+    CONFIRMATION_MAIL_LIMIT allows: "Mot de passe oublié" cannot flood anyone's inbox."""
+    sent = OutgoingMessage.objects.filter(user=user, kind__in=ACCOUNT_KINDS).exclude(
+        state=MessageState.HELD
+    )
+    return any(
+        sent.filter(created_at__gt=now - timedelta(seconds=seconds)).count() >= count
+        for count, seconds in _mail_windows()
+    )
+
+
+def message_kinds_for(*, user) -> list[str]:
+    """The kinds of mail whose rows and texts `user` may see in the back-office: all for a
+    superuser, else those of the staff groups it is in (each portal's group its own)."""
+    if user.is_superuser:
+        return list(MessageKind.values)
+    groups = set(user.groups.values_list("name", flat=True))
+    return [kind for kind in MessageKind.values if kind_staff_group(kind) in groups]
 
 
 def _sql_name(model, field: str | None = None) -> str:
