@@ -14,6 +14,9 @@ from guichet.core.login_limit import WRONG_PAIR, login_failure_count, login_refu
 from guichet.core.phones import PhoneNumberFormField
 from guichet.core.validators import validate_single_line
 
+FIRST_NAME_INVALID = _("Saisissez un prénom en lettres (sans chiffres ni adresse web).")
+LAST_NAME_INVALID = _("Saisissez un nom en lettres (sans chiffres ni adresse web).")
+
 # A password longer than this is no one's: refused before it is hashed.
 PASSWORD_MAX_LENGTH = 1024
 

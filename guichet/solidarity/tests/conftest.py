@@ -1,0 +1,46 @@
+import pytest
+from django.core.cache import cache
+
+from guichet.solidarity.models import MemberRole
+from guichet.solidarity.tests.factories import MembershipFactory, StructureFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(db):
+    # Rate-limit counters live in the shared cache: each test starts with none.
+    cache.clear()
+
+
+@pytest.fixture
+def structure():
+    return StructureFactory(name="Maison des Deux Rives")
+
+
+@pytest.fixture
+def manager(structure):
+    """A responsable of `structure`."""
+    return MembershipFactory(
+        structure=structure,
+        role=MemberRole.MANAGER,
+        user__first_name="Élodie",
+        user__last_name="Responsable",
+    )
+
+
+@pytest.fixture
+def referent(structure, manager):
+    return MembershipFactory(
+        structure=structure, user__first_name="Jules", user__last_name="Référent"
+    )
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager.user, backend="guichet.accounts.backends.IdentifierBackend")
+    return client
+
+
+@pytest.fixture
+def referent_client(client, referent):
+    client.force_login(referent.user, backend="guichet.accounts.backends.IdentifierBackend")
+    return client
