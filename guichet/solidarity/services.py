@@ -169,17 +169,20 @@ def member_update(
     """A référent's names, phone and role; its e-mail address too while it has never chosen a
     password (a mistyped invitation). The last responsable stays one."""
     _structure_lock(membership.structure_id)
-    user = membership.user
+    # As stored: an admin form has already set the new role on `membership`.
+    stored = Membership.objects.select_related("user").get(pk=membership.pk)
+    user = stored.user
     if email is not None and email_normalise(email) != user.email:
         if user_has_chosen_password(user):
             raise ValidationError({"email": EMAIL_OF_USED_ACCOUNT})
     else:
         email = None
-    if membership.is_manager and role != MemberRole.MANAGER and not _other_managers(membership):
+    if stored.is_manager and role != MemberRole.MANAGER and not _other_managers(stored):
         raise ValidationError({"role": LAST_MANAGER})
     account_update(user=user, first_name=first_name, last_name=last_name, phone=phone, email=email)
-    if membership.role != role:
-        before = audit_before(membership)
+    membership.user = user  # as just saved: the invitation goes to the corrected address
+    if stored.role != role:
+        before = audit_before(stored)
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role"])

@@ -285,7 +285,7 @@ def coming_soon(request, tab: str):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     """ "Mon profil": names and phone saved at once; a new address once confirmed."""
-    user = request.user
+    user = request.portal.membership.user
     initial = {
         "first_name": user.first_name,
         "last_name": user.last_name,
@@ -325,10 +325,11 @@ def profile(request):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
 def password_change(request):
-    form = PasswordUpdateForm(request.user, request.POST or None)
+    user = request.portal.membership.user
+    form = PasswordUpdateForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account_password_set(user=request.user, password=form.cleaned_data["new_password1"])
-        update_session_auth_hash(request, request.user)
+        account_password_set(user=user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
         messages.success(request, _("Votre mot de passe est changé."))
         return redirect("solidarity:profile")
     return _render(request, "solidarity/password_change.html", {"form": form, "tab": "profile"})
@@ -339,12 +340,13 @@ def password_change(request):
 def email_confirm(request, token: str):
     """The link mailed to a new address: confirmed with a button (a mail scanner opening the
     link changes nothing)."""
-    email = email_change_read(user=request.user, token=token)
+    user = request.portal.membership.user
+    email = email_change_read(user=user, token=token)
     if email is None:
         return _render(request, "solidarity/link_invalid.html", {}, status=404)
     if request.method == "POST":
         try:
-            account_email_set(user=request.user, email=email)
+            account_email_set(user=user, email=email)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -399,7 +401,7 @@ def beneficiary_create_view(request):
             beneficiary = with_retry(
                 beneficiary_create,
                 structure=scope.structure,
-                created_by=request.user,
+                created_by=request.portal.membership.user,
                 **form.cleaned_data,
             )
         except ValidationError as error:

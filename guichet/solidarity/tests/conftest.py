@@ -17,7 +17,7 @@ def structure():
 
 
 @pytest.fixture
-def manager(structure):
+def responsable(structure):
     """A responsable of `structure`."""
     return MembershipFactory(
         structure=structure,
@@ -28,15 +28,15 @@ def manager(structure):
 
 
 @pytest.fixture
-def referent(structure, manager):
+def referent(structure, responsable):
     return MembershipFactory(
         structure=structure, user__first_name="Jules", user__last_name="Référent"
     )
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager.user, backend="guichet.accounts.backends.IdentifierBackend")
+def responsable_client(client, responsable):
+    client.force_login(responsable.user, backend="guichet.accounts.backends.IdentifierBackend")
     return client
 
 
