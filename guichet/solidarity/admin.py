@@ -146,9 +146,7 @@ class MembershipAdmin(ServiceModelAdmin):
         if sent:
             self.message_user(
                 request,
-                ngettext(
-                    "%(count)d invitation envoyée.", "%(count)d invitations envoyées.", sent
-                )
+                ngettext("%(count)d invitation envoyée.", "%(count)d invitations envoyées.", sent)
                 % {"count": sent},
                 messages.SUCCESS,
             )

@@ -25,7 +25,7 @@ class SearchForm(forms.Form):
 
     def query(self) -> str:
         self.is_valid()
-        words = (self.cleaned_data.get("q") or "").split()
+        words = (getattr(self, "cleaned_data", {}).get("q") or "").split()
         return " ".join(words[:MAX_QUERY_WORDS])[:200]
 
 

@@ -219,7 +219,10 @@ def test_a_new_address_is_confirmed_from_the_link_sent_to_it(referent_client, re
     referent.user.refresh_from_db()
     assert referent.user.email == old  # not yet
     row = OutgoingMessage.objects.get()
-    assert (row.kind, row.recipients) == (MessageKind.SOLIDARITY_EMAIL_CHANGE, ["nouvelle@example.org"])
+    assert (row.kind, row.recipients) == (
+        MessageKind.SOLIDARITY_EMAIL_CHANGE,
+        ["nouvelle@example.org"],
+    )
     [link] = sent_links()
     page = referent_client.get(link).content.decode()
     assert "nouvelle@example.org" in page and "Confirmer cette adresse" in page
