@@ -1,14 +1,17 @@
 import pytest
 from django.core.cache import cache
 
+from guichet.core.selectors import organisation_get
 from guichet.solidarity.models import MemberRole
 from guichet.solidarity.tests.factories import MembershipFactory, StructureFactory
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache(db):
-    # Rate-limit counters live in the shared cache: each test starts with none.
+def organisation(db):
+    # Rate-limit counters live in the shared cache: each test starts with none, and with the
+    # organisation's row made and cached, as on a site in use.
     cache.clear()
+    return organisation_get()
 
 
 @pytest.fixture
