@@ -16,7 +16,7 @@ def organisation(db):
 
 @pytest.fixture
 def structure():
-    return StructureFactory(name="Maison des Deux Rives")
+    return StructureFactory(name="Maison des Quatre Vents")
 
 
 @pytest.fixture

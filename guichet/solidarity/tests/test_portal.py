@@ -24,7 +24,7 @@ def person(**fields) -> dict:
         "guest_of": "",
         "civility": "madame",
         "last_name": "Exemple",
-        "first_name": "Farida",
+        "first_name": "Nadia",
         "address": "",
         "phone": "",
         "email": "",
@@ -64,16 +64,16 @@ def test_the_tabs_to_come_have_a_page(referent_client, name):
 def test_the_list_of_people_as_cpt_shows_it(referent_client, structure):
     host = BeneficiaryFactory(
         structure=structure,
-        last_name="Arib",
-        first_name="Farida",
+        last_name="Aubert",
+        first_name="Nadia",
         civility="monsieur",
     )
     BeneficiaryFactory(
         structure=structure,
-        last_name="Bailly",
+        last_name="Barrau",
         first_name="Dominique",
-        phone="+33672936569",
-        email="deuxrives@example.org",
+        phone="+33612345601",
+        email="accueil-quatre-vents@example.org",
         address="3 rue des Exemples",
         is_active=False,
     )
@@ -85,10 +85,10 @@ def test_the_list_of_people_as_cpt_shows_it(referent_client, structure):
         assert f'<th scope="col">{header}</th>' in page
     assert "Recherche rapide" in page and "Rechercher" in page and "+ Nouveaux" in page
     assert "1 à 3 sur 3 éléments" in page
-    assert "ARIB Farida" in page and "Tel :  / Mail : " in page and "-</td>" in page
-    assert "Tel : 06 72 93 65 69 / Mail : deuxrives@example.org" in page
+    assert "AUBERT Nadia" in page and "Tel :  / Mail : " in page and "-</td>" in page
+    assert "Tel : 06 12 34 56 01 / Mail : accueil-quatre-vents@example.org" in page
     assert "3 rue des Exemples" in page and "Inactif" in page and "Monsieur" in page
-    assert 'Invité <span class="muted">de ARIB Farida</span>' in page
+    assert 'Invité <span class="muted">de AUBERT Nadia</span>' in page
 
 
 def test_twenty_five_a_page(referent_client, structure):
@@ -143,7 +143,7 @@ def test_creating_a_participant_with_a_name_alone(referent_client, structure, re
     created = Beneficiary.objects.get()
     assert (created.structure, created.created_by) == (structure, referent.user)
     assert (created.phone, created.email, created.is_active) == ("", "", True)
-    assert "EXEMPLE Farida est ajouté." in referent_client.get(LIST).content.decode()
+    assert "EXEMPLE Nadia est ajouté." in referent_client.get(LIST).content.decode()
 
 
 def test_creating_a_guest_and_an_accompanier(referent_client, structure):
@@ -176,7 +176,7 @@ def test_bad_input_is_refused_in_french_and_kept(referent_client, structure, fie
     page = response.content.decode()
     assert response.status_code == 200 and message in page
     assert not Beneficiary.objects.exists()
-    assert 'value="Farida"' in page or fields.get("first_name")
+    assert 'value="Nadia"' in page or fields.get("first_name")
 
 
 def test_a_guest_of_another_structures_participant_is_refused(referent_client, structure):
@@ -217,7 +217,7 @@ def test_editing_and_deactivating(referent_client, structure):
 
 
 def test_a_host_stays_a_participant_while_it_has_guests(referent_client, structure):
-    host = BeneficiaryFactory(structure=structure, last_name="Hôte", first_name="Farida")
+    host = BeneficiaryFactory(structure=structure, last_name="Hôte", first_name="Nadia")
     BeneficiaryFactory(structure=structure, kind=BeneficiaryKind.GUEST, guest_of=host)
     url = reverse("solidarity:beneficiary_update", kwargs={"beneficiary_id": host.pk})
     page = referent_client.post(url, person(kind="accompanier")).content.decode()
