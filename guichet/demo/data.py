@@ -3,7 +3,9 @@
 The ten activities of the guide's listing at the Jardin Botanique de Tourcoing, their sessions in
 every state a visitor can meet (free access, full, cancelled, postponed, booking deadline, places
 left, unlimited, booking closed, past and archived), a few reservations made through the booking
-services (the journal holds their entries, by the "système"), and three staff accounts. People and addresses are invented (example.org).
+services (the journal holds their entries, by the "système"), and three staff accounts; and the
+solidarity portal's structures, référents and people followed (guichet/demo/solidarity.py).
+People and addresses are invented (example.org).
 
 Loading is idempotent and keeps the sessions relative to today:
 - rows are found by a natural key (names, usernames) and updated in place;
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +47,8 @@ from guichet.catalogue.models import (
 from guichet.catalogue.services import activity_save
 from guichet.core.permissions import DPO_GROUP
 from guichet.core.selectors import organisation_get
+from guichet.demo.common import account_load, assign
+from guichet.demo.solidarity import solidarity_demo_load
 
 STAFF_USERNAME = "demo-gestionnaire"
 ADMIN_USERNAME = "demo-admin"
@@ -272,16 +276,6 @@ class DemoSummary:
     reservations: int
 
 
-def _assign(instance, **fields) -> bool:
-    """Set fields on an instance; True when one of them changed."""
-    changed = False
-    for name, value in fields.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed = True
-    return changed
-
-
 def _session_day(spec: DemoSession, today: date) -> date:
     day = today + timedelta(days=spec.days)
     if spec.sunday:
@@ -314,7 +308,7 @@ def demo_logo_png() -> bytes:
 
 def _organisation_load() -> None:
     organisation = organisation_get()
-    if _assign(organisation, **ORGANISATION):
+    if assign(organisation, **ORGANISATION):
         organisation.full_clean()
         organisation.save()
     if not organisation.logo:
@@ -323,7 +317,7 @@ def _organisation_load() -> None:
 
 def _location_load() -> Location:
     location = Location.objects.filter(name=GARDEN["name"]).first() or Location()
-    if _assign(location, **GARDEN):
+    if assign(location, **GARDEN):
         location.full_clean()
         location.save()
     return location
@@ -333,7 +327,7 @@ def _activity_load(spec: DemoActivity, *, location: Location) -> Activity:
     activity = Activity.objects.filter(name=spec.name).first() or Activity(
         name=spec.name, location=location
     )
-    changed = _assign(
+    changed = assign(
         activity,
         location=location,
         description=spec.description,
@@ -374,28 +368,13 @@ def _session_load(
                 quantity=booking.quantity,
                 online=False,
             )
-    if _assign(
-        session, seat_limit=spec.seat_limit, status=spec.status, reason=spec.reason, **dates
-    ):
+    if assign(session, seat_limit=spec.seat_limit, status=spec.status, reason=spec.reason, **dates):
         session_save(session=session)
     if not created and session.effective_start > timezone.now():
         # A session moved back to the future holds valid reservations, not archived ones.
         for reservation in session.reservations.filter(status=ReservationStatus.ARCHIVED):
             reservation.status = ReservationStatus.VALID
             reservation_update(reservation=reservation)
-
-
-def _account_load(username: str, *, superuser: bool) -> User:
-    user, _created = User.objects.get_or_create(
-        username=username, defaults={"email": f"{username}@example.org", "first_name": "Démo"}
-    )
-    changed = _assign(user, is_staff=True, is_superuser=superuser, is_active=True)
-    if not user.check_password(DEMO_PASSWORD):
-        user.set_password(DEMO_PASSWORD)
-        changed = True
-    if changed:
-        user.save()
-    return user
 
 
 @transaction.atomic
@@ -410,11 +389,12 @@ def demo_load() -> DemoSummary:
             session = existing[index] if index < len(existing) else None
             _session_load(session_spec, session=session, activity=activity, today=today)
     reservations_archive_past()  # the past demo session shows "Archivé" reservations
-    staff = _account_load(STAFF_USERNAME, superuser=False)
+    staff = account_load(STAFF_USERNAME, password=DEMO_PASSWORD, staff=True)
     staff.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
-    _account_load(ADMIN_USERNAME, superuser=True)
-    dpo = _account_load(DPO_USERNAME, superuser=False)
+    account_load(ADMIN_USERNAME, password=DEMO_PASSWORD, staff=True, superuser=True)
+    dpo = account_load(DPO_USERNAME, password=DEMO_PASSWORD, staff=True)
     dpo.groups.add(Group.objects.get_or_create(name=DPO_GROUP)[0])
+    solidarity_demo_load(password=DEMO_PASSWORD)
     return DemoSummary(
         activities=Activity.objects.count(),
         sessions=Session.objects.count(),

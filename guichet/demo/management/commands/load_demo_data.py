@@ -7,7 +7,8 @@ from guichet.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, dem
 class Command(BaseCommand):
     help = (
         "Charge les données de démonstration (activités du Jardin Botanique, sessions, "
-        "réservations, comptes demo-gestionnaire et demo-admin). Relancer ne crée rien de plus : "
+        "réservations, comptes demo-gestionnaire et demo-admin ; structures, référents et "
+        "participants de la Billetterie solidaire). Relancer ne crée rien de plus : "
         "les sessions sont replacées par rapport à aujourd'hui."
     )
 
@@ -33,4 +34,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Connexion : {settings.SITE_URL}/admin/ — identifiant {STAFF_USERNAME} / mot de passe "
             f"{DEMO_PASSWORD} (administrateur : {ADMIN_USERNAME}, même mot de passe)"
+        )
+        self.stdout.write(
+            f"Billetterie solidaire : {settings.SITE_URL}/solidaire/ — identifiant "
+            f"demo-responsable-1, demo-referent-1 (ou -2) / mot de passe {DEMO_PASSWORD}"
         )
