@@ -35,6 +35,7 @@ class BeneficiaryForm(forms.Form):
         label=_("Invité de"),
         queryset=None,
         required=False,
+        empty_label="—",
         help_text=_("Pour un invité : le participant qu'il accompagne."),
         error_messages={"invalid_choice": _("Choisissez un participant de votre structure.")},
     )

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from guichet.accounts.tests.factories import PASSWORD
 from guichet.core import login_limit
+from guichet.core.models import AuditAction, AuditEntry
 from guichet.solidarity.models import StructureState
 
 LOGIN = reverse("solidarity:login")
@@ -104,6 +105,15 @@ def test_every_failure_says_the_same(client, referent, case):
     assert response.status_code == 200 and WRONG in page
     assert "Étape 2 / 2" in page and f"<strong data-identifier>{identifier}</strong>" in page
     assert client.get(HOME).status_code == 302
+
+
+def test_sign_ins_and_failures_are_in_the_journal(client, referent):
+    sign_in(client, "personne@example.org", "mauvais")
+    sign_in(client, referent.user.email, PASSWORD)
+    failed = AuditEntry.objects.get(action=AuditAction.SIGN_IN_FAILED)
+    assert failed.note == "personne@example.org"
+    signed = AuditEntry.objects.get(action=AuditAction.SIGN_IN)
+    assert signed.object_id == str(referent.user.pk)
 
 
 def test_an_account_of_an_inactive_structure_is_told_it_has_no_access(client, referent):
