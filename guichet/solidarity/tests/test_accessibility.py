@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from guichet.accounts.tests.factories import PASSWORD
 from guichet.accounts.tokens import email_change_token, invitation_token_generator, user_uid
 from guichet.public.tests.browsing import keep_offline
-from guichet.public.tests.test_accessibility import (  # noqa: F401 - the axe_script fixture
+from guichet.public.tests.test_accessibility import (
     VIEWPORTS,
     axe_script,
     blocking_violations,
@@ -20,6 +20,7 @@ from guichet.solidarity.models import BeneficiaryKind
 from guichet.solidarity.tests.factories import BeneficiaryFactory, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+__all__ = ["axe_script"]  # the fixture, used by name
 
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots" / "solidarity"
 
