@@ -41,7 +41,7 @@ from guichet.accounts.tokens import (
     invitation_token_generator,
     password_reset_token_generator,
 )
-from guichet.core.db import with_retry
+from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.selectors import organisation_get
 from guichet.solidarity.forms import BeneficiaryForm, MemberForm, SearchForm, StructureForm
 from guichet.solidarity.models import Membership
@@ -140,13 +140,21 @@ def _next_url(request) -> str:
     return reverse("solidarity:home")
 
 
-def _service_errors(form, error: ValidationError) -> None:
-    """A service's refusal shown on the form: on its field when it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
+def _perform(form, service, **kwargs):
+    """Calls `service` (retried on a lock conflict) for a valid form and returns its result;
+    a refusal, or the busy message, goes on the form instead, on its field when it names one
+    (`form.errors` is then set)."""
+    try:
+        return with_retry(service, **kwargs)
+    except ServiceBusy as busy:
+        form.add_error(None, str(busy))
+        return None
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            form.add_error(None, error)
+        for field, errors in getattr(error, "error_dict", {}).items():
             form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+        return None
 
 
 # --- Sign-in, sign-out, passwords ---
@@ -211,10 +219,11 @@ def password_forgot_view(request):
     context = {"form": form}
     if form.is_valid():
         identifier = form.cleaned_data["identifier"]
-        with_retry(password_forgot, identifier=identifier)
-        context["answers"] = [FORGOT_ANSWER]
-        if not identifier_is_email(identifier):
-            context["answers"].append(FORGOT_WITHOUT_EMAIL)
+        _perform(form, password_forgot, identifier=identifier)
+        if not form.errors:
+            context["answers"] = [FORGOT_ANSWER]
+            if not identifier_is_email(identifier):
+                context["answers"].append(FORGOT_WITHOUT_EMAIL)
     return _render(request, "solidarity/password_forgot.html", context)
 
 
@@ -295,18 +304,18 @@ def profile(request):
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            with_retry(
-                account_update,
-                user=user,
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                phone=data["phone"],
-            )
-            asked = email_change_request(user=user, email=data["email"])
-        except ValidationError as error:
-            _service_errors(form, error)
-        else:
+        _perform(
+            form,
+            account_update,
+            user=user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone=data["phone"],
+        )
+        asked = not form.errors and _perform(
+            form, email_change_request, user=user, email=data["email"]
+        )
+        if not form.errors:
             messages.success(request, _("Votre profil est enregistré."))
             if asked:
                 messages.info(
@@ -397,16 +406,14 @@ def beneficiary_create_view(request):
     scope = request.portal.scope
     form = BeneficiaryForm(request.POST or None, hosts=scope.hosts())
     if request.method == "POST" and form.is_valid():
-        try:
-            beneficiary = with_retry(
-                beneficiary_create,
-                structure=scope.structure,
-                created_by=request.portal.membership.user,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _service_errors(form, error)
-        else:
+        beneficiary = _perform(
+            form,
+            beneficiary_create,
+            structure=scope.structure,
+            created_by=request.portal.membership.user,
+            **form.cleaned_data,
+        )
+        if not form.errors:
             messages.success(request, _("%(name)s est ajouté.") % {"name": beneficiary})
             return redirect("solidarity:beneficiary_list")
     return _beneficiary_form_page(request, form)
@@ -423,11 +430,8 @@ def beneficiary_update_view(request, beneficiary_id: int):
     } | {"guest_of": beneficiary.guest_of_id}
     form = BeneficiaryForm(request.POST or None, initial=initial, hosts=scope.hosts())
     if request.method == "POST" and form.is_valid():
-        try:
-            with_retry(beneficiary_update, beneficiary=beneficiary, **form.cleaned_data)
-        except ValidationError as error:
-            _service_errors(form, error)
-        else:
+        _perform(form, beneficiary_update, beneficiary=beneficiary, **form.cleaned_data)
+        if not form.errors:
             messages.success(request, _("%(name)s est enregistré.") % {"name": beneficiary})
             return redirect("solidarity:beneficiary_list")
     return _beneficiary_form_page(request, form, beneficiary=beneficiary)
@@ -439,11 +443,13 @@ def beneficiary_state(request, beneficiary_id: int):
     """ "Désactiver" / "Réactiver"."""
     beneficiary = request.portal.scope.beneficiary(beneficiary_id)
     active = request.POST.get("active") == "1"
-    beneficiary = with_retry(beneficiary_active_set, beneficiary=beneficiary, active=active)
-    if active:
-        messages.success(request, _("%(name)s est réactivé.") % {"name": beneficiary})
+    try:
+        beneficiary = with_retry(beneficiary_active_set, beneficiary=beneficiary, active=active)
+    except ServiceBusy as busy:
+        messages.error(request, str(busy))
     else:
-        messages.success(request, _("%(name)s est désactivé.") % {"name": beneficiary})
+        told = _("%(name)s est réactivé.") if active else _("%(name)s est désactivé.")
+        messages.success(request, told % {"name": beneficiary})
     return redirect("solidarity:beneficiary_update", beneficiary_id=beneficiary.pk)
 
 
@@ -465,11 +471,8 @@ def structure_update_view(request):
     initial = {name: getattr(structure, name) for name in StructureForm.base_fields}
     form = StructureForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            with_retry(structure_update, structure=structure, **form.cleaned_data)
-        except ValidationError as error:
-            _service_errors(form, error)
-        else:
+        _perform(form, structure_update, structure=structure, **form.cleaned_data)
+        if not form.errors:
             messages.success(request, _("Les informations de la structure sont enregistrées."))
             return redirect("solidarity:structure_detail")
     return _render(request, "solidarity/structure_form.html", {"form": form, "tab": "structure"})
@@ -487,13 +490,10 @@ def member_create_view(request):
     _manager_only(request)
     form = MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            member = with_retry(
-                member_create, structure=request.portal.structure, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _service_errors(form, error)
-        else:
+        member = _perform(
+            form, member_create, structure=request.portal.structure, **form.cleaned_data
+        )
+        if not form.errors:
             messages.success(
                 request,
                 _("%(name)s est ajouté : une invitation part à %(email)s.")
@@ -524,11 +524,8 @@ def member_update_view(request, member_id: int):
         data = dict(form.cleaned_data)
         if not pending:
             data.pop("email")
-        try:
-            with_retry(member_update, membership=member, **data)
-        except ValidationError as error:
-            _service_errors(form, error)
-        else:
+        _perform(form, member_update, membership=member, **data)
+        if not form.errors:
             messages.success(request, _("%(name)s est enregistré.") % {"name": member})
             return redirect("solidarity:structure_detail")
     return _member_page(request, form, member=member)
@@ -543,11 +540,15 @@ def member_invite(request, member_id: int):
     if member.user.has_usable_password():
         messages.error(request, _("%(name)s a déjà choisi son mot de passe.") % {"name": member})
     else:
-        with_retry(member_invitation_send, membership=member)
-        messages.success(
-            request,
-            _("Une nouvelle invitation part à %(email)s.") % {"email": member.user.email},
-        )
+        try:
+            with_retry(member_invitation_send, membership=member)
+        except ServiceBusy as busy:
+            messages.error(request, str(busy))
+        else:
+            messages.success(
+                request,
+                _("Une nouvelle invitation part à %(email)s.") % {"email": member.user.email},
+            )
     return redirect("solidarity:member_update", member_id=member.pk)
 
 
@@ -561,6 +562,8 @@ def member_remove_view(request, member_id: int):
     if request.method == "POST":
         try:
             with_retry(member_remove, membership=member)
+        except ServiceBusy as busy:
+            error = str(busy)
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
