@@ -133,8 +133,13 @@ def _manager_only(request) -> None:
 
 def _next_url(request) -> str:
     url = request.POST.get("next") or request.GET.get("next")
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only ("/solidaire/…"), never a view name nor another site.
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return url
     return reverse("solidarity:home")
@@ -177,7 +182,7 @@ def login(request):
     identifier (nobody learns whether an account exists)."""
     if request.method == "GET":
         if structure_get_for_user(user=request.user) is not None:
-            return redirect(_next_url(request))
+            return HttpResponseRedirect(_next_url(request))
         return _sign_in_page(request, IdentifierForm(), step=1)
     if "edit" in request.POST:  # "Modifier": back to step 1, the identifier kept
         initial = {"identifier": request.POST.get("identifier", "")[:254]}
