@@ -9,7 +9,6 @@ from guichet.core.search import search_filter
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
-    MemberRole,
     Membership,
     Structure,
 )
@@ -74,6 +73,3 @@ class StructureScope:
 
     def member(self, pk: int) -> Membership:
         return _get_or_404(self.members(), pk)
-
-    def managers(self) -> QuerySet[Membership]:
-        return self.members().filter(role=MemberRole.MANAGER)
