@@ -7,15 +7,19 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from guichet.core.phones import PhoneNumberField
+from guichet.core.phones import PhoneNumberField, phone_search_text
+from guichet.core.search import SearchableModel
 
 EMAIL_TAKEN = _("Cette adresse e-mail est déjà utilisée par un autre compte.")
 PHONE_TAKEN = _("Ce numéro de téléphone est déjà utilisé par un autre compte.")
 
 
-class Profile(models.Model):
+class Profile(SearchableModel):
     """One per portal account. `email` is stored in lower case and `User.email` kept equal to
-    it (guichet.accounts.services); `phone` in E.164."""
+    it (guichet.accounts.services); `phone` in E.164. Saved with its user by every service, so
+    that its search text follows the user's names."""
+
+    search_sources = ("names", "email", "phone_search")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -52,6 +56,14 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.email or self.phone or str(self.user_id)
+
+    @property
+    def names(self) -> str:
+        return f"{self.user.first_name} {self.user.last_name}"
+
+    @property
+    def phone_search(self) -> str:
+        return phone_search_text(self.phone)
 
 
 def email_normalise(email: str) -> str:

@@ -29,14 +29,14 @@ from guichet.solidarity.services import member_create, member_invitation_send, m
 
 
 @admin.register(Territory)
-class TerritoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class TerritoryAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
     list_display = ("code", "name", "phone", "email")
-    search_fields = ("code", "name")
+    search_fields = ("search_text",)
 
 
 @admin.register(StructureCategory)
-class StructureCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    search_fields = ("name",)
+class StructureCategoryAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+    search_fields = ("search_text",)
 
 
 @admin.register(Structure)
@@ -110,7 +110,7 @@ class MembershipAdmin(ServiceModelAdmin):
     list_display = ("__str__", "email", "structure", "role", "account_state")
     list_filter = ("role", "user__is_active", "structure__territory")
     list_select_related = ("user", "structure")
-    search_fields = ("user__last_name", "user__first_name", "user__email", "structure__name")
+    search_fields = ("user__profile__search_text", "structure__search_text")
     autocomplete_fields = ("structure",)
     actions = ("invite",)
 

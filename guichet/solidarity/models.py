@@ -7,13 +7,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from guichet.core.phones import PhoneNumberField, phone_national
+from guichet.core.phones import PhoneNumberField, phone_search_text
 from guichet.core.search import SearchableModel
 from guichet.core.validators import validate_single_line
 
 
-class Territory(models.Model):
+class Territory(SearchableModel):
     """A département, with the team that answers its structures."""
+
+    search_sources = ("code", "name")
 
     code = models.CharField(_("code"), max_length=3, unique=True, validators=[validate_single_line])
     name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
@@ -34,8 +36,10 @@ class Territory(models.Model):
         return f"{self.code} – {self.name}"
 
 
-class StructureCategory(models.Model):
+class StructureCategory(SearchableModel):
     """The kinds of social structures, a list staff keep ("Centre social", "CCAS"…)."""
+
+    search_sources = ("name",)
 
     name = models.CharField(
         _("nom"), max_length=100, unique=True, validators=[validate_single_line]
@@ -244,8 +248,4 @@ class Beneficiary(SearchableModel):
 
     @property
     def phone_search(self) -> str:
-        """The number as typed in France and in E.164, so that "06 12…" and "+33 6…" find it."""
-        if not self.phone:
-            return ""
-        national = "".join(char for char in phone_national(self.phone) if char.isdigit())
-        return f"{national} {self.phone}"
+        return phone_search_text(self.phone)

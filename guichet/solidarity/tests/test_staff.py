@@ -144,3 +144,23 @@ def test_superusers_see_every_kind(admin_client, referent):
         reverse("admin:notifications_messagetemplate_changelist")
     ).content.decode()
     assert "Invitation à la Billetterie solidaire" in page and "Confirmation de réservation" in page
+
+
+@pytest.mark.parametrize(
+    ("model", "query", "expected"),
+    [
+        ("membership", "REFERENT jules", "Jules Référent"),
+        ("membership", "06 11 22", "Jules Référent"),
+        ("structure", "quatre-vents", "Maison des Quatre Vents"),
+        ("territory", "nord", "59 – Nord"),
+        ("structurecategory", "centre SOCIAL", "Centre social"),
+    ],
+)
+def test_back_office_searches_ignore_accents_and_case(
+    solidarity_client, referent, model, query, expected
+):
+    referent.user.profile.phone = "+33611223344"
+    referent.user.profile.save()
+    url = reverse(f"admin:solidarity_{model}_changelist")
+    result = list(solidarity_client.get(url, {"q": query}).context["cl"].result_list)
+    assert [str(row) for row in result] == [expected]
