@@ -104,26 +104,22 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
     return render(request, template, context, status=status)
 
 
-def portal_view(view=None, *, manager: bool = False):
-    """A page of a signed-in référent of an active structure (`request.portal`); with
-    `manager`, of a responsable. Others are sent to the sign-in, or told they have no access."""
+def portal_view(view):
+    """A page of a signed-in référent of an active structure (`request.portal`). Others are
+    sent to the sign-in, or told they have no access. Pages for responsables only also call
+    `_manager_only`, after reading their object (another structure's id answers 404 first)."""
 
-    def decorate(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), reverse("solidarity:login"))
-            membership = membership_get_for_user(user=request.user)
-            if membership is None or not membership.structure.is_active:
-                return _render(request, "solidarity/no_access.html", {}, status=403)
-            request.portal = Portal(
-                membership=membership, scope=StructureScope(membership.structure)
-            )
-            return view(request, *args, **kwargs)
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("solidarity:login"))
+        membership = membership_get_for_user(user=request.user)
+        if membership is None or not membership.structure.is_active:
+            return _render(request, "solidarity/no_access.html", {}, status=403)
+        request.portal = Portal(membership=membership, scope=StructureScope(membership.structure))
+        return view(request, *args, **kwargs)
 
-        return never_cache(wrapped)
-
-    return decorate(view) if view is not None else decorate
+    return never_cache(wrapped)
 
 
 def _manager_only(request) -> None:
@@ -155,9 +151,7 @@ def _perform(form, service, **kwargs):
         form.add_error(None, str(busy))
         return None
     except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            form.add_error(None, error)
-        for field, errors in getattr(error, "error_dict", {}).items():
+        for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
             form.add_error(field if field in form.fields else None, errors)
         return None
 
@@ -165,13 +159,9 @@ def _perform(form, service, **kwargs):
 # --- Sign-in, sign-out, passwords ---
 
 
-def _sign_in_page(request, form, *, step: int, status: int = 200):
-    return _render(
-        request,
-        "solidarity/login.html",
-        {"form": form, "step": step, "next": _next_url(request)},
-        status=status,
-    )
+def _sign_in_page(request, form, *, step: int):
+    context = {"form": form, "step": step, "next": _next_url(request)}
+    return _render(request, "solidarity/login.html", context)
 
 
 @never_cache
