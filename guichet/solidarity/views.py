@@ -151,7 +151,7 @@ def _perform(form, service, **kwargs):
         form.add_error(None, str(busy))
         return None
     except ValidationError as error:
-        for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+        for field, errors in error.update_error_dict({}).items():
             form.add_error(field if field in form.fields else None, errors)
         return None
 
