@@ -126,15 +126,17 @@ def browser_page(chromium):
     context.close()
 
 
-# The data migrations that make the "Gestionnaire" group and grant it permissions: (module, function).
+# The data migrations that make the staff groups ("Gestionnaire", then the portals' two with its
+# permissions) and grant them permissions: (module, function).
 MANAGER_GROUP_MIGRATIONS = (
     ("guichet.core.migrations.0002_gestionnaire_group", "group_create"),
     ("guichet.notifications.migrations.0003_gestionnaire_permissions", "grant"),
+    ("guichet.core.migrations.0008_portal_manager_groups", "groups_create"),
 )
 
 
 def manager_group_ensure():
-    """The group as the migrations make it, made again where a transactional test (a browser
+    """The groups as the migrations make them, made again where a transactional test (a browser
     test) has emptied the database, migrations' rows included."""
     from importlib import import_module
     from types import SimpleNamespace
@@ -153,16 +155,26 @@ def manager_group_ensure():
 
 
 @pytest.fixture
-def manager(django_user_model):
-    """A staff member of the "Gestionnaire" group (the back-office's everyday user)."""
+def staff_member(django_user_model):
+    """Makes a member of staff in one staff group: `staff_member("Gestionnaire famille")`."""
     from django.contrib.auth.models import Group
 
-    manager_group_ensure()
-    user = django_user_model.objects.create_user(
-        username="gestion", email="gestion@example.org", password="x", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name="Gestionnaire"))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+    def make(group_name: str, *, username: str = ""):
+        manager_group_ensure()
+        username = username or group_name.lower().replace(" ", "-")
+        user = django_user_model.objects.create_user(
+            username=username, email=f"{username}@example.org", password="x", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=group_name))
+        return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+
+    return make
+
+
+@pytest.fixture
+def manager(staff_member):
+    """A staff member of the "Gestionnaire" group (the back-office's everyday user: the parks)."""
+    return staff_member("Gestionnaire", username="gestion")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ guichet.bookings.services, called from the forms (guichet.bookings.forms) or per
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -34,8 +35,10 @@ from guichet.bookings.forms import (
 )
 from guichet.bookings.models import Reservation
 from guichet.bookings.selectors import local_midnight, session_list_for_staff
-from guichet.bookings.services import reservation_cancel
-from guichet.catalogue.models import Session, SessionStatus
+from guichet.bookings.services import reservations_cancel
+from guichet.catalogue.admin import channel_list_filter
+from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
+from guichet.catalogue.selectors import staff_channels
 from guichet.catalogue.services import session_copy
 from guichet.core.admin import (
     AccentBlindSearchMixin,
@@ -164,6 +167,13 @@ STATUS_HELP = _(
 )
 
 
+WINDOW_HELP = _(
+    "Ouverture vide : réservable dès maintenant. Clôture vide : jusqu'au délai de réservation "
+    "de l'activité avant le début. Annulation vide : possible jusqu'à la clôture. Un report "
+    "décale ces dates avec la session, sauf si vous les modifiez en même temps."
+)
+
+
 def session_label_short(session: Session) -> str:
     """'Visite du parc… (lun. 7 déc. 2026, 10 h)': a session named in a list row."""
     return f"{truncated_text(session.activity.name)} ({session.dates_display})"
@@ -175,16 +185,34 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
     list_display = ("when", "activity_name", "status", "booked", "left", "price_display")
     list_display_links = ("when", "activity_name")
     list_select_related = ("activity",)
-    list_filter = (SessionDateFilter, "status", "activity", "activity__location")
+    list_filter = (
+        SessionDateFilter,
+        "status",
+        ("activity", admin.RelatedOnlyFieldListFilter),  # the user's channels' only
+        "activity__location",
+    )
     date_hierarchy = "start"
     search_fields = ("activity__search_text",)
     empty_value_display = "—"
-    readonly_fields = ("seats_taken",)
+    readonly_fields = ("seats_taken", "waiting_count")
     fieldsets = (
         (None, {"fields": ("activity", "start", "end", "seat_limit", "seats_taken", "price")}),
         (
             _("Statut"),
             {"fields": ("status", "reason", "new_start", "new_end"), "description": STATUS_HELP},
+        ),
+        (
+            _("Réservations et liste d'attente"),
+            {
+                "fields": (
+                    "opens_at",
+                    "closes_at",
+                    "cancel_until",
+                    "waiting_limit",
+                    "waiting_count",
+                ),
+                "description": WINDOW_HELP,
+            },
         ),
     )
     actions = ("copy_to_dates", "reception_list")
@@ -230,20 +258,38 @@ class SessionAdmin(AccentBlindSearchMixin, SessionChangeConfirmMixin, ServiceMod
     def get_queryset(self, request):
         return session_list_for_staff(user=request.user).select_related("activity")
 
+    def get_list_filter(self, request):
+        return channel_list_filter(request, self.list_filter, "activity__channel")
+
     def get_search_results(self, request, queryset, search_term):
         if (
             request.GET.get("model_name") == "reservation"
             and request.GET.get("field_name") == "session"
         ):
-            # The reservation form's session picker: a cancelled session cannot be booked.
-            queryset = queryset.exclude(status=SessionStatus.CANCELLED).select_related("activity")
+            # The reservation form's session picker: a cancelled session cannot be booked, and
+            # the portals book through their own pages.
+            queryset = queryset.filter(activity__channel=Channel.PARKS).exclude(
+                status=SessionStatus.CANCELLED
+            )
         return super().get_search_results(request, queryset, search_term)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "activity":
+            kwargs["queryset"] = Activity.objects.filter(
+                channel__in=staff_channels(user=request.user)
+            )
+            kwargs["error_messages"] = {
+                "invalid_choice": _("Choisissez une activité d'un portail que vous gérez.")
+            }
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        # "Fin" as staff say it (the model's "fini le" reads as a past event).
-        form.base_fields["start"].label = _("Début")
-        form.base_fields["end"].label = _("Fin")
+        # "Fin" as staff say it (the model's "fini le" reads as a past event); a page read only
+        # has no fields.
+        for name, label in (("start", _("Début")), ("end", _("Fin"))):
+            if name in form.base_fields:
+                form.base_fields[name].label = label
         return form
 
     def has_view_reservations_permission(self, request):
@@ -339,6 +385,11 @@ def _sessions_copy(*, sessions, form: SessionCopyForm) -> int:
 
 
 PERSON_FIELDSET = (_("Personne"), {"fields": ("first_name", "last_name", "email", "phone", "city")})
+# A portal's reservation, read only here: who it is for and where it stands in its booking.
+PORTAL_FIELDSET = (
+    _("Portail"),
+    {"fields": ("channel", "group", "holder_key", "waiting_rank", "waiting_reason")},
+)
 
 
 @admin.register(Reservation)
@@ -358,7 +409,7 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
     list_filter = (
         "status",
         ReservationSessionDateFilter,
-        "session__activity",
+        ("session__activity", admin.RelatedOnlyFieldListFilter),  # the user's channels' only
         "session__activity__location",
     )
     search_fields = ("search_text",)  # names, e-mail and city; the phone and token below
@@ -395,18 +446,41 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
             _("Ouvrir la page de la réservation"),
         )
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(channel__in=staff_channels(user=request.user))
+
+    def get_list_filter(self, request):
+        return channel_list_filter(request, self.list_filter, "channel")
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": ("session", "quantity")}), PERSON_FIELDSET]
+        if obj.channel != Channel.PARKS:
+            # No public page; the names only, kept current by the portal.
+            return [
+                (None, {"fields": ("session", "status", "quantity")}),
+                (_("Personne"), {"fields": ("first_name", "last_name")}),
+                PORTAL_FIELDSET,
+                (_("Suivi"), {"fields": ("reference", "created", "cancelled")}),
+            ]
         return [
             (None, {"fields": ("session", "status", "quantity")}),
             PERSON_FIELDSET,
             (_("Suivi"), {"fields": ("reference", "link", "created", "cancelled")}),
         ]
 
+    def has_change_permission(self, request, obj=None):
+        # These forms are the parks': a portal's reservation is read here and changed through
+        # its portal (or cancelled with the list's action).
+        if obj is not None and obj.channel != Channel.PARKS:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
+        elif not self.has_change_permission(request, obj):
+            kwargs["form"] = forms.ModelForm  # shown read only: no service to call
         return super().get_form(request, obj, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
@@ -453,30 +527,30 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
 
     @admin.action(description=_("Annuler les réservations sélectionnées"), permissions=["change"])
     def cancel_selected(self, request, queryset):
-        cancelled = 0
-        for reservation in queryset.select_related("session__activity"):  # named in the log
-            # One service call per row: each gives its seats back (never queryset.update()).
-            try:
-                done = with_retry(reservation_cancel, reservation=reservation)
-            except ServiceBusy as exc:
-                self.message_user(
-                    request,
-                    _("La réservation de %(person)s n'a pas été annulée. %(busy)s")
-                    % {"person": reservation.full_name, "busy": exc},
-                    messages.ERROR,
-                )
-                continue
-            if done:
-                cancelled += 1
+        # One service call for the selection, whatever its channels: each session gives its
+        # seats back once, to its waiting list first (never queryset.update()).
+        selected = list(queryset.select_related("session__activity"))  # named in the log
+        try:
+            cancelled = with_retry(reservations_cancel, reservations=selected)
+        except ServiceBusy as exc:
+            self.message_user(
+                request,
+                _("Aucune réservation n'a été annulée. %(busy)s") % {"busy": exc},
+                messages.ERROR,
+            )
+            return
+        done = {reservation.pk for reservation in cancelled}
+        for reservation in selected:
+            if reservation.pk in done:
                 self.log_change(
                     request, reservation, str(_("Annulée depuis la liste des réservations."))
                 )
         self.message_user(
             request,
             ngettext(
-                "%(count)d réservation annulée.", "%(count)d réservations annulées.", cancelled
+                "%(count)d réservation annulée.", "%(count)d réservations annulées.", len(done)
             )
-            % {"count": cancelled},
+            % {"count": len(done)},
             messages.SUCCESS,
         )
 

@@ -31,6 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from guichet.bookings.channels import policy_for
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation
 from guichet.catalogue.models import Session
 from guichet.core import dates
@@ -60,6 +61,7 @@ def _headers() -> list[str]:
         _("Quantité"),
         _("Créée le"),
         _("Référence"),
+        _("Canal"),
     ]
 
 
@@ -94,6 +96,7 @@ def _table(reservations: QuerySet[Reservation], session: Session | None) -> Iter
             reservation.quantity,
             timezone.localtime(reservation.created_at).replace(microsecond=0),
             reservation.reference,
+            reservation.get_channel_display(),
         ]
     yield []
     yield _summary_row(_("Total des places réservées"), booked)
@@ -153,7 +156,8 @@ def reservations_xlsx(
     # Write-only: rows are streamed to the file instead of kept as a sheet in memory.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Réservations"))
-    for letter, width in zip("ABCDEFGHIJ", (50, 10, 18, 18, 30, 20, 18, 10, 17, 11), strict=True):
+    widths = (50, 10, 18, 18, 30, 20, 18, 10, 17, 11, 20)
+    for letter, width in zip("ABCDEFGHIJK", widths, strict=True):
         sheet.column_dimensions[letter].width = width
     for row in _table(reservations, session):
         sheet.append(list(_xlsx_cells(sheet, row)))
@@ -169,6 +173,8 @@ class ReceptionSheet:
     title: str  # activity, dates, place
     rows: list[tuple[str, str, int, str]]  # last name, first name, places, phone (national)
     total: int
+    # People on the session's waiting list, for a channel that has them (None: no line).
+    waiting: int | None = None
 
     @staticmethod
     def headers() -> list[str]:
@@ -201,7 +207,16 @@ def session_reception_sheet(*, session: Session) -> ReceptionSheet:
             for r in reservations
         ],
         total=sum(r.quantity for r in reservations),
+        waiting=(
+            session.waiting_count
+            if session.waiting_count or policy_for(session.activity.channel).waiting_list
+            else None
+        ),
     )
+
+
+def reception_waiting_text(sheet: ReceptionSheet) -> str:
+    return _("En liste d'attente : %(count)d") % {"count": sheet.waiting}
 
 
 RECEPTION_TICK = "☐"
@@ -231,6 +246,8 @@ def session_reception_xlsx(*, session: Session) -> bytes:
         )
     sheet.append([])
     sheet.append(list(_xlsx_cells(sheet, [str(RECEPTION_TOTAL_LABEL), None, sheet_data.total])))
+    if sheet_data.waiting is not None:
+        sheet.append(list(_xlsx_cells(sheet, [reception_waiting_text(sheet_data)])))
     sheet.print_title_rows = "3:3"
     sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -326,5 +343,8 @@ def session_reception_pdf(*, session: Session) -> bytes:
             ]
         )
     )
-    document.build([Paragraph(_pdf_text(sheet_data.title), title_style), Spacer(1, 4 * mm), table])
+    story = [Paragraph(_pdf_text(sheet_data.title), title_style), Spacer(1, 4 * mm), table]
+    if sheet_data.waiting is not None:
+        story += [Spacer(1, 4 * mm), Paragraph(reception_waiting_text(sheet_data), cell_style)]
+    document.build(story)
     return out.getvalue()

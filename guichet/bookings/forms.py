@@ -14,7 +14,7 @@ from guichet.bookings.services import (
     reservation_update,
     session_save,
 )
-from guichet.catalogue.models import SESSION_YEARS, Session, SessionStatus
+from guichet.catalogue.models import SESSION_YEARS, Channel, Session, SessionStatus
 from guichet.catalogue.services import weekly_starts
 from guichet.core.forms import ServiceModelForm
 from guichet.core.phones import phone_national
@@ -37,6 +37,10 @@ class SessionAdminForm(ServiceModelForm):
             "reason",
             "new_start",
             "new_end",
+            "opens_at",
+            "closes_at",
+            "cancel_until",
+            "waiting_limit",
         ]
         # The price is typed "5,50": SessionAdmin.formfield_overrides localises it, so that the
         # confirmation step's form (built by the same admin) reads it too.
@@ -53,10 +57,21 @@ class ReservationFormBase(ServiceModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Booking a cancelled session is refused; a reservation already on one may still be edited.
-        self.fields["session"].queryset = Session.objects.filter(
-            ~Q(status=SessionStatus.CANCELLED) | Q(pk=self.instance.session_id)
+        # Booking a cancelled session is refused; a reservation already on one may still be
+        # edited. These forms are the parks': the portals book through their own pages.
+        session = self.fields["session"]
+        session.queryset = Session.objects.filter(
+            ~Q(status=SessionStatus.CANCELLED) | Q(pk=self.instance.session_id),
+            activity__channel=Channel.PARKS,
         ).select_related("activity")
+        session.error_messages["invalid_choice"] = _(
+            "Choisissez une session des parcs et jardins qui n'est pas annulée : les autres "
+            "portails réservent par leurs propres pages."
+        )
+        # Parks reservations keep the visitor's details (the model leaves them blank for the
+        # portals' reservations, which keep none).
+        for name in PERSON_FIELDS:
+            self.fields[name].required = True
         if self.instance.phone:
             # As staff dial it ("03 20 00 00 00"); cleaned back to +33320000000 when saved.
             self.initial["phone"] = phone_national(self.instance.phone)

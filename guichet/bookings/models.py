@@ -1,12 +1,14 @@
 import secrets
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from guichet.catalogue.models import Session
+from guichet.catalogue.models import Channel, Session
 from guichet.core.phones import PhoneNumberField, phone_display
 from guichet.core.references import reference_new
 from guichet.core.search import SearchableModel
@@ -23,13 +25,66 @@ def reservation_reference() -> str:
 
 
 class ReservationStatus(models.TextChoices):
+    """The states of docs/design/waiting-list.md's table."""
+
     VALID = "valid", _("Valide")
     CANCELLED = "cancelled", _("Annulé")
     ARCHIVED = "archived", _("Archivé")
+    # Seated, waiting for staff to accept it (a portal whose policy `needs_staff`).
+    PENDING = "pending", _("En attente de traitement")
+    # No seat: on the session's waiting list, at `waiting_rank`.
+    WAITING = "waiting", _("Sur liste d'attente")
+    REFUSED = "refused", _("Refusé")
+    # Pending or waiting when the session started: never seated.
+    NOT_SERVED = "not_served", _("Non servi")
 
 
-# Reservations in these states hold their seats; "Archivé" is a valid reservation of a past session.
-SEAT_HOLDING_STATUSES = (ReservationStatus.VALID, ReservationStatus.ARCHIVED)
+# Reservations in these states hold their seats; "Archivé" is a valid reservation of a past
+# session, "En attente de traitement" a seat kept until staff decide (accepting never lacks one).
+SEAT_HOLDING_STATUSES = (
+    ReservationStatus.VALID,
+    ReservationStatus.ARCHIVED,
+    ReservationStatus.PENDING,
+)
+# A holder has at most one reservation in these states per session.
+LIVE_STATUSES = (*SEAT_HOLDING_STATUSES, ReservationStatus.WAITING)
+
+
+class ReservationGroup(models.Model):
+    """The lines one portal booking made together (one submission): its mails go per group."""
+
+    channel = models.CharField(_("portail"), max_length=20, choices=Channel.choices)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("auteur"),
+    )
+    # The portal's form sent twice books once: the second finds the group by its key.
+    submission_key = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("groupe de réservations")
+        verbose_name_plural = _("groupes de réservations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="reservation_group_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} n° {self.pk}"
+
+
+# Parks reservations keep the visitor's details; the portals' keep only the holder's names
+# (copied and kept current by the portal), never a beneficiary's or a child's contact data.
+_CONTACT_FIELDS = ("email", "phone", "city")
 
 
 class Reservation(SearchableModel):
@@ -47,9 +102,12 @@ class Reservation(SearchableModel):
     )
     first_name = models.CharField(_("prénom"), max_length=100, validators=[validate_single_line])
     last_name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
-    email = models.EmailField(_("email"))
-    phone = PhoneNumberField(_("numéro de téléphone"))
-    city = models.CharField(_("ville"), max_length=100, validators=[validate_single_line])
+    # Required for parks, empty for the portals (clean(), reservation_person_required).
+    email = models.EmailField(_("email"), blank=True)
+    phone = PhoneNumberField(_("numéro de téléphone"), blank=True)
+    city = models.CharField(
+        _("ville"), max_length=100, blank=True, validators=[validate_single_line]
+    )
     quantity = models.PositiveIntegerField(
         _("quantité"), default=1, validators=[MinValueValidator(1)]
     )
@@ -70,6 +128,33 @@ class Reservation(SearchableModel):
     )
     # Set when the person's fields were blanked (guichet.privacy): retention or their request.
     anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True, editable=False)
+    # The session's activity's channel, copied by the services so that constraints need no join.
+    channel = models.CharField(
+        _("portail"), max_length=20, choices=Channel.choices, default=Channel.PARKS
+    )
+    group = models.ForeignKey(
+        ReservationGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("groupe"),
+    )
+    # Who the line is for in its portal ("beneficiary:42", "child:7"); empty for parks.
+    holder_key = models.CharField(
+        _("titulaire"), max_length=40, blank=True, editable=False, validators=[validate_single_line]
+    )
+    # Its place on the session's waiting list, given under the session's lock (gapless, in commit
+    # order) and kept after promotion.
+    waiting_rank = models.PositiveIntegerField(_("rang"), null=True, blank=True, editable=False)
+    # Why a waiting entry was not promoted yet (the policy's Wait reason, or "complet").
+    waiting_reason = models.CharField(
+        _("motif d'attente"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        validators=[validate_single_line],
+    )
 
     class Meta:
         verbose_name = _("réservation")
@@ -89,18 +174,73 @@ class Reservation(SearchableModel):
                 condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(phone__startswith="+") | Q(anonymised_at__isnull=False, phone=""),
-                name="reservation_phone_e164",
+                condition=Q(phone__startswith="+") | Q(phone=""), name="reservation_phone_e164"
             ),
             models.CheckConstraint(
-                condition=(~Q(first_name="") & ~Q(last_name="") & ~Q(email="") & ~Q(city=""))
+                condition=(
+                    Q(channel=Channel.PARKS)
+                    & ~Q(first_name="")
+                    & ~Q(last_name="")
+                    & ~Q(email="")
+                    & ~Q(phone="")
+                    & ~Q(city="")
+                )
+                | (
+                    ~Q(channel=Channel.PARKS)
+                    & ~Q(first_name="")
+                    & ~Q(last_name="")
+                    & Q(email="", phone="", city="")
+                )
                 | Q(anonymised_at__isnull=False, first_name="", last_name="", email=""),
                 name="reservation_person_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="reservation_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel=Channel.PARKS, holder_key="")
+                | (~Q(channel=Channel.PARKS) & ~Q(holder_key="")),
+                name="reservation_holder_key_by_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "holder_key"],
+                condition=Q(status__in=LIVE_STATUSES) & ~Q(holder_key=""),
+                name="reservation_one_live_per_holder",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "waiting_rank"], name="reservation_waiting_rank_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReservationStatus.WAITING) | Q(waiting_rank__isnull=False),
+                name="reservation_waiting_has_rank",
+            ),
+            models.CheckConstraint(
+                condition=Q(waiting_rank__isnull=True) | Q(waiting_rank__gte=1),
+                name="reservation_waiting_rank_positive",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} — {self.session}"
+
+    def clean(self) -> None:
+        errors = {}
+        # The names are required by their fields; the contact fields depend on the channel.
+        for name in _CONTACT_FIELDS if self.anonymised_at is None else ():
+            if self.channel == Channel.PARKS and not getattr(self, name):
+                errors[name] = ValidationError(
+                    self._meta.get_field(name).error_messages["blank"], code="blank"
+                )
+            elif self.channel != Channel.PARKS and getattr(self, name):
+                errors[name] = _("Les réservations de ce portail ne gardent pas les coordonnées.")
+        if (self.channel == Channel.PARKS) != (not self.holder_key):
+            errors["holder_key"] = _(
+                "Une réservation d'un portail a un titulaire ; une réservation des parcs, aucun."
+            )
+        if self.status == ReservationStatus.WAITING and self.waiting_rank is None:
+            errors["waiting_rank"] = _("Une inscription en liste d'attente a un rang.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def full_name(self) -> str:

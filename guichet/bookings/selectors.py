@@ -6,12 +6,23 @@ from django.utils.translation import gettext as _
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Session, SessionStatus
+from guichet.catalogue.selectors import staff_channels
+from guichet.core import dates
 from guichet.core.models import Organisation
 from guichet.core.selectors import organisation_get
 
 # The staff home lists the sessions of today and of the days after it, up to this many.
 STAFF_HOME_DAYS = 7
 STAFF_HOME_CANCELLATIONS = 10
+
+
+# The reservations a session's cancellation cancels and its postponement is told to: those not
+# over yet (seated, pending or waiting).
+SESSION_CHANGE_STATUSES = (
+    ReservationStatus.VALID,
+    ReservationStatus.PENDING,
+    ReservationStatus.WAITING,
+)
 
 
 def reservation_for_submission(*, key: str | None) -> Reservation | None:
@@ -25,14 +36,16 @@ def reservation_cancellable_online(
     now: datetime | None = None,
     organisation: Organisation | None = None,
 ) -> bool:
-    """May the person cancel this reservation from its page? Until the booking deadline, when the
-    organisation allows it, for a valid reservation of a session that is not cancelled.
+    """May the person cancel this reservation from its page? Until the session's `cancel_until`
+    when set, else the booking deadline, when the organisation allows it, for a valid reservation of a session that is not cancelled.
     Callers that have already read the organisation pass it."""
     organisation = organisation or organisation_get()
+    session = reservation.session
+    deadline = session.cancel_until or session.booking_closes_at
     return (
         reservation.status == ReservationStatus.VALID
-        and not reservation.session.is_cancelled
-        and not reservation.session.is_booking_closed(now)
+        and not session.is_cancelled
+        and (now or timezone.now()) < deadline
         and organisation.online_cancellation_allowed
     )
 
@@ -46,8 +59,9 @@ def session_booking_refusal(*, session: Session, now: datetime, quantity: int = 
         return _("Cette session est annulée.")
     if not activity.bookable_online:
         return _("Cette session est en accès libre, sans réservation.")
-    if session.is_booking_closed(now):
-        return _("Les réservations sont closes pour cette session.")
+    window = session_window_refusal(session=session, now=now)
+    if window:
+        return window
     if quantity > activity.max_places_per_booking:
         return _("Vous pouvez réserver au plus %(max)d places en ligne.") % {
             "max": activity.max_places_per_booking
@@ -55,10 +69,24 @@ def session_booking_refusal(*, session: Session, now: datetime, quantity: int = 
     return None
 
 
+def session_window_refusal(*, session: Session, now: datetime) -> str | None:
+    """Why `session` cannot be booked at `now` for its booking window, in French; None inside it:
+    [`opens_at`, `booking_closes_at`) (an empty `opens_at`: open already). Online bookings and
+    the portals' allocation (staff excepted) obey it."""
+    if not session.is_booking_open(now):
+        return _("Les réservations ouvrent le %(when)s.") % {
+            "when": dates.datetime_long(session.opens_at)
+        }
+    if session.is_booking_closed(now):
+        return _("Les réservations sont closes pour cette session.")
+    return None
+
+
 def session_change_postpone_if_booked(*, session: Session, before: Session) -> bool:
-    """Moving the start of a session that has valid reservations is a postponement: the original
-    dates stay, the edited ones become the new dates (an end left as it was moves with the start)
-    and the status "Reporté", so that the people get the postponement mail. A session nobody booked is corrected freely. Changes `session` in
+    """Moving the start of a session that has valid (pending, waiting) reservations is a
+    postponement: the original dates stay, the edited ones become the new dates (an end left as
+    it was moves with the start) and the status "Reporté", so that the people get the
+    postponement mail. A session nobody booked is corrected freely. Changes `session` in
     place (called on the candidate by the back-office's confirmation and by `session_save`);
     True when it did."""
     moved = (
@@ -66,7 +94,8 @@ def session_change_postpone_if_booked(*, session: Session, before: Session) -> b
         and session.start != before.start
         and session.pk is not None
     )
-    if not moved or not session.reservations.filter(status=ReservationStatus.VALID).exists():
+    booked = session.reservations.filter(status__in=SESSION_CHANGE_STATUSES)
+    if not moved or not booked.exists():
         return False
     session.status = SessionStatus.POSTPONED
     session.new_start, session.new_end = session.start, session.end
@@ -82,10 +111,10 @@ def local_midnight(day: date) -> datetime:
 
 
 def session_list_for_staff(*, user) -> QuerySet[Session]:
-    """The sessions `user` manages in the back-office: every staff screen that lists sessions or
-    their reservations goes through it. Today every session; the channels of the portals (issue
-    11) will narrow it to the user's channels here, and nowhere else."""
-    return Session.objects.all()
+    """The sessions `user` manages in the back-office: those of the channels of their staff
+    groups (all for a superuser). Every staff screen that lists sessions or their reservations
+    goes through it."""
+    return Session.objects.filter(activity__channel__in=staff_channels(user=user))
 
 
 def staff_home_sessions(*, user, now: datetime) -> QuerySet[Session]:

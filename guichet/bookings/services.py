@@ -1,46 +1,70 @@
 """Every change that takes or gives back seats: the one place where seats are counted.
 
-Seats are held in `Session.seats_taken` and moved only by `_seats_take` / `_seats_release`.
-Taking is a guarded UPDATE: one statement checks the room left and writes, so two bookings for
-the last seat cannot both succeed (the second waits on the row lock, then re-checks its WHERE).
-The `session_seats_within_limit` constraint backs it up. See docs/design/seats.md.
+Seats are held in `Session.seats_taken` and moved only by `_seats_take` / `_seats_release`, which
+also move `Session.waiting_count` (the waiting list's counter). Taking is a guarded UPDATE: one
+statement checks the room left and writes, so two bookings for the last seat cannot both succeed
+(the second waits on the row lock, then re-checks its WHERE). The `session_seats_within_limit`
+constraint backs it up. See docs/design/seats.md and docs/design/waiting-list.md.
 
 Lock order (docs/design/seats.md): a service that changes existing rows locks the sessions it
-touches by pk (`sessions_lock`), then the reservations by pk, before any update, so that two
-services never wait on each other in a circle. A new booking inserts its reservation (locked by
-nobody else) and takes the session's row last, with the guarded UPDATE. The per-address advisory
-lock (a booking or a change online) comes before any row lock.
+touches by pk (`sessions_lock`), then the portal's person rows, then the reservations by pk, before
+any update, so that two services never wait on each other in a circle. A parks booking inserts its
+reservation (locked by nobody else) and takes the session's row last, with the guarded UPDATE.
+The per-address advisory lock (a booking or a change online) comes before any row lock.
+
+The portals book through `reservations_allocate` and the waiting lists move through
+`waiting_promote`, `reservations_cancel` and `waiting_list_close`, asking the channel's policy
+(guichet/bookings/channels.py) what the core cannot know.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet.bookings.channels import (
+    REASON_ALREADY_BOOKED,
+    REASON_FULL,
+    REASON_NO_SEAT,
+    BookingLine,
+    ChannelPolicy,
+    LineOutcome,
+    MailEvent,
+    Refuse,
+    Seat,
+    Wait,
+    policy_for,
+)
 from guichet.bookings.models import (
+    LIVE_STATUSES,
     SEAT_HOLDING_STATUSES,
     Reservation,
+    ReservationGroup,
     ReservationStatus,
     reservation_reference,
 )
 from guichet.bookings.selectors import (
+    SESSION_CHANGE_STATUSES,
     reservation_cancellable_online,
     reservation_changeable_online,
     reservation_for_submission,
     session_booking_refusal,
     session_change_postpone_if_booked,
+    session_window_refusal,
 )
-from guichet.catalogue.models import Session, SessionStatus
+from guichet.catalogue.models import Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
-from guichet.core.audit import audit_changes, audit_record, audit_saved, audit_snapshot
+from guichet.core.audit import audit_changes, audit_records, audit_saved, audit_snapshot
 from guichet.core.db import advisory_lock
 from guichet.core.models import AuditAction
+from guichet.core.search import search_text_of
 from guichet.notifications.selectors import mail_counts_sql, mail_limit_reached
 from guichet.notifications.services import (
+    notify_group_mails,
     notify_reservation_cancelled,
     notify_reservation_created,
     notify_reservation_link,
@@ -73,26 +97,36 @@ class AlreadyBooked(BookingError):
         )
 
 
+OTHER_CHANNEL = _("Cette session relève d'un autre portail.")
+
+
 def sessions_lock(*, ids: Iterable[int]) -> dict[int, Session]:
     """Lock these sessions' rows (`SELECT … FOR UPDATE`, in pk order) until the commit, and
-    return them as committed: the first step of every service that changes existing rows."""
-    sessions = Session.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+    return them as committed, with their activity (not locked): the first step of every service
+    that changes existing rows."""
+    sessions = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("activity")
+        .filter(pk__in=set(ids))
+        .order_by("pk")
+    )
     return {session.pk: session for session in sessions}
 
 
 # The guarded UPDATE, which also returns the session's effective start as committed: the row is
 # locked from then on, so what a booking schedules from it (its reminder) cannot be stale.
 _SEATS_TAKE_SQL = (
-    "UPDATE {table} SET seats_taken = seats_taken + %s "
+    "UPDATE {table} SET seats_taken = seats_taken + %s, waiting_count = waiting_count + %s "
     "WHERE id = %s AND status <> %s AND (seat_limit IS NULL OR seats_taken <= seat_limit - %s) "
     "RETURNING id, effective_start"
 )
 
 
-def _seats_take(*, session_id: int, seats: int) -> datetime:
-    """Take `seats` if there is room; returns the session's effective start as committed."""
+def _seats_take(*, session_id: int, seats: int, waiting: int = 0) -> datetime:
+    """Take `seats` if there is room (and add `waiting` to the waiting list's counter, which a
+    promotion lowers); returns the session's effective start as committed."""
     sql = _SEATS_TAKE_SQL.format(table=connection.ops.quote_name(Session._meta.db_table))
-    params = [seats, session_id, SessionStatus.CANCELLED.value, seats]
+    params = [seats, waiting, session_id, SessionStatus.CANCELLED.value, seats]
     taken = list(Session.objects.raw(sql, params))
     if not taken:
         session = Session.objects.get(pk=session_id)
@@ -105,43 +139,92 @@ def _seats_take(*, session_id: int, seats: int) -> datetime:
     return taken[0].effective_start
 
 
-def _seats_release(*, session_id: int, seats: int) -> None:
+def _seats_release(*, session_id: int, seats: int, waiting: int = 0) -> None:
     # No guard: giving seats back cannot oversell.
-    Session.objects.filter(pk=session_id).update(seats_taken=F("seats_taken") - seats)
+    Session.objects.filter(pk=session_id).update(
+        seats_taken=F("seats_taken") - seats, waiting_count=F("waiting_count") - waiting
+    )
 
 
-def _seats_move(*, before: dict[int, int], after: dict[int, int]) -> None:
-    """Apply the difference between two {session_id: seats} holdings (their sessions already
-    locked by the caller), in session pk order."""
-    deltas: dict[int, int] = defaultdict(int)
-    for session_id, seats in before.items():
-        deltas[session_id] -= seats
-    for session_id, seats in after.items():
-        deltas[session_id] += seats
+def _counters_move(*, session_id: int, seats: int, waiting: int) -> None:
+    """Add `seats` (may be negative) to the seats taken and `waiting` to the waiting list's
+    counter, in one statement: the guarded one when seats are taken."""
+    if seats > 0:
+        _seats_take(session_id=session_id, seats=seats, waiting=waiting)
+    elif seats < 0 or waiting:
+        _seats_release(session_id=session_id, seats=-seats, waiting=-waiting)
+
+
+def _counts(reservation: Reservation) -> dict[int, tuple[int, int]]:
+    """What the reservation counts for: {session_id: (seats held, waiting entries)}."""
+    if reservation.holds_seats:
+        return {reservation.session_id: (reservation.quantity, 0)}
+    if reservation.status == ReservationStatus.WAITING:
+        return {reservation.session_id: (0, 1)}
+    return {}
+
+
+def _seats_move(
+    *,
+    before: dict[int, tuple[int, int]],
+    after: dict[int, tuple[int, int]],
+    sessions: Mapping[int, Session] | None = None,
+) -> dict[int, int]:
+    """Apply the difference between two `_counts` (their sessions already locked by the caller),
+    in session pk order, to the database and to the locked rows in `sessions`. Returns the seats
+    given back per session (for the promotion)."""
+    deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for sign, counts in ((-1, before), (1, after)):
+        for session_id, (seats, waiting) in counts.items():
+            deltas[session_id][0] += sign * seats
+            deltas[session_id][1] += sign * waiting
     for session_id in sorted(deltas):
-        delta = deltas[session_id]
-        if delta > 0:
-            _seats_take(session_id=session_id, seats=delta)
-        elif delta < 0:
-            _seats_release(session_id=session_id, seats=-delta)
+        seats, waiting = deltas[session_id]
+        _counters_move(session_id=session_id, seats=seats, waiting=waiting)
+        if sessions is not None:
+            sessions[session_id].seats_taken += seats
+            sessions[session_id].waiting_count += waiting
+    return {session_id: -seats for session_id, (seats, _w) in deltas.items() if seats < 0}
 
 
-def _holding(reservation: Reservation) -> dict[int, int]:
-    return {reservation.session_id: reservation.quantity} if reservation.holds_seats else {}
-
-
-def _reservation_lock(*, pk: int, session_ids: Iterable[int]) -> tuple[Reservation, dict]:
-    """Lock the reservation's session (and `session_ids`), then the reservation: the lock order.
-    Returns the locked reservation, with its session as committed, and the locked sessions."""
+def _reservations_lock(
+    *, pks: Iterable[int], session_ids: Iterable[int], waiting_lists: bool = False
+) -> tuple[list[Reservation], dict[int, Session]]:
+    """Lock the reservations' sessions (and `session_ids`), then the reservations by pk: the lock
+    order. With `waiting_lists`, the waiting entries of those sessions are locked and returned
+    too, in the same statement (a cancellation promotes them next). Returns the locked
+    reservations, each with its session as committed, and the locked sessions."""
     ids = set(session_ids)
     while True:
         sessions = sessions_lock(ids=ids)
-        locked = Reservation.objects.select_for_update().get(pk=pk)
-        if locked.session_id in sessions:
-            locked.session = sessions[locked.session_id]
+        listed = [pk for pk, session in sessions.items() if session.waiting_count]
+        rows = Q(pk__in=set(pks))
+        if waiting_lists and listed:
+            rows |= Q(session_id__in=listed, status=ReservationStatus.WAITING)
+        locked = list(
+            Reservation.objects.select_for_update(of=("self",))
+            .select_related("group__author")
+            .filter(rows)
+            .order_by("pk")
+        )
+        moved = {reservation.session_id for reservation in locked} - set(sessions)
+        if not moved:
+            for reservation in locked:
+                reservation.session = sessions[reservation.session_id]
             return locked, sessions
         # Moved to another session between our read and our lock (rare): lock that one too.
-        ids.add(locked.session_id)
+        ids |= moved
+
+
+def _reservation_lock(*, pk: int, session_ids: Iterable[int]) -> tuple[Reservation, dict]:
+    """`_reservations_lock` for one reservation."""
+    [locked], sessions = _reservations_lock(pks=[pk], session_ids=session_ids)
+    return locked, sessions
+
+
+def _keeps_core_mails(reservation: Reservation) -> bool:
+    """The wave-1 mails, per reservation, go only to the channels that keep them (parks)."""
+    return bool(policy_for(reservation.channel).core_mails)
 
 
 def reservation_create(
@@ -203,6 +286,8 @@ def _reference_redrawn(reservation: Reservation) -> bool:
 def _reservation_make(
     *, session: Session, reservation: Reservation, online: bool, now: datetime | None
 ) -> Reservation:
+    if session.activity.channel != Channel.PARKS:
+        raise SessionNotBookable(OTHER_CHANNEL)  # the portals book through their own pages
     if online:
         refusal = session_booking_refusal(
             session=session, now=now or timezone.now(), quantity=reservation.quantity
@@ -279,28 +364,36 @@ def _reservation_links_send(*, session: Session, email: str) -> None:
 
 
 @transaction.atomic
-def reservation_update(*, reservation: Reservation) -> Reservation:
+def reservation_update(*, reservation: Reservation, now: datetime | None = None) -> Reservation:
     """Save staff edits of an existing reservation (session, quantity, status, person's details):
-    seats move with it, under the same rules as a new booking."""
+    seats move with it, under the same rules as a new booking, never to another portal's
+    session. Seats given back (fewer places, another session, cancelled, a pending row refused)
+    go to the session's waiting list at once."""
+    now = now or timezone.now()
     previous_session_id = (
         Reservation.objects.filter(pk=reservation.pk).values_list("session_id", flat=True).get()
     )
     before, sessions = _reservation_lock(
         pk=reservation.pk, session_ids={previous_session_id, reservation.session_id}
     )
+    if sessions[reservation.session_id].activity.channel != before.channel:
+        raise BookingError(OTHER_CHANNEL)
     reservation.full_clean()
     if (
         reservation.status == ReservationStatus.CANCELLED
         and before.status != ReservationStatus.CANCELLED
     ):
-        reservation.cancelled_at = timezone.now()
+        reservation.cancelled_at = now
     elif reservation.status != ReservationStatus.CANCELLED:
         reservation.cancelled_at = None
-    _seats_move(before=_holding(before), after=_holding(reservation))
+    released = _seats_move(before=_counts(before), after=_counts(reservation), sessions=sessions)
     reservation.save()
     reservation.session = sessions[reservation.session_id]  # its dates as committed
-    notify_reservation_updated(reservation=reservation, before=before)
+    if _keeps_core_mails(reservation):
+        notify_reservation_updated(reservation=reservation, before=before)
     audit_saved(reservation, before=audit_snapshot(before))
+    for session_id in sorted(released):
+        waiting_promote(session=sessions[session_id], now=now)
     return reservation
 
 
@@ -346,7 +439,7 @@ def reservation_quantity_change(
             )
             % {"max": max_places}
         )
-    _seats_move(before=_holding(locked), after={locked.session_id: quantity})
+    _seats_move(before=_counts(locked), after={locked.session_id: (quantity, 0)})
     locked.quantity = quantity
     locked.save(update_fields=["quantity"])
     notify_reservation_quantity_changed(reservation=locked, previous=previous)
@@ -356,73 +449,140 @@ def reservation_quantity_change(
 
 @transaction.atomic
 def reservation_cancel(*, reservation: Reservation) -> bool:
-    """Cancel a reservation and give its seats back; False when it was already cancelled."""
-    locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
-    cancelled = _reservation_cancel_locked(locked=locked)
-    reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
+    """Cancel a reservation and give its seats back (to the waiting list first); False when it
+    was no longer live (already cancelled, refused, not served)."""
+    return bool(reservations_cancel(reservations=[reservation]))
+
+
+@transaction.atomic
+def reservations_cancel(
+    *, reservations: Sequence[Reservation], now: datetime | None = None
+) -> list[Reservation]:
+    """Cancel these reservations (those still live: valid, archived, pending, waiting), with one
+    release and one promotion per session; returns the rows cancelled. `reservations` are
+    updated in place."""
+    pks = {reservation.pk for reservation in reservations}
+    locked, sessions = _reservations_lock(
+        pks=pks,
+        session_ids={reservation.session_id for reservation in reservations},
+        waiting_lists=True,
+    )
+    cancelled = _reservations_cancel_locked(
+        locked=[row for row in locked if row.pk in pks],
+        sessions=sessions,
+        now=now or timezone.now(),
+        waiting=[row for row in locked if row.pk not in pks],
+    )
+    done = {row.pk: row for row in cancelled}
+    for reservation in reservations:
+        if reservation.pk in done:
+            reservation.status = done[reservation.pk].status
+            reservation.cancelled_at = done[reservation.pk].cancelled_at
     return cancelled
 
 
-def _reservation_cancel_locked(*, locked: Reservation) -> bool:
-    if locked.status == ReservationStatus.CANCELLED:
-        return False
-    before = locked.status
-    _seats_move(before=_holding(locked), after={})
-    locked.status = ReservationStatus.CANCELLED
-    locked.cancelled_at = timezone.now()
-    locked.save(update_fields=["status", "cancelled_at"])
-    notify_reservation_cancelled(reservation=locked)
-    audit_record(action=AuditAction.CANCEL, obj=locked, changes=_status_change(before, locked))
-    return True
+def _reservations_cancel_locked(
+    *,
+    locked: list[Reservation],
+    sessions: dict[int, Session],
+    now: datetime,
+    waiting: list[Reservation] | None = None,
+) -> list[Reservation]:
+    """Cancel the live rows of `locked`, then promote on their sessions: `waiting`, when given,
+    are the other waiting entries of those sessions, locked already."""
+    cancelled = [row for row in locked if row.status in LIVE_STATUSES]
+    if not cancelled:
+        return []
+    Reservation.objects.filter(pk__in=[row.pk for row in cancelled]).update(
+        status=ReservationStatus.CANCELLED, cancelled_at=now
+    )
+    committed = {session_id: _committed(session) for session_id, session in sessions.items()}
+    changes = []
+    for row in cancelled:
+        session = sessions[row.session_id]
+        if row.holds_seats:
+            session.seats_taken -= row.quantity
+        elif row.status == ReservationStatus.WAITING:
+            session.waiting_count -= 1
+        before = row.status
+        row.status, row.cancelled_at = ReservationStatus.CANCELLED, now
+        changes.append((row, _status_change(before, row)))
+        if _keeps_core_mails(row):
+            notify_reservation_cancelled(reservation=row)
+    audit_records(action=AuditAction.CANCEL, changes=changes)
+    entries: dict[int, list[Reservation]] = defaultdict(list)
+    for entry in waiting or ():
+        entries[entry.session_id].append(entry)
+    promoted = []
+    for session_id in sorted({row.session_id for row in cancelled}):
+        session = sessions[session_id]
+        listed = entries[session_id] if waiting is not None else None
+        promoted += _promote(session=session, now=now, entries=listed)
+        _counters_sync(session=session, committed=committed[session_id])
+    notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
+    return cancelled
 
 
 @transaction.atomic
 def reservation_cancel_online(*, reservation: Reservation, now: datetime | None = None) -> None:
     """The person cancels from their reservation page; raises BookingError when no longer allowed.
     Checked on the rows as committed, locked in the lock order (the session first)."""
-    locked, _sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
+    locked, sessions = _reservation_lock(pk=reservation.pk, session_ids=[reservation.session_id])
     if not reservation_cancellable_online(reservation=locked, now=now):
         raise BookingError(
             _(
                 "Cette réservation ne peut plus être annulée en ligne : appelez-nous pour toute modification."
             )
         )
-    _reservation_cancel_locked(locked=locked)
+    _reservations_cancel_locked(locked=[locked], sessions=sessions, now=timezone.now())
     reservation.status, reservation.cancelled_at = locked.status, locked.cancelled_at
 
 
 @transaction.atomic
-def session_save(*, session: Session) -> Session:
-    """Create or change a session. Lowering the limit below the seats already booked is refused;
-    cancelling the session cancels its valid reservations and gives their seats back; moving the
-    start of a booked session postpones it (the original dates stay)."""
+def session_save(*, session: Session, now: datetime | None = None) -> Session:
+    """Create or change a session. A new one gets its channel's defaults for the fields staff
+    left empty. Lowering the limit below the seats already booked, or the waiting list's below
+    the people on it, is refused; cancelling the session cancels its valid, pending and waiting
+    reservations and gives their seats back; moving the start of a booked session postpones it
+    (the original dates stay) and moves its booking window with it; seats added go to the
+    waiting list first."""
+    now = now or timezone.now()
+    policy = policy_for(session.activity.channel)
     if session.pk is None:
-        session.seats_taken = 0
+        for name, value in policy.session_defaults(session).items():
+            if getattr(session, name) is None:
+                setattr(session, name, value)
+        session.seats_taken = session.waiting_count = 0
         session.full_clean()
         session.save()
         session.refresh_from_db(fields=["effective_start", "effective_end"])
         audit_saved(session, before=None)
         return session
     before = sessions_lock(ids=[session.pk])[session.pk]
-    session.seats_taken = before.seats_taken  # the form's copy may be stale
-    valid = {}
+    # The counters and the list's closing are the services', the form's copy may be stale.
+    session.seats_taken, session.waiting_count = before.seats_taken, before.waiting_count
+    session.waiting_closed_at = before.waiting_closed_at
+    live = []
     if _dates_and_state(session) != _dates_and_state(before):
-        # The lock order: the session, then its valid reservations, before any update (the
+        # The lock order: the session, then its live reservations, before any update (the
         # mails below move or withdraw their reminders, a cancellation cancels them). No booking
         # becomes valid meanwhile: a new one waits on the session's row, locked above.
-        valid = _valid_reservations_lock(session_id=session.pk)
+        live = _session_reservations_lock(session_id=session.pk)
         session_change_postpone_if_booked(session=session, before=before)
-    session.full_clean()  # refuses a limit below the seats booked
+        _window_shift(session=session, before=before)
+    session.full_clean()  # refuses a limit below the seats booked or the people waiting
     session.save()
-    # Before the cancellation below: the mail goes to the reservations that were valid.
+    # Before the cancellation below: the mails go to the reservations that were live (per
+    # reservation or per group, as the channel's policy says: the rule the confirmation page
+    # announces).
     notify_session_changed(session=session, before=before)
     if session.is_cancelled and not before.is_cancelled:
-        # One statement for the whole list: the session-cancelled mail replaces per-reservation ones.
-        Reservation.objects.filter(pk__in=valid).update(
-            status=ReservationStatus.CANCELLED, cancelled_at=timezone.now()
-        )
-        _seats_release(session_id=session.pk, seats=sum(valid.values()))
-    session.refresh_from_db(fields=["seats_taken", "effective_start", "effective_end"])
+        _session_reservations_cancel(session=session, live=live, now=now)
+    elif not session.is_cancelled:
+        waiting_promote(session=session, now=now)  # a limit raised seats the list first
+    session.refresh_from_db(
+        fields=["seats_taken", "waiting_count", "effective_start", "effective_end"]
+    )
     audit_saved(session, before=audit_snapshot(before))
     return session
 
@@ -435,29 +595,364 @@ def _dates_and_state(session: Session) -> tuple:
     return (session.status, session.start, session.end, session.new_start, session.new_end)
 
 
-def _valid_reservations_lock(*, session_id: int) -> dict[int, int]:
-    """Lock the session's valid reservations by pk; returns {pk: quantity}. (A `select_for_update()`
-    inside an `aggregate()` locks nothing: Django drops it.)"""
-    valid = Reservation.objects.select_for_update().filter(
-        session_id=session_id, status=ReservationStatus.VALID
+_WINDOW_FIELDS = ("opens_at", "closes_at", "cancel_until")
+
+
+def _window_shift(*, session: Session, before: Session) -> None:
+    """A session whose start moves keeps its booking window where it was from its start: the
+    window's dates move by the same delta, unless staff changed them in the same save."""
+    try:
+        delta = session.starts_at - before.starts_at
+        for name in _WINDOW_FIELDS:
+            value = getattr(session, name)
+            if delta and value is not None and value == getattr(before, name):
+                setattr(session, name, value + delta)
+    except (OverflowError, TypeError):  # a start far out of range: full_clean refuses it
+        return
+
+
+def _session_reservations_lock(*, session_id: int) -> list[Reservation]:
+    """Lock the session's valid, pending and waiting reservations by pk. (A
+    `select_for_update()` inside an `aggregate()` locks nothing: Django drops it.)"""
+    return list(
+        Reservation.objects.select_for_update(of=("self",))
+        .select_related("group__author")
+        .filter(session_id=session_id, status__in=SESSION_CHANGE_STATUSES)
+        .order_by("pk")
     )
-    return dict(valid.order_by("pk").values_list("pk", "quantity"))
+
+
+def _session_reservations_cancel(
+    *, session: Session, live: list[Reservation], now: datetime
+) -> None:
+    """The session is cancelled: its valid, pending and waiting reservations too, in one
+    statement (the session's mails replace per-reservation ones), and both counters come back
+    to what the rest holds (archived rows, if any)."""
+    Reservation.objects.filter(pk__in=[row.pk for row in live]).update(
+        status=ReservationStatus.CANCELLED, cancelled_at=now
+    )
+    _seats_release(
+        session_id=session.pk,
+        seats=sum(row.quantity for row in live if row.holds_seats),
+        waiting=sum(row.status == ReservationStatus.WAITING for row in live),
+    )
+
+
+# --- the portals: allocation, promotion, closing ------------------------------------------------
+
+
+def _committed(session: Session) -> tuple[int, int]:
+    return session.seats_taken, session.waiting_count
+
+
+def _counters_sync(*, session: Session, committed: tuple[int, int]) -> None:
+    """Write what changed in memory on a locked session's counters since `committed`."""
+    _counters_move(
+        session_id=session.pk,
+        seats=session.seats_taken - committed[0],
+        waiting=session.waiting_count - committed[1],
+    )
+
+
+def _seated_keys(*, session_id: int) -> set[str]:
+    return set(
+        Reservation.objects.filter(session_id=session_id, status__in=SEAT_HOLDING_STATUSES)
+        .exclude(holder_key="")
+        .values_list("holder_key", flat=True)
+    )
+
+
+def _waiting_entries_lock(*, session_id: int) -> list[Reservation]:
+    """The session's waiting entries, locked by pk (the lock order), with their group's author
+    for the group mails."""
+    return list(
+        Reservation.objects.select_for_update(of=("self",))
+        .select_related("group__author")
+        .filter(session_id=session_id, status=ReservationStatus.WAITING)
+        .order_by("pk")
+    )
+
+
+def _promote(
+    *,
+    session: Session,
+    now: datetime,
+    seated: set[str] | None = None,
+    entries: list[Reservation] | None = None,
+) -> list[Reservation]:
+    """Seat the waiting list of `session` (locked, its counters current in memory) in rank
+    order while seats are left and promotion is open; changes the counters in memory only.
+    `seated`: the holder keys holding seats there, `entries`: its waiting entries, locked,
+    when the caller has read them."""
+    policy = policy_for(session.activity.channel)
+    left = session.seats_left
+    if session.waiting_count == 0 or left == 0 or now >= policy.promotion_closes_at(session):
+        return []
+    if entries is None:
+        entries = _waiting_entries_lock(session_id=session.pk)
+    if seated is None:
+        seated = _seated_keys(session_id=session.pk)
+    status = ReservationStatus.PENDING if policy.needs_staff(session) else ReservationStatus.VALID
+    promoted, changed = [], []
+    for entry in sorted(entries, key=lambda entry: entry.waiting_rank):
+        if left == 0:
+            break
+        if left is not None and entry.quantity > left:
+            continue  # a smaller entry behind it may fit
+        entry.session = session
+        verdict = policy.eligible(entry, session=session, seated=seated, now=now)
+        if not isinstance(verdict, Seat):
+            if entry.waiting_reason != verdict.reason:
+                entry.waiting_reason = verdict.reason
+                changed.append(entry)
+            continue  # keeps its rank
+        entry.status, entry.waiting_reason = status, ""
+        promoted.append(entry)
+        changed.append(entry)
+        seated.add(entry.holder_key)
+        if left is not None:
+            left -= entry.quantity
+    if changed:
+        Reservation.objects.bulk_update(changed, ["status", "waiting_reason"])
+    session.seats_taken += sum(entry.quantity for entry in promoted)
+    session.waiting_count -= len(promoted)
+    return promoted
+
+
+def waiting_promote(*, session: Session, now: datetime) -> list[Reservation]:
+    """Seat the waiting list of `session` as far as its seats and its policy allow: in rank
+    order, skipping an entry wanting more than is left, an entry the policy does not seat yet
+    keeping its rank (and the reason, `waiting_reason`). The caller holds the session's lock
+    (`session` is the row `sessions_lock` returned). Returns the entries seated (valid, or
+    pending when the policy needs staff), whose groups are mailed."""
+    committed = _committed(session)
+    promoted = _promote(session=session, now=now)
+    _counters_sync(session=session, committed=committed)
+    notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
+    return promoted
+
+
+def _session_refusal(
+    *, session: Session, policy: ChannelPolicy, now: datetime, staff: bool
+) -> str | None:
+    """Why no line may be booked on `session` in this allocation; None when they may."""
+    if session.activity.channel != policy.channel:
+        return OTHER_CHANNEL
+    if session.is_cancelled:
+        return _("Cette session est annulée.")
+    return None if staff else session_window_refusal(session=session, now=now)
+
+
+def _waiting_room(*, session: Session, policy: ChannelPolicy) -> bool:
+    return (
+        policy.waiting_list
+        and session.waiting_closed_at is None
+        and (session.waiting_limit is None or session.waiting_count < session.waiting_limit)
+    )
+
+
+def reservations_allocate(
+    *,
+    sessions: Mapping[int, Session],
+    lines: Sequence[BookingLine],
+    policy: ChannelPolicy,
+    group: ReservationGroup,
+    now: datetime,
+    staff: bool = False,
+) -> list[LineOutcome]:
+    """Book a portal's lines (docs/design/waiting-list.md). Inside the caller's transaction,
+    which has locked the lines' sessions (`sessions`, from `sessions_lock`), then its person
+    rows in pk order. Per session, by pk: its waiting list is promoted first; then each line,
+    in the order given, is refused (already live there, the policy's refusal, no room even on
+    the list), seated (valid, or pending when the policy needs staff and staff are not booking)
+    or put on the waiting list at the next rank. One insert for all, one counter update per
+    session, the groups' mails. Staff book outside the window, never on a cancelled session.
+    Returns one outcome per line, in the lines' order."""
+    by_session: dict[int, list[int]] = defaultdict(list)
+    for index, line in enumerate(lines):
+        if line.session_id not in sessions:
+            raise ValueError(f"Session {line.session_id} is not locked: sessions_lock it first.")
+        by_session[line.session_id].append(index)
+    outcomes: dict[int, LineOutcome] = {}
+    open_ids = []
+    for session_id in sorted(by_session):
+        refusal = _session_refusal(
+            session=sessions[session_id], policy=policy, now=now, staff=staff
+        )
+        if refusal:
+            for index in by_session[session_id]:
+                outcomes[index] = _refused(lines[index], refusal)
+        else:
+            open_ids.append(session_id)
+    live: dict[int, set[str]] = defaultdict(set)
+    seated: dict[int, set[str]] = defaultdict(set)
+    for session_id, key, status in (
+        Reservation.objects.filter(session_id__in=open_ids, status__in=LIVE_STATUSES)
+        .exclude(holder_key="")
+        .values_list("session_id", "holder_key", "status")
+    ):
+        live[session_id].add(key)
+        if status != ReservationStatus.WAITING:
+            seated[session_id].add(key)
+    ranks: dict[int, int] | None = None  # the last rank given per session, read when needed
+    rows: list[Reservation] = []
+    promoted: list[Reservation] = []
+    committed = {session_id: _committed(sessions[session_id]) for session_id in open_ids}
+    for session_id in open_ids:
+        session = sessions[session_id]
+        promoted += _promote(session=session, now=now, seated=seated[session_id])
+        seat_status = (
+            ReservationStatus.PENDING
+            if policy.needs_staff(session) and not staff
+            else ReservationStatus.VALID
+        )
+        for index in by_session[session_id]:
+            line = lines[index]
+            if line.holder_key in live[session_id]:
+                outcomes[index] = _refused(line, REASON_ALREADY_BOOKED)
+                continue
+            verdict = policy.eligible(line, session=session, seated=seated[session_id], now=now)
+            if isinstance(verdict, Refuse):
+                outcomes[index] = _refused(line, verdict.reason)
+                continue
+            left = session.seats_left
+            if isinstance(verdict, Seat) and (left is None or line.quantity <= left):
+                row = _row(line, session=session, group=group, status=seat_status)
+                session.seats_taken += line.quantity
+                seated[session_id].add(line.holder_key)
+            elif _waiting_room(session=session, policy=policy):
+                if ranks is None:
+                    ranks = _last_ranks(session_ids=open_ids)
+                ranks[session_id] = ranks.get(session_id, 0) + 1
+                reason = verdict.reason if isinstance(verdict, Wait) else str(REASON_NO_SEAT)
+                row = _row(
+                    line,
+                    session=session,
+                    group=group,
+                    status=ReservationStatus.WAITING,
+                    waiting_rank=ranks[session_id],
+                    waiting_reason=reason,
+                )
+                session.waiting_count += 1
+            else:
+                reason = verdict.reason if isinstance(verdict, Wait) else REASON_FULL
+                outcomes[index] = _refused(line, reason)
+                continue
+            live[session_id].add(line.holder_key)
+            rows.append(row)
+            outcomes[index] = LineOutcome(
+                line=line,
+                state=ReservationStatus(row.status),
+                reservation=row,
+                rank=row.waiting_rank,
+                reason=row.waiting_reason,
+            )
+    Reservation.objects.bulk_create(rows)
+    for session_id in open_ids:
+        _counters_sync(session=sessions[session_id], committed=committed[session_id])
+    notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
+    notify_group_mails(event=MailEvent.BOOKED, reservations=rows)
+    return [outcomes[index] for index in range(len(lines))]
+
+
+def _refused(line: BookingLine, reason: str) -> LineOutcome:
+    return LineOutcome(line=line, state=ReservationStatus.REFUSED, reason=str(reason))
+
+
+def _row(
+    line: BookingLine, *, session: Session, group: ReservationGroup, status: str, **fields
+) -> Reservation:
+    """A portal's reservation: the holder's names only (reservation_person_required)."""
+    row = Reservation(
+        session=session,
+        channel=session.activity.channel,
+        group=group,
+        holder_key=line.holder_key,
+        first_name=line.first_name,
+        last_name=line.last_name,
+        quantity=line.quantity,
+        status=status,
+        **fields,
+    )
+    # Fields only: the database checks the constraints, asking it first would cost queries.
+    row.full_clean(exclude=["session", "group"], validate_unique=False, validate_constraints=False)
+    row.search_text = search_text_of(row, Reservation.search_sources)  # bulk_create: no save()
+    return row
+
+
+def _last_ranks(*, session_ids: list[int]) -> dict[int, int]:
+    """The highest waiting rank given so far per session (promoted and cancelled rows keep
+    theirs), read under the sessions' locks: ranks are gapless, in commit order."""
+    return dict(
+        Reservation.objects.filter(session_id__in=session_ids, waiting_rank__isnull=False)
+        .values("session_id")
+        .annotate(top=Max("waiting_rank"))
+        .values_list("session_id", "top")
+    )
+
+
+def waiting_list_close(*, session: Session, now: datetime) -> list[Reservation]:
+    """Close the waiting list of `session` (the caller holds its lock): its entries become
+    "Non servi", `waiting_closed_at` is set, nobody joins it any more. Returns the entries
+    closed (for the groups' mails); closing it again does nothing."""
+    if session.waiting_closed_at is not None:
+        return []
+    entries = _waiting_entries_lock(session_id=session.pk)
+    Reservation.objects.filter(pk__in=[entry.pk for entry in entries]).update(
+        status=ReservationStatus.NOT_SERVED
+    )
+    for entry in entries:
+        entry.status, entry.session = ReservationStatus.NOT_SERVED, session
+    Session.objects.filter(pk=session.pk).update(
+        waiting_closed_at=now, waiting_count=F("waiting_count") - len(entries)
+    )
+    session.waiting_closed_at, session.waiting_count = now, session.waiting_count - len(entries)
+    return entries
+
+
+# --- nightly job and checks ---------------------------------------------------------------------
 
 
 def reservations_archive_past(*, now: datetime | None = None) -> int:
-    """Mark valid reservations of sessions that are over as "Archivé"; returns how many.
-    Archived reservations keep their seats, so no seat count changes; running it again does nothing."""
-    over = session_over_q(now=now or timezone.now(), prefix="session__")
+    """The nightly job (docs/design/waiting-list.md's table): valid reservations of sessions
+    that are over become "Archivé" (they keep their seats); pending and waiting ones of sessions
+    that have started become "Non servi" (pending ones give their seats back). Returns how many
+    rows changed; running it again does nothing."""
+    now = now or timezone.now()
+    due = Q(session_over_q(now=now, prefix="session__"), status=ReservationStatus.VALID) | Q(
+        session__effective_start__lte=now,
+        status__in=(ReservationStatus.PENDING, ReservationStatus.WAITING),
+    )
     with transaction.atomic():
-        # Locked in pk order first, as a session's cancellation locks them (the lock order): one
-        # UPDATE over many rows would lock them in whatever order the database scans them.
-        ids = list(
+        session_ids = set(Reservation.objects.filter(due).values_list("session_id", flat=True))
+        if not session_ids:
+            return 0
+        # The lock order: the sessions whose counters move, then the reservations by pk (one
+        # UPDATE over many rows would lock them in whatever order the database scans them).
+        sessions = sessions_lock(ids=session_ids)
+        rows = list(
             Reservation.objects.select_for_update(of=("self",))  # not the sessions joined
-            .filter(over, status=ReservationStatus.VALID)
+            .filter(due, session_id__in=sessions)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "session_id", "status", "quantity")
         )
-        return Reservation.objects.filter(pk__in=ids).update(status=ReservationStatus.ARCHIVED)
+        archived, unserved = [], []
+        released: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # {session: [seats, waiting]}
+        for pk, session_id, status, quantity in rows:
+            if status == ReservationStatus.VALID:
+                archived.append(pk)
+                continue
+            unserved.append(pk)
+            if status == ReservationStatus.PENDING:
+                released[session_id][0] += quantity
+            else:
+                released[session_id][1] += 1
+        Reservation.objects.filter(pk__in=archived).update(status=ReservationStatus.ARCHIVED)
+        Reservation.objects.filter(pk__in=unserved).update(status=ReservationStatus.NOT_SERVED)
+        for session_id in sorted(released):
+            seats, waiting = released[session_id]
+            _seats_release(session_id=session_id, seats=seats, waiting=waiting)
+        return len(rows)
 
 
 def seats_mismatches() -> list[tuple[Session, int]]:
@@ -470,3 +965,12 @@ def seats_mismatches() -> list[tuple[Session, int]]:
         )
     )
     return [(s, s.held) for s in sessions.exclude(seats_taken=F("held"))]
+
+
+def waiting_mismatches() -> list[tuple[Session, int]]:
+    """Sessions whose waiting list counter differs from their waiting reservations, with the
+    right count."""
+    sessions = Session.objects.select_related("activity").annotate(
+        waiting=Count("reservations", filter=Q(reservations__status=ReservationStatus.WAITING))
+    )
+    return [(s, s.waiting) for s in sessions.exclude(waiting_count=F("waiting"))]

@@ -4,7 +4,15 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from guichet.catalogue.models import Activity, ActivityType, Audience, Category, Location
+from guichet.catalogue.models import (
+    Activity,
+    ActivityType,
+    Audience,
+    Category,
+    Channel,
+    Location,
+)
+from guichet.catalogue.selectors import staff_channels
 from guichet.catalogue.services import activity_save
 from guichet.core.admin import (
     AccentBlindSearchMixin,
@@ -62,10 +70,17 @@ class LocationAdmin(AuditedAdminMixin, AccentBlindSearchMixin, RichTextAdmin):
 class ActivityAdminForm(ServiceModelForm):
     class Meta:
         model = Activity
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 -- the ModelAdmin's form, every field shown
 
     def perform(self, instance):
         return activity_save(activity=instance)
+
+
+def channel_list_filter(request, list_filter, field: str) -> tuple:
+    """`list_filter`, with a filter by channel for staff who manage more than one."""
+    if len(staff_channels(user=request.user)) > 1:
+        return (*list_filter, field)
+    return tuple(list_filter)
 
 
 @admin.register(Activity)
@@ -84,6 +99,25 @@ class ActivityAdmin(AccentBlindSearchMixin, ServiceModelAdmin, RichTextAdmin):
     list_select_related = ["location", "audience", "activity_type", "category"]
     search_fields = ["search_text"]  # the name
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(channel__in=staff_channels(user=request.user))
+
+    def get_list_filter(self, request):
+        return channel_list_filter(request, self.list_filter, "channel")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("channel")  # none when the page is read only
+        if field is None:
+            return form
+        channels = staff_channels(user=request.user)
+        # Only the portals the user runs; a new activity is of their portal when they run one.
+        field.choices = [choice for choice in Channel.choices if choice[0] in channels]
+        if len(field.choices) == 1:
+            field.initial = field.choices[0][0]
+            field.disabled = True
+        return form
 
     @admin.display(description=_("nom"), ordering="name")
     def name_display(self, activity: Activity):

@@ -154,8 +154,21 @@ class Location(SearchableModel):
             raise ValidationError(errors)
 
 
+class Channel(models.TextChoices):
+    """The portal an activity is booked through; its reservations carry it too."""
+
+    PARKS = "parcs", _("Parcs et jardins")
+    SOLIDARITY = "solidaire", _("Billetterie solidaire")
+    FAMILY = "famille", _("Portail famille")
+
+
 class Activity(SearchableModel):
     search_sources = ("name",)
+
+    # Which portal books it; fixed once it has reservations (catalogue.services.activity_save).
+    channel = models.CharField(
+        _("portail"), max_length=20, choices=Channel.choices, default=Channel.PARKS
+    )
 
     location = models.ForeignKey(
         Location,
@@ -221,6 +234,9 @@ class Activity(SearchableModel):
             ),
             models.CheckConstraint(
                 condition=Q(max_places_per_booking__gte=1), name="activity_max_places_at_least_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="activity_channel_valid"
             ),
         ]
 
@@ -291,6 +307,37 @@ class Session(models.Model):
         output_field=models.DateTimeField(null=True, verbose_name=_("fin effective")),
         db_persist=True,
     )
+    # The waiting list: empty, unlimited; 0, none. `waiting_count` is a counter like
+    # `seats_taken` (written only by guichet.bookings.services, proved by `check_seats`).
+    waiting_limit = models.PositiveIntegerField(
+        _("places en liste d'attente"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : liste d'attente sans limite ; 0 : pas de liste d'attente."),
+    )
+    waiting_count = models.PositiveIntegerField(
+        _("inscrits en liste d'attente"), default=0, editable=False
+    )
+    # The booking window of the portals; empty: the activity's rules (booking delay).
+    opens_at = models.DateTimeField(
+        _("ouverture des réservations"),
+        null=True,
+        blank=True,
+        validators=[validate_session_date],
+    )
+    closes_at = models.DateTimeField(
+        _("clôture des réservations"), null=True, blank=True, validators=[validate_session_date]
+    )
+    cancel_until = models.DateTimeField(
+        _("annulation possible jusqu'au"),
+        null=True,
+        blank=True,
+        validators=[validate_session_date],
+    )
+    # Set once the waiting list was closed (its entries not served): `waiting_list_close`.
+    waiting_closed_at = models.DateTimeField(
+        _("liste d'attente close le"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("session")
@@ -333,6 +380,25 @@ class Session(models.Model):
                 condition=Q(new_end__isnull=True) | Q(new_end__gt=F("new_start")),
                 name="session_new_end_after_new_start",
             ),
+            models.CheckConstraint(
+                condition=Q(waiting_limit__isnull=True) | Q(waiting_count__lte=F("waiting_limit")),
+                name="session_waiting_within_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(waiting_count__gte=0), name="session_waiting_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(opens_at__lt=F("closes_at")),
+                name="session_opens_before_closing",
+            ),
+            models.CheckConstraint(
+                condition=_session_dates_in_range("opens_at", nullable=True)
+                & _session_dates_in_range("closes_at", nullable=True)
+                & _session_dates_in_range("cancel_until", nullable=True),
+                name="session_window_dates_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -350,6 +416,13 @@ class Session(models.Model):
             errors["seat_limit"] = _(
                 "%(taken)d places sont déjà réservées : la limite ne peut pas être inférieure."
             ) % {"taken": self.seats_taken}
+        if self.waiting_limit is not None and self.waiting_limit < self.waiting_count:
+            errors["waiting_limit"] = _(
+                "%(count)d personnes sont en liste d'attente : la limite ne peut pas être "
+                "inférieure."
+            ) % {"count": self.waiting_count}
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            errors["closes_at"] = _("La clôture des réservations doit être après leur ouverture.")
         if self.price is not None and self.price < 0:
             errors["price"] = _("Le prix ne peut pas être négatif.")
         if self.status == SessionStatus.POSTPONED:
@@ -410,7 +483,15 @@ class Session(models.Model):
 
     @property
     def booking_closes_at(self):
+        """When booking closes: the window's end when set, else the activity's delay before the
+        start."""
+        if self.closes_at is not None:
+            return self.closes_at
         return self.starts_at - self.activity.booking_delay
+
+    def is_booking_open(self, now=None) -> bool:
+        """Has the window opened (always, without `opens_at`)?"""
+        return self.opens_at is None or (now or timezone.now()) >= self.opens_at
 
     def is_booking_closed(self, now=None) -> bool:
         return (now or timezone.now()) >= self.booking_closes_at

@@ -1,8 +1,10 @@
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from guichet.catalogue.models import Activity, Session
 from guichet.core.audit import audit_before, audit_saved
@@ -26,6 +28,16 @@ def activity_slug_unique(*, name: str, exclude_pk: int | None = None) -> str:
 @transaction.atomic
 def activity_save(*, activity: Activity) -> Activity:
     before = audit_before(activity)
+    if (
+        activity.pk is not None
+        and Activity.objects.filter(pk=activity.pk, sessions__reservations__isnull=False)
+        .exclude(channel=activity.channel)
+        .exists()
+    ):
+        # Its reservations carry the channel (and its rules: contact data, holders).
+        raise ValidationError(
+            _("Cette activité a des réservations : son portail ne peut plus changer.")
+        )
     if not activity.slug:
         activity.slug = activity_slug_unique(name=activity.name, exclude_pk=activity.pk)
     activity.full_clean()

@@ -84,15 +84,9 @@ def audit_changes(before: dict, after: dict) -> dict[str, list]:
     }
 
 
-def audit_record(
-    *,
-    action: AuditAction,
-    obj: models.Model | None = None,
-    changes: dict | None = None,
-    note: str = "",
-    user=None,
+def _audit_entry(
+    *, action: AuditAction, obj: models.Model | None, changes: dict | None, note: str, user
 ) -> AuditEntry:
-    """Write one journal entry about `obj` (or about no object: an export of a list)."""
     request = _request.get()
     if user is None and request is not None:
         user = getattr(request, "user", None)
@@ -115,8 +109,33 @@ def audit_record(
         entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
         entry.object_id = str(obj.pk)
         entry.object_repr = str(obj)[:200]
+    return entry
+
+
+def audit_record(
+    *,
+    action: AuditAction,
+    obj: models.Model | None = None,
+    changes: dict | None = None,
+    note: str = "",
+    user=None,
+) -> AuditEntry:
+    """Write one journal entry about `obj` (or about no object: an export of a list)."""
+    entry = _audit_entry(action=action, obj=obj, changes=changes, note=note, user=user)
     entry.save()
     return entry
+
+
+def audit_records(
+    *, action: AuditAction, changes: list[tuple[models.Model, dict]], user=None
+) -> list[AuditEntry]:
+    """`audit_record` for several objects at once, one entry each, in one statement:
+    `changes` pairs each object with its changes."""
+    entries = [
+        _audit_entry(action=action, obj=obj, changes=change, note="", user=user)
+        for obj, change in changes
+    ]
+    return AuditEntry.objects.bulk_create(entries)
 
 
 def _ip(request: HttpRequest | None) -> str | None:

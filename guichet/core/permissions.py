@@ -3,9 +3,11 @@
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 
+# The staff of each portal (guichet.catalogue.selectors.CHANNEL_STAFF_GROUPS): "Gestionnaire" runs
+# the parks; the other two the solidarity and family portals, with the same permissions.
 MANAGER_GROUP = "Gestionnaire"
-# The staff of the solidarity portal (guichet.solidarity): structures, référents, their mails.
 SOLIDARITY_MANAGER_GROUP = "Gestionnaire solidaire"
+FAMILY_MANAGER_GROUP = "Gestionnaire famille"
 # "Données d'une personne" and the journal (guichet.privacy); superusers see them too.
 DPO_GROUP = "Délégué à la protection des données"
 
@@ -48,3 +50,12 @@ def group_revoke(
                 content_type__app_label=app_label, codename__in=codenames
             )
         )
+
+
+def group_permissions_copy(apps, schema_editor, *, source: str, target: str) -> None:
+    """Create the group `target` (if need be) with every permission `source` has now."""
+    alias = schema_editor.connection.alias
+    Group = apps.get_model("auth", "Group")
+    group, _created = Group.objects.using(alias).get_or_create(name=target)
+    permissions = Group.objects.using(alias).get(name=source).permissions.all()
+    group.permissions.add(*permissions)

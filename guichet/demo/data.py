@@ -3,9 +3,10 @@
 The ten activities of the guide's listing at the Jardin Botanique de Tourcoing, their sessions in
 every state a visitor can meet (free access, full, cancelled, postponed, booking deadline, places
 left, unlimited, booking closed, past and archived), a few reservations made through the booking
-services (the journal holds their entries, by the "système"), and three staff accounts; and the
-solidarity portal's structures, référents and people followed (guichet/demo/solidarity.py).
-People and addresses are invented (example.org).
+services (the journal holds their entries, by the "système"), and five staff accounts: one per
+portal's staff group, a superuser and a data-protection officer. The activities are all of the
+parks. And the solidarity portal's structures, référents and people followed
+(guichet/demo/solidarity.py). People and addresses are invented (example.org).
 
 Loading is idempotent and keeps the sessions relative to today:
 - rows are found by a natural key (names, usernames) and updated in place;
@@ -45,7 +46,12 @@ from guichet.catalogue.models import (
     SessionStatus,
 )
 from guichet.catalogue.services import activity_save
-from guichet.core.permissions import DPO_GROUP
+from guichet.core.permissions import (
+    DPO_GROUP,
+    FAMILY_MANAGER_GROUP,
+    MANAGER_GROUP,
+    SOLIDARITY_MANAGER_GROUP,
+)
 from guichet.core.selectors import organisation_get
 from guichet.demo.common import account_load, assign
 from guichet.demo.solidarity import solidarity_demo_load
@@ -55,7 +61,12 @@ ADMIN_USERNAME = "demo-admin"
 DPO_USERNAME = "demo-dpo"  # "Délégué à la protection des données": the person-data page
 # A demo database only: the command refuses to run with DEBUG off unless forced.
 DEMO_PASSWORD = "guichet-demo"
-STAFF_GROUP = "Gestionnaire"
+# The staff of each portal, each in its group (the back-office shows each its channel only).
+STAFF_ACCOUNTS = {
+    STAFF_USERNAME: MANAGER_GROUP,
+    "demo-solidaire": SOLIDARITY_MANAGER_GROUP,
+    "demo-famille": FAMILY_MANAGER_GROUP,
+}
 
 ORGANISATION = {
     "name": "Ville de Tourcoing — Parcs et jardins",
@@ -389,8 +400,9 @@ def demo_load() -> DemoSummary:
             session = existing[index] if index < len(existing) else None
             _session_load(session_spec, session=session, activity=activity, today=today)
     reservations_archive_past()  # the past demo session shows "Archivé" reservations
-    staff = account_load(STAFF_USERNAME, password=DEMO_PASSWORD, staff=True)
-    staff.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
+    for username, group in STAFF_ACCOUNTS.items():
+        staff = account_load(username, password=DEMO_PASSWORD, staff=True)
+        staff.groups.add(Group.objects.get_or_create(name=group)[0])
     account_load(ADMIN_USERNAME, password=DEMO_PASSWORD, staff=True, superuser=True)
     dpo = account_load(DPO_USERNAME, password=DEMO_PASSWORD, staff=True)
     dpo.groups.add(Group.objects.get_or_create(name=DPO_GROUP)[0])

@@ -1,16 +1,16 @@
 """The solidarity portal's demo: two départements, a social structure in each with its
 responsable and référent (`demo-responsable-1`/`-2`, `demo-referent-1`/`-2`, password
 DEMO_PASSWORD), twenty invented participants, some with a phone or an e-mail, some without, a
-few guests and accompaniers, and a staff account of the "Gestionnaire solidaire" group.
+few guests and accompaniers. The staff account of the "Gestionnaire solidaire" group,
+`demo-solidaire`, is one of guichet.demo.data.STAFF_ACCOUNTS.
 
 Found again by natural keys (codes, names, usernames), so that loading twice adds nothing."""
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from guichet.accounts.models import Profile
-from guichet.core.permissions import SOLIDARITY_MANAGER_GROUP
 from guichet.demo.common import account_load, assign
 from guichet.solidarity.models import (
     Beneficiary,
@@ -22,8 +22,6 @@ from guichet.solidarity.models import (
     StructureState,
     Territory,
 )
-
-SOLIDARITY_STAFF_USERNAME = "demo-solidaire"
 
 TERRITORIES = (
     {
@@ -214,7 +212,3 @@ def solidarity_demo_load(*, password: str) -> None:
                 user=user, defaults={"structure": structure, "role": role}
             )
         _people_load(structure, spec.people)
-    staff = account_load(
-        SOLIDARITY_STAFF_USERNAME, password=password, staff=True, last_name="Solidaire"
-    )
-    staff.groups.add(Group.objects.get_or_create(name=SOLIDARITY_MANAGER_GROUP)[0])

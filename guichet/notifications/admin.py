@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BLANK_CHOICE_DASH, Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,16 +21,17 @@ from guichet.core.admin import (
     RichTextAdmin,
     date_display,
 )
-from guichet.notifications.emails import MailRenderer, message_preview
+from guichet.notifications.emails import MailRenderer, mail_context_builder, message_preview
 from guichet.notifications.models import (
     ACCOUNT_KINDS,
     DEFERRED_KINDS,
     MessageAttachment,
+    MessageKind,
     MessageState,
     MessageTemplate,
     OutgoingMessage,
 )
-from guichet.notifications.selectors import message_kinds_for
+from guichet.notifications.selectors import message_kinds_for_staff
 from guichet.notifications.services import ACCOUNT_RESEND_REFUSED, message_resend
 
 
@@ -66,14 +67,39 @@ class DeferredFilter(QFilter):
     }
 
 
+class KindFilter(admin.SimpleListFilter):
+    """By kind of mail, among those of the user's channels."""
+
+    title = _("type")
+    parameter_name = "kind__exact"  # the field filter's own parameter: links keep working
+
+    def lookups(self, request, model_admin):
+        return [
+            (kind, MessageKind(kind).label) for kind in message_kinds_for_staff(user=request.user)
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class ChannelKindsMixin:
+    """Rows of the kinds of mail of the user's channels only (texts, attachments, the outbox)."""
+
+    def get_queryset(self, request):
+        kinds = message_kinds_for_staff(user=request.user)
+        return super().get_queryset(request).filter(kind__in=kinds)
+
+
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+class OutgoingMessageAdmin(
+    ChannelKindsMixin, NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdmin
+):
     """Rows are written by the services and the worker only: staff look, and may send again."""
 
     # One line per mail: what, to whom, its state and its last date.
     list_display = ("subject", "recipients_display", "linked_object", "state_display", "when")
     list_select_related = ("reservation", "user")
-    list_filter = (SentFilter, DeferredFilter, "kind", "state")
+    list_filter = (SentFilter, DeferredFilter, KindFilter, "state")
     date_hierarchy = "created_at"
     # The person (names, e-mail, city) and the activity (in every subject); the token below.
     search_fields = ("reservation__search_text", "session__activity__search_text")
@@ -83,6 +109,7 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
         "subject",
         "recipients_display",
         "reservation",
+        "group",
         "session",
         "user",
         "state",
@@ -102,9 +129,6 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
     sent = date_display("sent_at", _("Envoyé le"))
     failing = date_display("failing_since", _("En erreur depuis"))
     failed = date_display("failed_at", _("Abandonné le"))
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind__in=message_kinds_for(user=request.user))
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -153,7 +177,11 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
 
     @admin.display(description=_("Aperçu (texte, avec les données actuelles)"))
     def preview(self, message):
-        if message.reservation is None and message.user is None:
+        if (
+            message.reservation is None
+            and message.user is None
+            and mail_context_builder(message.kind) is None
+        ):
             return "—"
         # An account mail's link is not made here: it reads "lien masqué".
         body = MailRenderer().email(message, attachments=False, links=False).body
@@ -184,16 +212,13 @@ class OutgoingMessageAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdm
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(AuditedAdminMixin, RichTextAdmin):
+class MessageTemplateAdmin(ChannelKindsMixin, AuditedAdminMixin, RichTextAdmin):
     """One row per kind of mail (installed by a migration): edited, never added nor deleted."""
 
     list_display = ("kind", "header_title")
     readonly_fields = ("kind",)
     fields = ("kind", "header_title", *MessageTemplate.SECTIONS)
     change_form_template = "admin/notifications/messagetemplate/change_form.html"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind__in=message_kinds_for(user=request.user))
 
     def has_add_permission(self, request):
         return False
@@ -239,12 +264,20 @@ class MessageTemplateAdmin(AuditedAdminMixin, RichTextAdmin):
 
 
 @admin.register(MessageAttachment)
-class MessageAttachmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class MessageAttachmentAdmin(ChannelKindsMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("filename", "kind", "created", "file_state")
     created = date_display("created_at", _("Ajouté le"), short=True)
-    list_filter = ("kind",)
+    list_filter = (KindFilter,)
     fields = ("kind", "file", "file_state")
     readonly_fields = ("file_state",)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            kinds = message_kinds_for_staff(user=request.user)
+            kwargs["choices"] = BLANK_CHOICE_DASH + [
+                (kind, MessageKind(kind).label) for kind in kinds
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.display(description=_("Fichier sur le disque"))
     def file_state(self, attachment):

@@ -23,16 +23,35 @@ STATUS_FIELDS = {"status", "reason", "new_start", "new_end"}
 DATE_FIELDS = {"start", "end"}
 
 
+def _addresses(count: int) -> str:
+    return ngettext("%(n)d adresse e-mail", "%(n)d adresses e-mail", count) % {"n": count}
+
+
 def session_change_effects(preview: SessionChangePreview, *, session, before) -> list[str]:
     """What saving the change will do, in the back-office's words."""
     if preview.kind is None:
-        if before.status and not session.status:
+        if preview.per_group:
+            why = _("ce portail n'en envoie pas pour ce changement.")
+        elif before.status and not session.status:
             why = _("le statut revient à « aucun ».")
         else:
             why = _("seul le motif change.")
         lines = [_("Aucun e-mail ne sera envoyé : %(why)s") % {"why": why}]
     elif preview.reservations == 0:
         lines = [_("Aucune réservation valide : aucun e-mail ne sera envoyé.")]
+    elif preview.per_group:
+        lines = [
+            ngettext(
+                "L'e-mail « %(mail)s » sera envoyé pour le groupe de réservations concerné (%(addresses)s).",
+                "L'e-mail « %(mail)s » sera envoyé pour chacun des %(count)d groupes de réservations concernés (%(addresses)s).",
+                preview.groups,
+            )
+            % {
+                "mail": preview.kind.label,
+                "count": preview.groups,
+                "addresses": _addresses(preview.addresses),
+            }
+        ]
     else:
         lines = [
             ngettext(
@@ -43,10 +62,7 @@ def session_change_effects(preview: SessionChangePreview, *, session, before) ->
             % {
                 "mail": preview.kind.label,
                 "count": preview.reservations,
-                "addresses": ngettext(
-                    "%(n)d adresse e-mail", "%(n)d adresses e-mail", preview.addresses
-                )
-                % {"n": preview.addresses},
+                "addresses": _addresses(preview.addresses),
             }
         ]
     if session.is_postponed and not before.is_postponed and preview.reservations:
@@ -57,14 +73,19 @@ def session_change_effects(preview: SessionChangePreview, *, session, before) ->
             )
         )
     if session.is_cancelled and not before.is_cancelled and preview.reservations:
-        lines.append(
-            ngettext(
+        if preview.per_group:
+            cancelled = ngettext(
+                "La réservation (valide, en attente de traitement ou sur liste d'attente) sera annulée.",
+                "Les %(count)d réservations (valides, en attente de traitement ou sur liste d'attente) seront annulées.",
+                preview.reservations,
+            )
+        else:
+            cancelled = ngettext(
                 "La réservation valide sera annulée.",
                 "Les %(count)d réservations valides seront annulées.",
                 preview.reservations,
             )
-            % {"count": preview.reservations}
-        )
+        lines.append(cancelled % {"count": preview.reservations})
     if preview.reservations and preview.reminders_move_to:
         moment = dates.datetime_long(preview.reminders_move_to)
         lines.append(_("Les rappels J-2 seront envoyés le %(date)s.") % {"date": moment})
@@ -114,7 +135,10 @@ def session_change_summary(
         )
     if session.reason:
         lines.append((_("Motif"), session.reason))
-    told = preview.reservations if preview.kind is not None else 0
+    told = 0
+    if preview.kind is not None:
+        # Those the mails go to: each reservation's address, or each group's author.
+        told = preview.addresses if preview.per_group else preview.reservations
     cancels = session.is_cancelled and not before.is_cancelled
     if cancels and told:
         button = ngettext(

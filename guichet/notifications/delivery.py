@@ -112,6 +112,8 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
         return _account_withdraw_reason(message)
     reservation = message.reservation
     if reservation is None:
+        if message.group_id is not None:
+            return None  # a portal's mail about a whole booking: its builder reads the rest
         return _("La réservation a été supprimée.")
     stale = reservation.status != ReservationStatus.VALID or reservation.session.is_cancelled
     if message.kind == MessageKind.REMINDER and stale:

@@ -304,6 +304,25 @@ def _intro(message: OutgoingMessage, reservation: Reservation) -> Part | None:
     return Part(mark_safe(escape(sentence) % html_values), sentence % values)  # noqa: S308 - parts escaped
 
 
+# A portal's kinds of mail are rendered from a context of its own (its mails about a whole
+# booking name no reservation): {kind: builder(renderer, message) -> dict}, registered by the
+# portal's app in its ready(). The builder gives what message.html and message.txt read about
+# the booking (activity, name, intro, reason, show_details and the details, listed, buttons);
+# the renderer adds the kind's texts and the organisation's details, and sends the mail to the
+# row's recipients under the row's subject.
+MailContextBuilder = Callable[["MailRenderer", OutgoingMessage], dict]
+_CONTEXT_BUILDERS: dict[str, MailContextBuilder] = {}
+
+
+def mail_context_register(*, kind: str, builder: MailContextBuilder) -> None:
+    _CONTEXT_BUILDERS[kind] = builder
+
+
+def mail_context_builder(kind: str) -> MailContextBuilder | None:
+    """The portal's builder of this kind's context; None for the wave-1 kinds (a reservation's)."""
+    return _CONTEXT_BUILDERS.get(kind)
+
+
 class MailRenderer:
     """Renders the mails of one batch; the organisation, the texts and attachments of each kind
     and each activity's description are read and prepared once per batch."""
@@ -371,10 +390,17 @@ class MailRenderer:
         address = self.organisation.sender_email or settings.DEFAULT_FROM_EMAIL
         return formataddr((self.organisation.name, address)) if self.organisation.name else address
 
+    def common_context(self, message: OutgoingMessage) -> dict:
+        """What every mail shows, whatever its kind: the kind's texts, the organisation."""
+        return {
+            "header_title": self.template(message.kind).header_title,
+            "sections": self.sections(message.kind),
+            **self._once(("organisation",), self.organisation_context),
+        }
+
     def context(self, message: OutgoingMessage, reservation: Reservation) -> dict:
         session = reservation.session
         activity = session.activity
-        template = self.template(message.kind)
         show_details, button_names = LAYOUTS[MessageKind(message.kind)]
         labels = self._once(("labels",), button_labels)
         may_cancel = reservation_cancellable_online(
@@ -387,8 +413,7 @@ class MailRenderer:
         ]
         reason = message.details.get("reason", "")
         listed = self.listed(message)
-        return {
-            "header_title": template.header_title,
+        return self.common_context(message) | {
             "activity": activity.name,
             "name": reservation.first_name or reservation.full_name,
             "intro": _intro(message, reservation),
@@ -406,8 +431,6 @@ class MailRenderer:
             "description": self.description(activity),
             "buttons": buttons,
             "listed": listed,
-            "sections": self.sections(message.kind),
-            **self._once(("organisation",), self.organisation_context),
         }
 
     def listed(self, message: OutgoingMessage) -> list[tuple[str, str]]:
@@ -469,17 +492,21 @@ class MailRenderer:
     ) -> EmailMultiAlternatives:
         """The mail of `message`; without `links`, an account mail's link reads "lien masqué"
         (the back-office's previews: no live link is made for them)."""
+        reservation = message.reservation
+        builder = mail_context_builder(message.kind)
         if message.kind in ACCOUNT_KINDS:
             context = self.account_context(message, links=links)
             subject = ACCOUNT_MAILS[message.kind].subject
             to = account_recipients(message)
-        else:
-            reservation = message.reservation
+        elif builder is None:
             context = self.context(message, reservation)
             subject = message_subject(
                 kind=message.kind, activity_name=reservation.session.activity.name
             )
             to = [reservation.email]
+        else:
+            context = self.common_context(message) | builder(self, message)
+            subject, to = message.subject, list(message.recipients)
         email = EmailMultiAlternatives(
             subject=str(subject),
             body=self._text.render(context),
@@ -491,8 +518,7 @@ class MailRenderer:
         email.attach_alternative(self._html.render(context), "text/html")
         if not attachments:
             return email
-        if message.kind == MessageKind.CONFIRMATION:
-            reservation = message.reservation
+        if message.kind == MessageKind.CONFIRMATION and builder is None:
             ics = reservation_ics(
                 reservation=reservation, page_url=page_url("reservation", reservation)
             )
@@ -505,15 +531,12 @@ class MailRenderer:
         mail = ACCOUNT_MAILS[MessageKind(message.kind)]
         user = message.user
         expires = timezone.now() + timedelta(seconds=mail.lifetime())
-        return {
-            "header_title": self.template(message.kind).header_title,
+        return self.common_context(message) | {
             "activity": mail.portal,
             "name": user.first_name or user.get_full_name() or user.get_username(),
             "buttons": [(mail.button, account_link(message) if links else _("lien masqué"))],
             "link_note": _("Ce lien ne sert qu'une fois et expire le %(date)s.")
             % {"date": dates.datetime_long(expires)},
-            "sections": self.sections(message.kind),
-            **self._once(("organisation",), self.organisation_context),
         }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from pypdf import PdfReader
 
-from guichet.core.permissions import MANAGER_GROUP, SOLIDARITY_MANAGER_GROUP
+from guichet.catalogue.models import Channel
 from guichet.core.richtext import RichTextField
 from guichet.core.validators import validate_single_line
 
@@ -40,6 +40,29 @@ class MessageKind(models.TextChoices):
     )
 
 
+# The channel each kind of mail belongs to: the back-office shows its texts, attachments and
+# outbox rows to that channel's staff only (a portal adds its kinds here with its own).
+KIND_CHANNELS: dict[str, str] = {
+    MessageKind.CONFIRMATION: Channel.PARKS,
+    MessageKind.REMINDER: Channel.PARKS,
+    MessageKind.SESSION_CANCELLED: Channel.PARKS,
+    MessageKind.SESSION_POSTPONED: Channel.PARKS,
+    MessageKind.RESERVATION_CANCELLED: Channel.PARKS,
+    MessageKind.RESERVATION_LINK: Channel.PARKS,
+    MessageKind.SCHEDULE_CHANGED: Channel.PARKS,
+    MessageKind.RESERVATION_CHANGED: Channel.PARKS,
+    MessageKind.RESERVATION_LIST: Channel.PARKS,
+    MessageKind.SOLIDARITY_INVITATION: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_PASSWORD_RESET: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_EMAIL_CHANGE: Channel.SOLIDARITY,
+}
+
+
+def message_kinds_of(channels) -> list[str]:
+    """The kinds of mail of `channels` (values), in MessageKind's order."""
+    return [kind for kind in MessageKind.values if KIND_CHANNELS[kind] in channels]
+
+
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.
 DEFERRED_KINDS = (MessageKind.REMINDER,)
 
@@ -51,13 +74,6 @@ ACCOUNT_KINDS = (
     MessageKind.SOLIDARITY_PASSWORD_RESET,
     MessageKind.SOLIDARITY_EMAIL_CHANGE,
 )
-
-# Besides superusers, each kind's mails and texts are for the staff group of its portal.
-SOLIDARITY_KINDS = ACCOUNT_KINDS
-
-
-def kind_staff_group(kind: str) -> str:
-    return SOLIDARITY_MANAGER_GROUP if kind in SOLIDARITY_KINDS else MANAGER_GROUP
 
 
 class MessageState(models.TextChoices):
@@ -94,6 +110,15 @@ class OutgoingMessage(models.Model):
         blank=True,
         related_name="messages",
         verbose_name=_("session"),
+    )
+    # A portal's mail about a whole booking (the policy's group_mails): one per group.
+    group = models.ForeignKey(
+        "bookings.ReservationGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("groupe de réservations"),
     )
     # The account of an ACCOUNT_KINDS mail.
     user = models.ForeignKey(

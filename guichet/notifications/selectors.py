@@ -9,8 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from guichet.bookings.channels import ChannelPolicy, MailEvent, policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
+from guichet.catalogue.selectors import staff_channels
 from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
 from guichet.notifications.models import (
@@ -20,7 +23,7 @@ from guichet.notifications.models import (
     MessageState,
     MessageTemplate,
     OutgoingMessage,
-    kind_staff_group,
+    message_kinds_of,
 )
 
 # The reminder goes out this long before the session's (effective) start.
@@ -34,6 +37,12 @@ LIMITED_KINDS = (
     MessageKind.RESERVATION_CHANGED,
     MessageKind.RESERVATION_LIST,
 )
+
+
+def message_kinds_for_staff(*, user) -> list[str]:
+    """The kinds of mail whose texts, attachments and outbox rows `user` sees in the back-office:
+    those of the channels they manage."""
+    return message_kinds_of(staff_channels(user=user))
 
 
 def mail_counts_sql(*, email: str, now: datetime) -> tuple[list[str], list]:
@@ -85,15 +94,6 @@ def account_mail_limit_reached(*, user, now: datetime) -> bool:
         sent.filter(created_at__gt=now - timedelta(seconds=seconds)).count() >= count
         for count, seconds in _mail_windows()
     )
-
-
-def message_kinds_for(*, user) -> list[str]:
-    """The kinds of mail whose rows and texts `user` may see in the back-office: all for a
-    superuser, else those of the staff groups it is in (each portal's group its own)."""
-    if user.is_superuser:
-        return list(MessageKind.values)
-    groups = set(user.groups.values_list("name", flat=True))
-    return [kind for kind in MessageKind.values if kind_staff_group(kind) in groups]
 
 
 def _sql_name(model, field: str | None = None) -> str:
@@ -153,32 +153,71 @@ def session_change_kind(*, session: Session, before: Session) -> MessageKind | N
     return None
 
 
+# A session's change told to a portal's groups (`group_mails`): the event of the mail that
+# parks visitors get for it, one per reservation.
+SESSION_CHANGE_EVENTS = {
+    MessageKind.SESSION_CANCELLED: MailEvent.SESSION_CANCELLED,
+    MessageKind.SESSION_POSTPONED: MailEvent.SESSION_POSTPONED,
+    MessageKind.SCHEDULE_CHANGED: MailEvent.SESSION_POSTPONED,
+}
+
+
 @dataclass(frozen=True)
 class SessionChangePreview:
     """What saving a session change will send, for the confirmation step of the back-office."""
 
     kind: MessageKind | None
-    reservations: int  # one mail per valid reservation
-    addresses: int  # different e-mail addresses among them
+    reservations: int  # one mail per valid reservation (a portal: its reservations concerned)
+    addresses: int  # different e-mail addresses the mails go to
     reminders_move_to: datetime | None  # the new time of the J-2 reminders, when they move
     reminders_withdrawn: bool
+    # A portal's session: one mail per group of reservations (`groups` of them), or none.
+    per_group: bool = False
+    groups: int = 0
 
 
 def session_change_preview(
     *, session: Session, before: Session, now: datetime | None = None
 ) -> SessionChangePreview:
+    """The mails notifications.services.notify_session_changed will write for this change."""
     now = now or timezone.now()
+    kind = session_change_kind(session=session, before=before)
+    policy = policy_for(session.activity.channel)
+    if kind is not None and kind not in policy.core_mails:
+        return _session_change_group_preview(kind=kind, before=before, policy=policy)
     counts = Reservation.objects.filter(
         session_id=before.pk, status=ReservationStatus.VALID
     ).aggregate(reservations=Count("pk"), addresses=Count("email", distinct=True))
     moves = not session.is_cancelled and session.starts_at != before.starts_at
     due = reminder_due(session=session)
     return SessionChangePreview(
-        kind=session_change_kind(session=session, before=before),
+        kind=kind,
         reservations=counts["reservations"],
         addresses=counts["addresses"],
         reminders_move_to=due if moves and due > now else None,
         reminders_withdrawn=session.is_cancelled or (moves and due <= now),
+    )
+
+
+def _session_change_group_preview(
+    *, kind: MessageKind, before: Session, policy: ChannelPolicy
+) -> SessionChangePreview:
+    group_kind = policy.group_mails.get(SESSION_CHANGE_EVENTS[kind])
+    counts = Reservation.objects.filter(
+        session_id=before.pk, status__in=SESSION_CHANGE_STATUSES
+    ).aggregate(
+        reservations=Count("pk"),
+        groups=Count("group", distinct=True),
+        addresses=Count("group__author__email", distinct=True),
+    )
+    return SessionChangePreview(
+        kind=MessageKind(group_kind) if group_kind else None,
+        reservations=counts["reservations"],
+        addresses=counts["addresses"],
+        reminders_move_to=None,
+        reminders_withdrawn=False,
+        per_group=True,
+        groups=counts["groups"],
     )
 
 

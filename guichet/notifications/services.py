@@ -15,6 +15,10 @@ Which mail goes when (the table of the guide, section 8.4):
 - a session's end changes (its start does not): schedule-change mail to each valid reservation;
 - an online booking is refused because its address already holds its places for the session:
   the reservation-link mail of each of that address's bookings for the session.
+These per-reservation mails go only to the channels whose policy keeps their kind (its
+`core_mails`, guichet.bookings.channels: every one for the parks, none for the portals); a
+portal's channel writes its own kinds instead, one mail per group of reservations (`group_mails`,
+`notify_group_mails`), when the session of its lines changes too.
 Confirmations of online bookings and reservation-link mails obey CONFIRMATION_MAIL_LIMIT: past it
 they are written "Retenu" (never sent) and the booking gets no reminder.
 """
@@ -29,13 +33,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from guichet.bookings.channels import MailEvent, policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
 from guichet.core.models import AuditAction
 from guichet.notifications.emails import ACCOUNT_MAILS, message_subject
 from guichet.notifications.models import ACCOUNT_KINDS, MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
+    SESSION_CHANGE_EVENTS,
     account_mail_limit_reached,
     address_mail_limit_reached,
     reminder_due,
@@ -94,6 +101,11 @@ def _delivery_wake() -> None:
     task.enqueue()
 
 
+def _kept(kind: str, reservation: Reservation) -> bool:
+    """Does the reservation's channel keep this wave-1 mail (its policy's `core_mails`)?"""
+    return kind in policy_for(reservation.channel).core_mails
+
+
 def _message_build(
     *,
     kind: MessageKind,
@@ -122,6 +134,8 @@ def _message_add(
     scheduled_for: datetime | None = None,
     details: dict | None = None,
 ) -> None:
+    if not _kept(kind, reservation):
+        return
     now = timezone.now()
     built = _message_build(
         kind=kind,
@@ -166,6 +180,7 @@ def reminder_sync(*, reservation: Reservation) -> None:
     key, due = _reminder_when(reservation)
     wanted = (
         reservation.status == ReservationStatus.VALID
+        and _kept(MessageKind.REMINDER, reservation)
         and not session.is_cancelled
         and due > timezone.now()
         # The address had too many mails: it gets no reminder either.
@@ -193,7 +208,9 @@ def notify_reservation_created(
     now = timezone.now()
     session = reservation.session
     messages = []
-    if (session.ends_at or session.starts_at) > now:
+    if (session.ends_at or session.starts_at) > now and _kept(
+        MessageKind.CONFIRMATION, reservation
+    ):
         confirmation = _message_build(
             kind=MessageKind.CONFIRMATION,
             reservation=reservation,
@@ -206,7 +223,7 @@ def notify_reservation_created(
             return
         messages.append(confirmation)
     reminder_key, reminder_at = _reminder_when(reservation)
-    if reminder_at > now:
+    if reminder_at > now and _kept(MessageKind.REMINDER, reservation):
         messages.append(
             _message_build(
                 kind=MessageKind.REMINDER,
@@ -225,6 +242,8 @@ def _limited_message_add(
 ) -> None:
     """A mail someone can cause again and again from the public site, sent now: held back like
     a confirmation past CONFIRMATION_MAIL_LIMIT."""
+    if not _kept(kind, reservation):
+        return
     now = timezone.now()
     message = _message_build(
         kind=kind,
@@ -296,44 +315,129 @@ def notify_reservation_updated(*, reservation: Reservation, before: Reservation)
         reminder_sync(reservation=reservation)
 
 
+# The session's change told to a portal's groups, by the mail parks visitors would get for it.
+_GROUP_EVENTS = {
+    MessageKind.SESSION_CANCELLED: MailEvent.SESSION_CANCELLED,
+    MessageKind.SESSION_POSTPONED: MailEvent.SESSION_POSTPONED,
+    MessageKind.SCHEDULE_CHANGED: MailEvent.SESSION_POSTPONED,
+}
+# The reservations a portal's groups are told about: those the change still concerns.
+_GROUP_TOLD_STATUSES = (
+    ReservationStatus.VALID,
+    ReservationStatus.PENDING,
+    ReservationStatus.WAITING,
+)
+
+
+def _session_change_details(kind: MessageKind, *, session: Session, before: Session) -> dict:
+    """The change as its mail tells it, whatever the session becomes before the mail goes."""
+    if kind == MessageKind.SESSION_CANCELLED:
+        return {
+            "start": _iso(before.starts_at),
+            "end": _iso(before.ends_at),
+            "reason": session.reason,
+        }
+    return {
+        "previous_start": _iso(before.starts_at),
+        "previous_end": _iso(before.ends_at),
+        "start": _iso(session.starts_at),
+        "end": _iso(session.ends_at),
+        "reason": session.reason,
+    }
+
+
+def _session_change_key(kind: MessageKind, reservation: Reservation, *, before: Session) -> str:
+    if kind == MessageKind.SESSION_CANCELLED:
+        # One per reservation: its reservation is cancelled with the session, for good.
+        return f"session_cancelled:{reservation.pk}"
+    session = reservation.session
+    change = (before.starts_at, before.ends_at, session.starts_at, session.ends_at)
+    return f"{kind.value}:{reservation.pk}:" + ":".join(_stamp(value) for value in change)
+
+
 def notify_session_changed(*, session: Session, before: Session) -> None:
-    """After `session` was saved over `before` (its locked previous row), while the reservations
-    that were valid are still valid: call it before a cancellation cancels them."""
+    """After `session` was saved over `before` (its locked previous row), while its reservations
+    are still as they were: call it before a cancellation cancels them. The session's channel
+    says how people are told: one mail per valid reservation when its policy keeps the kind
+    (`core_mails`: the parks), else one per group of reservations, of the kind its policy names
+    for the change (`group_mails`), else none."""
     kind = session_change_kind(session=session, before=before)
+    policy = policy_for(session.activity.channel)
+    if kind is not None and kind not in policy.core_mails:
+        _session_changed_group_mails(session=session, before=before, kind=kind)
+        kind = None  # no mail per reservation
+    moved = session.is_cancelled or session.starts_at != before.starts_at
+    reminders = moved and MessageKind.REMINDER in policy.core_mails
+    if kind is None and not reminders:
+        return
     reservations = list(
         Reservation.objects.filter(session=session, status=ReservationStatus.VALID).order_by("pk")
     )
     for reservation in reservations:
         reservation.session = session  # the new state, without a query per reservation
-    if kind == MessageKind.SESSION_CANCELLED:
-        details = {
-            "start": _iso(before.starts_at),
-            "end": _iso(before.ends_at),
-            "reason": session.reason,
-        }
+    if kind is not None:
+        details = _session_change_details(kind, session=session, before=before)
         for reservation in reservations:
-            # One per reservation: its reservation is cancelled with the session, for good.
-            _message_add(
-                kind=kind,
-                reservation=reservation,
-                key=f"session_cancelled:{reservation.pk}",
-                details=details,
-            )
-    elif kind in (MessageKind.SESSION_POSTPONED, MessageKind.SCHEDULE_CHANGED):
-        change = (before.starts_at, before.ends_at, session.starts_at, session.ends_at)
-        details = {
-            "previous_start": _iso(before.starts_at),
-            "previous_end": _iso(before.ends_at),
-            "start": _iso(session.starts_at),
-            "end": _iso(session.ends_at),
-            "reason": session.reason,
-        }
-        for reservation in reservations:
-            key = f"{kind.value}:{reservation.pk}:" + ":".join(_stamp(value) for value in change)
+            key = _session_change_key(kind, reservation, before=before)
             _message_add(kind=kind, reservation=reservation, key=key, details=details)
-    if session.is_cancelled or session.starts_at != before.starts_at:
+    if reminders:
         for reservation in reservations:
             reminder_sync(reservation=reservation)
+
+
+def _session_changed_group_mails(*, session: Session, before: Session, kind: MessageKind) -> None:
+    event = SESSION_CHANGE_EVENTS[kind]
+    if event not in policy_for(session.activity.channel).group_mails:
+        return
+    reservations = list(
+        Reservation.objects.filter(
+            session=session, status__in=SESSION_CHANGE_STATUSES, group__isnull=False
+        )
+        .select_related("group__author")
+        .order_by("pk")
+    )
+    for reservation in reservations:
+        reservation.session = session
+    details = _session_change_details(kind, session=session, before=before)
+    notify_group_mails(event=event, reservations=reservations, details=details)
+
+
+def notify_group_mails(
+    *, event: MailEvent, reservations: list[Reservation], details: dict | None = None
+) -> None:
+    """A portal's mails about whole bookings: one per `ReservationGroup` among `reservations`
+    (its lines just booked or promoted, or their session cancelled or postponed), of the kind
+    its channel's policy names for `event` in `group_mails`; none when it names none (parks,
+    the family portal's daily report). Written to the group's author (read with the rows:
+    `select_related("group__author")`), in one statement; the row names the group and, in its
+    details, the reservations concerned (and the session's change: `details`)."""
+    by_group: dict[int, list[Reservation]] = {}
+    for reservation in reservations:
+        if reservation.group_id is not None:
+            by_group.setdefault(reservation.group_id, []).append(reservation)
+    now = timezone.now()
+    messages = []
+    for group_id, lines in sorted(by_group.items()):
+        kind = policy_for(lines[0].channel).group_mails.get(event)
+        if not kind:
+            continue
+        author, session = lines[0].group.author, lines[0].session
+        pks = sorted(line.pk for line in lines)
+        messages.append(
+            OutgoingMessage(
+                dedupe_key=f"{kind}:{group_id}:{event}:{pks[0]}:{_stamp(now)}",
+                kind=kind,
+                subject=message_subject(kind=kind, activity_name=session.activity.name),
+                recipients=[author.email] if author and author.email else [],
+                group_id=group_id,
+                session=session,
+                details=(details or {}) | {"event": str(event), "reservations": pks},
+                scheduled_for=now,
+            )
+        )
+    if messages:
+        OutgoingMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        _send_on_commit()
 
 
 def notify_account_mail(*, kind: MessageKind, user, email: str = "") -> OutgoingMessage:

@@ -1,4 +1,7 @@
-"""Reads for the public pages: each returns what one page shows in a fixed number of queries."""
+"""Reads for the public pages: each returns what one page shows in a fixed number of queries.
+
+The public site is the parks': the other channels' activities, sessions and reservations are
+not found here (404), whatever their link; their portals have pages of their own."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from guichet.bookings.models import Reservation
-from guichet.catalogue.models import Activity, Session, SessionStatus
+from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.search import search_filter, search_normalise
 from guichet.notifications.selectors import confirmation_held_annotation
@@ -99,7 +102,7 @@ def activity_list_public(
         else upcoming
     )
     activities = (
-        Activity.objects.filter(Exists(within))
+        Activity.objects.filter(Exists(within), channel=Channel.PARKS)
         .select_related("location", "category")
         .annotate(
             price_min=Subquery(open_.order_by("price").values("price")[:1]),
@@ -164,6 +167,7 @@ def activity_get_public(*, slug: str) -> Activity:
     return get_object_or_404(
         Activity.objects.select_related("location", "audience", "activity_type", "category"),
         slug=slug,
+        channel=Channel.PARKS,
     )
 
 
@@ -182,7 +186,9 @@ _SESSION_RELATED = ("activity__location", "activity__audience", "activity__activ
 
 
 def session_get_public(*, pk: int) -> Session:
-    return get_object_or_404(Session.objects.select_related(*_SESSION_RELATED), pk=pk)
+    return get_object_or_404(
+        Session.objects.select_related(*_SESSION_RELATED), pk=pk, activity__channel=Channel.PARKS
+    )
 
 
 def session_get_for_display(*, pk: int) -> Session:
@@ -205,6 +211,7 @@ def reservation_get_by_token(*, token: str) -> Reservation:
         Reservation.objects.select_related(*(f"session__{path}" for path in _SESSION_RELATED)),
         token=token,
         anonymised_at__isnull=True,
+        channel=Channel.PARKS,
     )
 
 
@@ -215,6 +222,7 @@ def reservation_get_for_display(*, token: str) -> Reservation:
         Reservation.objects.annotate(confirmation_held=confirmation_held_annotation()),
         token=token,
         anonymised_at__isnull=True,
+        channel=Channel.PARKS,
     )
     reservation.session = session_get_for_display(pk=reservation.session_id)
     return reservation

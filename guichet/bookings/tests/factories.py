@@ -2,7 +2,8 @@ import itertools
 
 import factory
 
-from guichet.bookings.models import Reservation
+from guichet.bookings.models import Reservation, ReservationGroup
+from guichet.catalogue.models import Channel
 from guichet.catalogue.tests.factories import SessionFactory
 
 
@@ -20,6 +21,24 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     phone = "+33612345678"
     city = "Tourcoing"
     quantity = 1
+
+
+class ReservationGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReservationGroup
+
+    channel = Channel.SOLIDARITY
+
+
+class PortalReservationFactory(ReservationFactory):
+    """A portal's reservation row (no contact data, a holder key), written directly."""
+
+    channel = Channel.SOLIDARITY
+    group = factory.SubFactory(ReservationGroupFactory, channel=factory.SelfAttribute("..channel"))
+    holder_key = factory.Sequence(lambda n: f"beneficiary:{n}")
+    email = ""
+    phone = ""
+    city = ""
 
 
 # Each booking its own address unless a test gives one: online, one address holds at most the

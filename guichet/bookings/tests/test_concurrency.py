@@ -267,7 +267,7 @@ def test_a_person_changing_their_places_while_staff_cancel_the_session_does_not_
     # Staff pause once they hold the session's row, before locking its reservations. The change
     # waits for staff's commit, then finds the reservation cancelled.
     assert staff_cancelling_while(
-        session, person, monkeypatch=monkeypatch, pause_at="_valid_reservations_lock"
+        session, person, monkeypatch=monkeypatch, pause_at="_session_reservations_lock"
     ) == [
         SessionStatus.CANCELLED,
         "Cette réservation ne peut plus être modifiée en ligne : "

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from guichet.bookings.exports import reservations_csv, reservations_xlsx
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservation_cancel, reservation_create, session_save
-from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import SessionStatus
+from guichet.bookings.tests.factories import PortalReservationFactory, booking_data
+from guichet.catalogue.models import Channel, SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,7 @@ HEADERS = [
     "Quantité",
     "Créée le",
     "Référence",
+    "Canal",
 ]
 EXPORT_URL = "admin:bookings_reservation_export"
 
@@ -64,33 +65,27 @@ def summary(label: str, value) -> list:
 
 
 def csv_summary(label: str, value) -> list[str]:
-    return [label, "", "", "", "", "", "", str(value), "", ""]
+    return [label, "", "", "", "", "", "", str(value), "", "", ""]
 
 
 BOOKED_AT = datetime(2030, 3, 1, 9, 15, 42, tzinfo=PARIS)
 SERRES = "Visite des serres (mar. 16 avr. 2030, 10 h – 11 h 30)"
 NICHOIRS = "Atelier nichoirs (mar. 23 avr. 2030, 14 h – 15 h 30)"
 PERSON = ["camille@example.org", "06 12 34 56 78", "Tourcoing"]
+BOOKED = BOOKED_AT.replace(tzinfo=None)
+PARKS = "Parcs et jardins"
 XLSX_ROWS = [
-    [SERRES, "Valide", "Alix", "Martin", *PERSON, 2, BOOKED_AT.replace(tzinfo=None), "A7X0M001"],
-    [SERRES, "Annulé", "Basile", "Bernard", *PERSON, 5, BOOKED_AT.replace(tzinfo=None), "B7X0M002"],
-    [
-        NICHOIRS,
-        "Archivé",
-        "Chloé",
-        "Durand",
-        *PERSON,
-        3,
-        BOOKED_AT.replace(tzinfo=None),
-        "C7X0M003",
-    ],
+    [SERRES, "Valide", "Alix", "Martin", *PERSON, 2, BOOKED, "A7X0M001", PARKS],
+    [SERRES, "Annulé", "Basile", "Bernard", *PERSON, 5, BOOKED, "B7X0M002", PARKS],
+    [NICHOIRS, "Archivé", "Chloé", "Durand", *PERSON, 3, BOOKED, "C7X0M003", PARKS],
 ]
 # A French phone in national form: no apostrophe, which only a "+…" number needs.
 CSV_PERSON = ["camille@example.org", "06 12 34 56 78", "Tourcoing"]
+CSV_BOOKED = "01/03/2030 09:15"
 CSV_ROWS = [
-    [SERRES, "Valide", "Alix", "Martin", *CSV_PERSON, "2", "01/03/2030 09:15", "A7X0M001"],
-    [SERRES, "Annulé", "Basile", "Bernard", *CSV_PERSON, "5", "01/03/2030 09:15", "B7X0M002"],
-    [NICHOIRS, "Archivé", "Chloé", "Durand", *CSV_PERSON, "3", "01/03/2030 09:15", "C7X0M003"],
+    [SERRES, "Valide", "Alix", "Martin", *CSV_PERSON, "2", CSV_BOOKED, "A7X0M001", PARKS],
+    [SERRES, "Annulé", "Basile", "Bernard", *CSV_PERSON, "5", CSV_BOOKED, "B7X0M002", PARKS],
+    [NICHOIRS, "Archivé", "Chloé", "Durand", *CSV_PERSON, "3", CSV_BOOKED, "C7X0M003", PARKS],
 ]
 
 
@@ -299,3 +294,27 @@ def test_reception_list_action(admin_client):
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Choisissez une seule session pour sa liste d'accueil."
     ]
+
+
+def test_a_portals_rows_say_their_channel_and_state():
+    session = SessionFactory(seat_limit=None, activity__channel=Channel.FAMILY)
+    for status, rank in [
+        (ReservationStatus.VALID, None),
+        (ReservationStatus.PENDING, None),
+        (ReservationStatus.WAITING, 1),
+        (ReservationStatus.NOT_SERVED, 2),
+        (ReservationStatus.REFUSED, None),
+    ]:
+        PortalReservationFactory(
+            session=session, channel=Channel.FAMILY, status=status, waiting_rank=rank
+        )
+    rows = csv_rows(reservations_csv(reservations=session.reservations.order_by("pk")))
+    assert [(row[1], row[10]) for row in rows[1:6]] == [
+        ("Valide", "Portail famille"),
+        ("En attente de traitement", "Portail famille"),
+        ("Sur liste d'attente", "Portail famille"),
+        ("Non servi", "Portail famille"),
+        ("Refusé", "Portail famille"),
+    ]
+    # Seated and pending rows hold their places; the waiting one does not.
+    assert rows[7] == csv_summary("Total des places réservées", 2)

@@ -10,9 +10,17 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from guichet.bookings import channels
+from guichet.bookings.channels import ChannelPolicy
 from guichet.bookings.exports import session_reception_pdf, session_reception_xlsx
+from guichet.bookings.models import ReservationStatus
 from guichet.bookings.services import reservation_cancel, reservation_create
-from guichet.bookings.tests.factories import ReservationFactory, booking_data
+from guichet.bookings.tests.factories import (
+    PortalReservationFactory,
+    ReservationFactory,
+    booking_data,
+)
+from guichet.catalogue.models import Channel, Session
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +154,47 @@ def test_reception_sheet_of_an_unknown_format_or_session_is_not_found(session, a
         admin_client.get(reverse("admin:catalogue_session_reception", args=[0, "pdf"])).status_code
         == 404
     )
+
+
+@pytest.fixture
+def portal_session(monkeypatch):
+    """A session of the solidarity portal, whose policy keeps a waiting list: one person seated,
+    two waiting."""
+    monkeypatch.setitem(
+        channels._POLICIES,
+        Channel.SOLIDARITY,
+        ChannelPolicy(channel=Channel.SOLIDARITY, staff_group="x", waiting_list=True),
+    )
+    session = SessionFactory(
+        start=START,
+        end=START + timedelta(minutes=90),
+        activity=ActivityFactory(channel=Channel.SOLIDARITY, name="Goûter", slug="gouter"),
+    )
+    PortalReservationFactory(session=session, last_name="Assis", first_name="Yves")
+    for rank in (1, 2):
+        PortalReservationFactory(
+            session=session, status=ReservationStatus.WAITING, waiting_rank=rank
+        )
+    Session.objects.filter(pk=session.pk).update(seats_taken=1, waiting_count=2)
+    return session
+
+
+def test_a_sheet_with_a_waiting_list_says_how_many_wait(portal_session):
+    (text,) = pdf_pages(session_reception_pdf(session=portal_session))
+    assert "Assis Yves 1" in text
+    assert text.endswith("Total des places 1 En liste d'attente : 2")
+
+    sheet = load_workbook(io.BytesIO(session_reception_xlsx(session=portal_session))).active
+    rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
+    assert rows[-2:] == [["Total des places", 1], ["En liste d'attente : 2"]]
+
+
+def test_a_sheet_of_a_channel_with_waiting_lists_says_when_nobody_waits(portal_session):
+    Session.objects.filter(pk=portal_session.pk).update(waiting_count=0)
+    (text,) = pdf_pages(session_reception_pdf(session=portal_session))
+    assert text.endswith("En liste d'attente : 0")
+
+
+def test_a_parks_sheet_has_no_waiting_line(session):
+    (text,) = pdf_pages(session_reception_pdf(session=session))
+    assert "attente" not in text

@@ -13,8 +13,8 @@ from guichet.bookings.selectors import session_list_for_staff, staff_home_sessio
 from guichet.bookings.services import reservation_cancel, reservation_create
 from guichet.bookings.templatetags import staff_home as staff_home_tags
 from guichet.bookings.templatetags.staff_home import app_list_split
-from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import SessionStatus
+from guichet.bookings.tests.factories import PortalReservationFactory, booking_data
+from guichet.catalogue.models import Session, SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 
@@ -59,8 +59,31 @@ def test_staff_home_sessions_cover_today_and_the_next_seven_days(week, manager):
     assert found == [week["today"], week["last_day"]]
 
 
-def test_session_list_for_staff_is_every_session_until_channels_exist(week, manager):
+def test_session_list_for_staff_is_the_sessions_of_the_users_channels(
+    week, manager, staff_member, admin_user
+):
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        family = SessionFactory(start=at(1, 15), activity=ActivityFactory(channel="famille"))
     assert set(session_list_for_staff(user=manager)) == set(week.values())
+    assert set(session_list_for_staff(user=staff_member("Gestionnaire famille"))) == {family}
+    assert set(session_list_for_staff(user=admin_user)) == {*week.values(), family}
+
+
+def test_home_shows_only_the_users_channels(week, client, staff_member):
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        family = SessionFactory(
+            start=at(1, 15), activity=ActivityFactory(channel="famille", name="Goûter")
+        )
+        reservation = PortalReservationFactory(
+            session=family, channel="famille", last_name="Durand", first_name="Noé"
+        )
+        Session.objects.filter(pk=family.pk).update(seats_taken=1)
+        reservation_cancel(reservation=reservation)
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(staff_member("Gestionnaire famille"))
+        page = client.get(INDEX).content.decode()
+    assert "Goûter" in page and "Durand Noé" in page
+    assert "Visite des serres" not in page and "Lefebvre Inès" not in page
 
 
 @pytest.mark.parametrize("who", ["manager_client", "admin_client"])

@@ -33,6 +33,7 @@ def location_post(**changes) -> dict:
 
 def activity_post(location, **changes) -> dict:
     return {
+        "channel": "parcs",
         "location": location.pk,
         "name": "Visite des serres",
         "slug": "",

@@ -145,6 +145,7 @@ def test_demo_has_the_guide_catalogue_and_every_session_state():
     assert garden.address == "32 rue du Moulin Fagot\n59200 Tourcoing"
     assert (garden.latitude, garden.longitude) == (Decimal("50.731800"), Decimal("3.160100"))
     assert set(Activity.objects.values_list("location", flat=True)) == {garden.pk}
+    assert set(Activity.objects.values_list("channel", flat=True)) == {"parcs"}
     organisation = Organisation.objects.get()
     assert organisation.phone == "+33320000000"
     assert organisation.sender_email.endswith("@example.org")
@@ -176,6 +177,15 @@ def test_demo_accounts():
     assert staff.is_staff and not staff.is_superuser
     assert staff.check_password(DEMO_PASSWORD)
     assert list(staff.groups.values_list("name", flat=True)) == ["Gestionnaire"]
+    for username, group in [
+        ("demo-solidaire", "Gestionnaire solidaire"),
+        ("demo-famille", "Gestionnaire famille"),
+    ]:
+        portal_staff = User.objects.get(username=username)
+        assert portal_staff.is_staff and not portal_staff.is_superuser
+        assert portal_staff.check_password(DEMO_PASSWORD)
+        assert list(portal_staff.groups.values_list("name", flat=True)) == [group]
+        assert portal_staff.has_perm("bookings.change_reservation")
     admin = User.objects.get(username=ADMIN_USERNAME)
     assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
     dpo = User.objects.get(username=DPO_USERNAME)
@@ -276,3 +286,4 @@ def test_load_demo_data_refuses_with_debug_off_unless_forced():
     output = command_output("load_demo_data", "--force")
     assert "10 activités" in output
     assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output
+    assert "portails : demo-solidaire, demo-famille" in output

@@ -1,13 +1,20 @@
 """The confirmation step before a session's status change is saved."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from guichet.bookings import channels
+from guichet.bookings.channels import MailEvent, policy_for
 from guichet.bookings.services import reservation_create
-from guichet.bookings.tests.factories import booking_data
-from guichet.catalogue.models import Session, SessionStatus
+from guichet.bookings.tests.factories import (
+    PortalReservationFactory,
+    ReservationGroupFactory,
+    booking_data,
+)
+from guichet.catalogue.models import Channel, Session, SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.core import dates
 from guichet.notifications.admin_mixins import SessionChangeConfirmMixin
@@ -224,3 +231,59 @@ def test_a_change_that_sends_nothing_says_so_on_its_button(admin_client, session
 
     assert 'value="Enregistrer sans prévenir personne"' in page
     assert 'class="info">Aucun e-mail' in page
+
+
+@pytest.fixture
+def portal_session(django_user_model):
+    """A solidarity session: two groups by two referents, a seated line, a waiting one and a
+    pending one."""
+    session = SessionFactory(
+        activity__channel=Channel.SOLIDARITY,
+        start=timezone.now().replace(second=0, microsecond=0) + timedelta(days=7),
+    )
+    for number, statuses in enumerate([("valid", "waiting"), ("pending",)], start=1):
+        author = django_user_model.objects.create_user(
+            f"referent{number}", email=f"referent{number}@example.org"
+        )
+        group = ReservationGroupFactory(author=author)
+        for status in statuses:
+            PortalReservationFactory(
+                session=session,
+                group=group,
+                status=status,
+                waiting_rank=number if status == "waiting" else None,
+            )
+    Session.objects.filter(pk=session.pk).update(seats_taken=2, waiting_count=1)
+    session.refresh_from_db()
+    return session
+
+
+def test_a_portal_that_sends_no_mail_says_so_and_what_it_cancels(admin_client, portal_session):
+    data = form_data(portal_session, status=SessionStatus.CANCELLED, reason="Travaux")
+    page = admin_client.post(URL.format(pk=portal_session.pk), data).content.decode()
+
+    assert (
+        "Aucun e-mail ne sera envoyé : ce portail n&#x27;en envoie pas pour ce changement." in page
+    )
+    assert (
+        "Les 3 réservations (valides, en attente de traitement ou sur liste d&#x27;attente) "
+        "seront annulées." in page
+    )
+    assert 'value="Annuler la session"' in page
+
+
+def test_a_portal_that_tells_its_groups_counts_them(admin_client, portal_session, monkeypatch):
+    policy = replace(
+        policy_for(Channel.SOLIDARITY),
+        group_mails={MailEvent.SESSION_CANCELLED: MessageKind.SESSION_CANCELLED},
+    )
+    monkeypatch.setitem(channels._POLICIES, Channel.SOLIDARITY, policy)
+    data = form_data(portal_session, status=SessionStatus.CANCELLED, reason="Travaux")
+    page = admin_client.post(URL.format(pk=portal_session.pk), data).content.decode()
+
+    assert (
+        "L&#x27;e-mail « Annulation de l&#x27;activité » sera envoyé pour chacun des 2 groupes "
+        "de réservations concernés (2 adresses e-mail)." in page
+    )
+    assert 'value="Annuler la session et prévenir 2 personnes"' in page
+    assert "rappels" not in page

@@ -1,7 +1,7 @@
-"""The "Gestionnaire solidaire" group runs the solidarity portal's structures: départements,
-categories, structures and their référents (inviting them), the people followed (read only), and
-the portal's mails and their texts. The bookings core makes the same group (get_or_create: both
-migrations run in either order)."""
+"""The "Gestionnaire solidaire" group (made by core's 0008_portal_manager_groups, with the
+permissions of "Gestionnaire": the portal's mails and their texts among them) also runs the
+solidarity portal's structures: départements, categories, structures and their référents
+(inviting them), the people followed (read only)."""
 
 from django.db import migrations
 
@@ -14,10 +14,6 @@ GRANTS = {
         "structure": ("view", "add", "change"),
         "membership": ("view", "add", "change"),
         "beneficiary": ("view",),
-    },
-    "notifications": {
-        "outgoingmessage": ("view", "change"),
-        "messagetemplate": ("view", "change"),
     },
 }
 
@@ -33,7 +29,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("solidarity", "0001_initial"),
-        ("notifications", "0009_account_mails"),
+        ("core", "0008_portal_manager_groups"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]

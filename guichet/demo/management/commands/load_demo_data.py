@@ -1,14 +1,21 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guichet.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, STAFF_USERNAME, demo_load
+from guichet.demo.data import (
+    ADMIN_USERNAME,
+    DEMO_PASSWORD,
+    STAFF_ACCOUNTS,
+    STAFF_USERNAME,
+    demo_load,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Charge les données de démonstration (activités du Jardin Botanique, sessions, "
-        "réservations, comptes demo-gestionnaire et demo-admin ; structures, référents et "
-        "participants de la Billetterie solidaire). Relancer ne crée rien de plus : "
+        "réservations, comptes demo-gestionnaire, demo-solidaire, demo-famille et demo-admin ; "
+        "structures, référents et participants de la Billetterie solidaire). "
+        "Relancer ne crée rien de plus : "
         "les sessions sont replacées par rapport à aujourd'hui."
     )
 
@@ -31,9 +38,11 @@ class Command(BaseCommand):
             f"Données de démonstration : {summary.activities} activités, "
             f"{summary.sessions} sessions, {summary.reservations} réservations."
         )
+        portals = ", ".join(name for name in STAFF_ACCOUNTS if name != STAFF_USERNAME)
         self.stdout.write(
             f"Connexion : {settings.SITE_URL}/admin/ — identifiant {STAFF_USERNAME} / mot de passe "
-            f"{DEMO_PASSWORD} (administrateur : {ADMIN_USERNAME}, même mot de passe)"
+            f"{DEMO_PASSWORD} (portails : {portals} ; administrateur : {ADMIN_USERNAME} ; "
+            "même mot de passe)"
         )
         self.stdout.write(
             f"Billetterie solidaire : {settings.SITE_URL}/solidaire/ — identifiant "

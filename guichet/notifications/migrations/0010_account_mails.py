@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0007_reservation_anonymised_at"),
         ("catalogue", "0004_session_postponed_keeps_length_public_label"),
-        ("notifications", "0008_reservation_changed_and_list_mails"),
+        ("notifications", "0009_outgoing_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
