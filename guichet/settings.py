@@ -38,10 +38,12 @@ ORGANISATION_FALLBACK_PHONE = env.str("ORGANISATION_FALLBACK_PHONE", default="")
 INSTALLED_APPS = [
     "guichet.core",
     "guichet.staffauth",
+    "guichet.accounts",
     "guichet.catalogue",
     "guichet.bookings",
     "guichet.notifications",
     "guichet.public",
+    "guichet.solidarity",
     "guichet.privacy",
     "guichet.demo",
     # The admin with the staff sign-in checks (second factor) in its permission check.
@@ -177,6 +179,12 @@ LOGIN_URL = "admin:login"
 # "10/15m"; past it the address is refused until the window ends, and an account failing from
 # many addresses answers slowly (guichet.core.login_limit). Empty turns it off.
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/15m")
+# "Mot de passe oublié" links, for every account of the site: one hour (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = 3600
+# --- Portal accounts (guichet.accounts) ---
+# Days an invitation link ("Choisir mon mot de passe") stays valid, and a new e-mail address's
+# confirmation link ("Mon profil").
+ACCOUNT_INVITATION_DAYS = env.int("ACCOUNT_INVITATION_DAYS", default=7)
 
 LANGUAGE_CODE = "fr"
 # A second language also needs django.middleware.locale.LocaleMiddleware back (see MIDDLEWARE).
@@ -267,8 +275,13 @@ BOOKING_ADDRESS_PLACES_PER_DAY = env.int("BOOKING_ADDRESS_PLACES_PER_DAY", defau
 
 # --- Staff sign-in (guichet.staffauth; README, "Connexion du personnel") ---
 # Local accounts always; LDAP when LDAP_URL is set; OpenID Connect when OIDC_ISSUER is set.
+# The portals sign in with an e-mail address, a phone number or a username (IdentifierBackend).
 AUTHENTICATION_BACKENDS = env.list(
-    "AUTHENTICATION_BACKENDS", default=["guichet.staffauth.backends.StaffModelBackend"]
+    "AUTHENTICATION_BACKENDS",
+    default=[
+        "guichet.staffauth.backends.StaffModelBackend",
+        "guichet.accounts.backends.IdentifierBackend",
+    ],
 )
 # Directory groups, roles or claims (keys) -> Guichet group names (a name or a list), as JSON.
 STAFF_GROUP_MAP = env.json("STAFF_GROUP_MAP", default={})

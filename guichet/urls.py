@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/second-factor/", include("guichet.staffauth.urls")),
     path("admin/", admin.site.urls),
     path("oidc/", include("mozilla_django_oidc.urls")),
+    path("solidaire/", include("guichet.solidarity.urls")),
     path("", include("guichet.public.urls")),
 ]
 if settings.DEBUG:

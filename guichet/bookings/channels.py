@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Channel, Session
-from guichet.core.permissions import MANAGER_GROUP
+from guichet.core.permissions import FAMILY_MANAGER_GROUP, MANAGER_GROUP, SOLIDARITY_MANAGER_GROUP
 
 # The wave-1 mails, per reservation (guichet.notifications.models.MessageKind's values).
 PARKS_MAIL_KINDS = frozenset(
@@ -166,8 +166,8 @@ PARKS_POLICY = ChannelPolicy(
 # The portals' channels until their apps register their own policies: their staff, no mail, no
 # waiting list (BookingsConfig registers them as defaults, which a portal's policy replaces).
 PORTAL_DEFAULT_POLICIES = (
-    ChannelPolicy(channel=Channel.SOLIDARITY, staff_group="Gestionnaire solidaire"),
-    ChannelPolicy(channel=Channel.FAMILY, staff_group="Gestionnaire famille"),
+    ChannelPolicy(channel=Channel.SOLIDARITY, staff_group=SOLIDARITY_MANAGER_GROUP),
+    ChannelPolicy(channel=Channel.FAMILY, staff_group=FAMILY_MANAGER_GROUP),
 )
 
 _POLICIES: dict[str, ChannelPolicy] = {}

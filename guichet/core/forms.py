@@ -1,8 +1,11 @@
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 
 from guichet.core.db import ServiceBusy, with_retry
+from guichet.core.validators import PersonNameValidator
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -48,3 +51,13 @@ class ServiceModelForm(forms.ModelForm):
         else:
             self.save_m2m = self._save_m2m
         return self.instance
+
+
+class PersonNameField(forms.CharField):
+    """A name normalised to NFC (one code point for "é" whichever keyboard typed it)."""
+
+    def __init__(self, *, invalid: str, **kwargs):
+        super().__init__(max_length=100, validators=[PersonNameValidator(invalid)], **kwargs)
+
+    def to_python(self, value):
+        return unicodedata.normalize("NFC", super().to_python(value))

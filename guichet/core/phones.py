@@ -45,6 +45,15 @@ def phone_national(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def phone_search_text(e164: str) -> str:
+    """A number as the accent-blind search (guichet.core.search) keeps it: dialled in France and
+    in E.164, digits only, so that "06 12…", "0612…" and "+33 6 12…" all find it."""
+    if not e164:
+        return ""
+    national = "".join(char for char in phone_national(e164) if char.isdigit())
+    return f"{national} {e164}"
+
+
 def phone_links(text: str) -> SafeString:
     """`text` escaped, each phone number in it a `tel:` link ("au 03 20 00 00 00")."""
     parts, last = [], 0

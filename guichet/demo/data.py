@@ -5,7 +5,8 @@ every state a visitor can meet (free access, full, cancelled, postponed, booking
 left, unlimited, booking closed, past and archived), a few reservations made through the booking
 services (the journal holds their entries, by the "système"), and five staff accounts: one per
 portal's staff group, a superuser and a data-protection officer. The activities are all of the
-parks. People and addresses are invented (example.org).
+parks. And the solidarity portal's structures, référents and people followed
+(guichet/demo/solidarity.py). People and addresses are invented (example.org).
 
 Loading is idempotent and keeps the sessions relative to today:
 - rows are found by a natural key (names, usernames) and updated in place;
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -52,6 +53,8 @@ from guichet.core.permissions import (
     SOLIDARITY_MANAGER_GROUP,
 )
 from guichet.core.selectors import organisation_get
+from guichet.demo.common import account_load, assign
+from guichet.demo.solidarity import solidarity_demo_load
 
 STAFF_USERNAME = "demo-gestionnaire"
 ADMIN_USERNAME = "demo-admin"
@@ -284,16 +287,6 @@ class DemoSummary:
     reservations: int
 
 
-def _assign(instance, **fields) -> bool:
-    """Set fields on an instance; True when one of them changed."""
-    changed = False
-    for name, value in fields.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed = True
-    return changed
-
-
 def _session_day(spec: DemoSession, today: date) -> date:
     day = today + timedelta(days=spec.days)
     if spec.sunday:
@@ -326,7 +319,7 @@ def demo_logo_png() -> bytes:
 
 def _organisation_load() -> None:
     organisation = organisation_get()
-    if _assign(organisation, **ORGANISATION):
+    if assign(organisation, **ORGANISATION):
         organisation.full_clean()
         organisation.save()
     if not organisation.logo:
@@ -335,7 +328,7 @@ def _organisation_load() -> None:
 
 def _location_load() -> Location:
     location = Location.objects.filter(name=GARDEN["name"]).first() or Location()
-    if _assign(location, **GARDEN):
+    if assign(location, **GARDEN):
         location.full_clean()
         location.save()
     return location
@@ -345,7 +338,7 @@ def _activity_load(spec: DemoActivity, *, location: Location) -> Activity:
     activity = Activity.objects.filter(name=spec.name).first() or Activity(
         name=spec.name, location=location
     )
-    changed = _assign(
+    changed = assign(
         activity,
         location=location,
         description=spec.description,
@@ -386,28 +379,13 @@ def _session_load(
                 quantity=booking.quantity,
                 online=False,
             )
-    if _assign(
-        session, seat_limit=spec.seat_limit, status=spec.status, reason=spec.reason, **dates
-    ):
+    if assign(session, seat_limit=spec.seat_limit, status=spec.status, reason=spec.reason, **dates):
         session_save(session=session)
     if not created and session.effective_start > timezone.now():
         # A session moved back to the future holds valid reservations, not archived ones.
         for reservation in session.reservations.filter(status=ReservationStatus.ARCHIVED):
             reservation.status = ReservationStatus.VALID
             reservation_update(reservation=reservation)
-
-
-def _account_load(username: str, *, superuser: bool) -> User:
-    user, _created = User.objects.get_or_create(
-        username=username, defaults={"email": f"{username}@example.org", "first_name": "Démo"}
-    )
-    changed = _assign(user, is_staff=True, is_superuser=superuser, is_active=True)
-    if not user.check_password(DEMO_PASSWORD):
-        user.set_password(DEMO_PASSWORD)
-        changed = True
-    if changed:
-        user.save()
-    return user
 
 
 @transaction.atomic
@@ -423,11 +401,12 @@ def demo_load() -> DemoSummary:
             _session_load(session_spec, session=session, activity=activity, today=today)
     reservations_archive_past()  # the past demo session shows "Archivé" reservations
     for username, group in STAFF_ACCOUNTS.items():
-        staff = _account_load(username, superuser=False)
+        staff = account_load(username, password=DEMO_PASSWORD, staff=True)
         staff.groups.add(Group.objects.get_or_create(name=group)[0])
-    _account_load(ADMIN_USERNAME, superuser=True)
-    dpo = _account_load(DPO_USERNAME, superuser=False)
+    account_load(ADMIN_USERNAME, password=DEMO_PASSWORD, staff=True, superuser=True)
+    dpo = account_load(DPO_USERNAME, password=DEMO_PASSWORD, staff=True)
     dpo.groups.add(Group.objects.get_or_create(name=DPO_GROUP)[0])
+    solidarity_demo_load(password=DEMO_PASSWORD)
     return DemoSummary(
         activities=Activity.objects.count(),
         sessions=Session.objects.count(),

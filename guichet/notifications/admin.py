@@ -23,6 +23,7 @@ from guichet.core.admin import (
 )
 from guichet.notifications.emails import MailRenderer, mail_context_builder, message_preview
 from guichet.notifications.models import (
+    ACCOUNT_KINDS,
     DEFERRED_KINDS,
     MessageAttachment,
     MessageKind,
@@ -31,7 +32,7 @@ from guichet.notifications.models import (
     OutgoingMessage,
 )
 from guichet.notifications.selectors import message_kinds_for_staff
-from guichet.notifications.services import message_resend
+from guichet.notifications.services import ACCOUNT_RESEND_REFUSED, message_resend
 
 
 class QFilter(admin.SimpleListFilter):
@@ -97,7 +98,7 @@ class OutgoingMessageAdmin(
 
     # One line per mail: what, to whom, its state and its last date.
     list_display = ("subject", "recipients_display", "linked_object", "state_display", "when")
-    list_select_related = ("reservation",)
+    list_select_related = ("reservation", "user")
     list_filter = (SentFilter, DeferredFilter, KindFilter, "state")
     date_hierarchy = "created_at"
     # The person (names, e-mail, city) and the activity (in every subject); the token below.
@@ -110,6 +111,7 @@ class OutgoingMessageAdmin(
         "reservation",
         "group",
         "session",
+        "user",
         "state",
         "created",
         "scheduled",
@@ -150,6 +152,8 @@ class OutgoingMessageAdmin(
 
     @admin.display(description=_("Personne"))
     def linked_object(self, message):
+        if message.user is not None:
+            return message.user.get_full_name() or message.user.get_username()
         if message.reservation is None:
             return "—"
         url = reverse("admin:bookings_reservation_change", args=[message.reservation_id])
@@ -173,18 +177,26 @@ class OutgoingMessageAdmin(
 
     @admin.display(description=_("Aperçu (texte, avec les données actuelles)"))
     def preview(self, message):
-        if message.reservation is None and mail_context_builder(message.kind) is None:
+        if (
+            message.reservation is None
+            and message.user is None
+            and mail_context_builder(message.kind) is None
+        ):
             return "—"
-        body = MailRenderer().email(message, attachments=False).body
+        # An account mail's link is not made here: it reads "lien masqué".
+        body = MailRenderer().email(message, attachments=False, links=False).body
         # The text part renders with autoescape off, so it comes out marked safe: it holds what
         # the visitor typed and must be escaped whatever its mark.
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', escape(body))
 
     @admin.action(description=_("Renvoyer les notifications sélectionnées"), permissions=["resend"])
     def resend(self, request, queryset):
+        refused = queryset.filter(kind__in=ACCOUNT_KINDS)
+        if refused.exists():
+            self.message_user(request, str(ACCOUNT_RESEND_REFUSED), messages.WARNING)
         with transaction.atomic():
             count = 0
-            for message in queryset:
+            for message in queryset.exclude(kind__in=ACCOUNT_KINDS):
                 message_resend(message=message)
                 count += 1
         self.message_user(

@@ -10,6 +10,9 @@ from guichet.notifications.models import MessageKind
 SIGNATURE_SOON = _("<p>À très bientôt,<br><strong>Le service Parcs et Jardins.</strong></p>")
 SIGNATURE_REGARDS = _("<p>Cordialement,<br><strong>Le service Parcs et Jardins.</strong></p>")
 FOOTER = "<p>{organisation}</p>"
+SIGNATURE_SOLIDARITY = _(
+    "<p>À bientôt,<br><strong>L'équipe de la Billetterie solidaire.</strong></p>"
+)
 
 DEFAULT_TEXTS = {
     MessageKind.CONFIRMATION: {
@@ -137,6 +140,52 @@ DEFAULT_TEXTS = {
             "Pour toute question, contactez-nous au {telephone}.</p>"
         ),
         "signature": SIGNATURE_SOON,
+        "footer": FOOTER,
+    },
+    # The solidarity portal's accounts: the button (its link), how long it lasts and that it is
+    # single-use are written by the mail itself (guichet.notifications.emails).
+    MessageKind.SOLIDARITY_INVITATION: {
+        "header_title": _("BIENVENUE"),
+        "sub_greeting": _(
+            "<p>Un compte vient d'être ouvert pour vous sur la Billetterie solidaire de "
+            "{organisation} : vous pourrez y réserver des invitations gratuites pour les "
+            "personnes que suit votre structure.</p>"
+            "<p>Pour y accéder, choisissez votre mot de passe :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Vous vous connecterez ensuite avec votre adresse e-mail et ce mot de passe. Pour "
+            "toute question, contactez-nous au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_PASSWORD_RESET: {
+        "header_title": _("MOT DE PASSE OUBLIÉ"),
+        "sub_greeting": _(
+            "<p>Vous avez demandé à choisir un nouveau mot de passe pour la Billetterie "
+            "solidaire :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot "
+            "de passe ne change pas.</p>"
+        ),
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_EMAIL_CHANGE: {
+        "header_title": _("NOUVELLE ADRESSE E-MAIL"),
+        "sub_greeting": _(
+            "<p>Vous avez demandé à utiliser cette adresse pour votre compte de la Billetterie "
+            "solidaire. Elle remplacera l'ancienne dès que vous l'aurez confirmée :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : l'adresse "
+            "de votre compte ne change pas.</p>"
+        ),
+        "signature": SIGNATURE_SOLIDARITY,
         "footer": FOOTER,
     },
 }

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from guichet.bookings.models import ReservationStatus
 from guichet.core.db import lock_timeout_lifted
-from guichet.notifications.emails import MailRenderer
-from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
+from guichet.notifications.emails import MailRenderer, account_recipients
+from guichet.notifications.models import ACCOUNT_KINDS, MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import messages_claimable, reminder_due
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,23 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
+def _account_withdraw_reason(message: OutgoingMessage) -> str | None:
+    user = message.user
+    if user is None:
+        return _("Le compte a été supprimé.")
+    if not user.is_active:
+        return _("Le compte a été désactivé.")
+    if message.kind == MessageKind.SOLIDARITY_INVITATION and user.has_usable_password():
+        # Its link would be dead on arrival: the account chose its password meanwhile.
+        return _("Le mot de passe a déjà été choisi.")
+    if not account_recipients(message):
+        return _("Le compte n'a pas d'adresse e-mail.")
+    return None
+
+
 def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
+    if message.kind in ACCOUNT_KINDS:
+        return _account_withdraw_reason(message)
     reservation = message.reservation
     if reservation is None:
         if message.group_id is not None:
@@ -203,7 +219,7 @@ def messages_deliver(*, token: str, mail_connection) -> DeliveryReport:
     report = DeliveryReport()
     messages = list(
         OutgoingMessage.objects.filter(claim_token=token)
-        .select_related("reservation__session__activity__location")
+        .select_related("reservation__session__activity__location", "user")
         .order_by("scheduled_for", "pk")
     )
     if not messages:

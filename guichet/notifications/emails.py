@@ -12,6 +12,7 @@ from email.utils import formataddr
 from html.parser import HTMLParser
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import get_template
 from django.urls import reverse
@@ -20,9 +21,16 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django_prose_editor.fields import create_sanitizer
 
+from guichet.accounts.tokens import (
+    email_change_token,
+    invitation_max_age,
+    invitation_token_generator,
+    password_reset_token_generator,
+    user_uid,
+)
 from guichet.bookings.calendar import reservation_ics
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import reservation_cancellable_online
@@ -32,6 +40,7 @@ from guichet.core.models import Organisation
 from guichet.core.richtext import RICH_TEXT_CONFIG
 from guichet.core.selectors import organisation_get
 from guichet.notifications.models import (
+    ACCOUNT_KINDS,
     MessageAttachment,
     MessageKind,
     MessageTemplate,
@@ -85,6 +94,70 @@ def page_url(name: str, reservation: Reservation) -> str:
 def message_subject(*, kind: str, activity_name: str) -> str:
     """'Confirmation de réservation - Visite des serres', as in the guide's list of mails."""
     return f"{MessageKind(kind).label} - {activity_name}"
+
+
+@dataclass(frozen=True)
+class AccountMail:
+    """What an account mail says besides its editable texts, and how its link is made."""
+
+    subject: str
+    portal: str  # the header's second line
+    button: str
+    path: Callable[[OutgoingMessage], str]  # the page of the link, with its token
+    lifetime: Callable[[], int]  # seconds the link lasts
+
+
+def _token_path(url_name: str, generator) -> Callable[[OutgoingMessage], str]:
+    def path(message: OutgoingMessage) -> str:
+        user = message.user
+        kwargs = {"uidb64": user_uid(user), "token": generator.make_token(user)}
+        return reverse(url_name, kwargs=kwargs)
+
+    return path
+
+
+def _email_change_path(message: OutgoingMessage) -> str:
+    token = email_change_token(user=message.user, email=message.details["email"])
+    return reverse("solidarity:email_confirm", kwargs={"token": token})
+
+
+SOLIDARITY_PORTAL = gettext_lazy("Billetterie solidaire")
+
+ACCOUNT_MAILS = {
+    MessageKind.SOLIDARITY_INVITATION: AccountMail(
+        subject=gettext_lazy("Votre accès à la Billetterie solidaire"),
+        portal=SOLIDARITY_PORTAL,
+        button=gettext_lazy("Choisir mon mot de passe"),
+        path=_token_path("solidarity:invitation", invitation_token_generator),
+        lifetime=invitation_max_age,
+    ),
+    MessageKind.SOLIDARITY_PASSWORD_RESET: AccountMail(
+        subject=gettext_lazy("Votre nouveau mot de passe pour la Billetterie solidaire"),
+        portal=SOLIDARITY_PORTAL,
+        button=gettext_lazy("Choisir un nouveau mot de passe"),
+        path=_token_path("solidarity:password_reset", password_reset_token_generator),
+        lifetime=lambda: settings.PASSWORD_RESET_TIMEOUT,
+    ),
+    MessageKind.SOLIDARITY_EMAIL_CHANGE: AccountMail(
+        subject=gettext_lazy("Confirmez votre nouvelle adresse e-mail"),
+        portal=SOLIDARITY_PORTAL,
+        button=gettext_lazy("Confirmer cette adresse"),
+        path=_email_change_path,
+        lifetime=invitation_max_age,
+    ),
+}
+
+
+def account_link(message: OutgoingMessage) -> str:
+    """The link of an account mail, made now: valid from now for its lifetime."""
+    return settings.SITE_URL + ACCOUNT_MAILS[MessageKind(message.kind)].path(message)
+
+
+def account_recipients(message: OutgoingMessage) -> list[str]:
+    """A new address is confirmed at that address; the other mails go to the account's own."""
+    if message.kind == MessageKind.SOLIDARITY_EMAIL_CHANGE:
+        return [message.details["email"]]
+    return [message.user.email] if message.user and message.user.email else []
 
 
 class _TextExtractor(HTMLParser):
@@ -415,11 +488,17 @@ class MailRenderer:
         }
 
     def email(
-        self, message: OutgoingMessage, *, connection=None, attachments=True
+        self, message: OutgoingMessage, *, connection=None, attachments=True, links=True
     ) -> EmailMultiAlternatives:
+        """The mail of `message`; without `links`, an account mail's link reads "lien masqué"
+        (the back-office's previews: no live link is made for them)."""
         reservation = message.reservation
         builder = mail_context_builder(message.kind)
-        if builder is None:
+        if message.kind in ACCOUNT_KINDS:
+            context = self.account_context(message, links=links)
+            subject = ACCOUNT_MAILS[message.kind].subject
+            to = account_recipients(message)
+        elif builder is None:
             context = self.context(message, reservation)
             subject = message_subject(
                 kind=message.kind, activity_name=reservation.session.activity.name
@@ -429,7 +508,7 @@ class MailRenderer:
             context = self.common_context(message) | builder(self, message)
             subject, to = message.subject, list(message.recipients)
         email = EmailMultiAlternatives(
-            subject=subject,
+            subject=str(subject),
             body=self._text.render(context),
             from_email=self.sender,
             to=to,
@@ -448,10 +527,30 @@ class MailRenderer:
             email.attach(filename, content, mimetype)
         return email
 
+    def account_context(self, message: OutgoingMessage, *, links: bool) -> dict:
+        mail = ACCOUNT_MAILS[MessageKind(message.kind)]
+        user = message.user
+        expires = timezone.now() + timedelta(seconds=mail.lifetime())
+        return self.common_context(message) | {
+            "activity": mail.portal,
+            "name": user.first_name or user.get_full_name() or user.get_username(),
+            "buttons": [(mail.button, account_link(message) if links else _("lien masqué"))],
+            "link_note": _("Ce lien ne sert qu'une fois et expire le %(date)s.")
+            % {"date": dates.datetime_long(expires)},
+        }
+
 
 def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
     """A mail of the template's kind with invented data, rendered with the template as it is
-    (possibly not saved yet): what staff see before they save their changes."""
+    (possibly not saved yet): what staff see before they save their changes. An account mail's
+    link reads "lien masqué"."""
+    renderer = MailRenderer(templates={template.kind: template})
+    if template.kind in ACCOUNT_KINDS:
+        user = get_user_model()(first_name="Camille", last_name="Exemple")
+        message = OutgoingMessage(
+            kind=template.kind, user=user, details={"email": "camille@example.org"}
+        )
+        return renderer.email(message, attachments=False, links=False)
     start = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(
         days=9
     )
@@ -509,4 +608,4 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
         # Invented rows have no reservation to read: the preview gives the list itself.
         details = {"listed": [(f"{activity.name} – {dates_line(start, session.end)}", "#")]}
     message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
-    return MailRenderer(templates={template.kind: template}).email(message, attachments=False)
+    return renderer.email(message, attachments=False)

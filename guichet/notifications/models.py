@@ -28,6 +28,16 @@ class MessageKind(models.TextChoices):
     RESERVATION_CHANGED = "reservation_changed", _("Réservation modifiée")
     # "Retrouver mes réservations": the links of an address's reservations to come, in one mail.
     RESERVATION_LIST = "reservation_list", _("Vos réservations")
+    # The solidarity portal's accounts (guichet.accounts, guichet.solidarity).
+    SOLIDARITY_INVITATION = "solidarity_invitation", _("Invitation à la Billetterie solidaire")
+    SOLIDARITY_PASSWORD_RESET = (
+        "solidarity_password_reset",
+        _("Mot de passe oublié (Billetterie solidaire)"),
+    )
+    SOLIDARITY_EMAIL_CHANGE = (
+        "solidarity_email_change",
+        _("Nouvelle adresse e-mail (Billetterie solidaire)"),
+    )
 
 
 # The channel each kind of mail belongs to: the back-office shows its texts, attachments and
@@ -42,6 +52,9 @@ KIND_CHANNELS: dict[str, str] = {
     MessageKind.SCHEDULE_CHANGED: Channel.PARKS,
     MessageKind.RESERVATION_CHANGED: Channel.PARKS,
     MessageKind.RESERVATION_LIST: Channel.PARKS,
+    MessageKind.SOLIDARITY_INVITATION: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_PASSWORD_RESET: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_EMAIL_CHANGE: Channel.SOLIDARITY,
 }
 
 
@@ -52,6 +65,15 @@ def message_kinds_of(channels) -> list[str]:
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.
 DEFERRED_KINDS = (MessageKind.REMINDER,)
+
+# Mails about an account: the row holds the account (and, for a new address, that address); the
+# link they carry is made when the mail is rendered for sending, never stored, so neither the
+# outbox nor its admin pages hold one. "Renvoyer" is refused for them: a new link is asked for.
+ACCOUNT_KINDS = (
+    MessageKind.SOLIDARITY_INVITATION,
+    MessageKind.SOLIDARITY_PASSWORD_RESET,
+    MessageKind.SOLIDARITY_EMAIL_CHANGE,
+)
 
 
 class MessageState(models.TextChoices):
@@ -98,6 +120,15 @@ class OutgoingMessage(models.Model):
         related_name="messages",
         verbose_name=_("groupe de réservations"),
     )
+    # The account of an ACCOUNT_KINDS mail.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account_messages",
+        verbose_name=_("compte"),
+    )
     # What the change was (previous and new dates, reason), for the session-cancelled and
     # session-postponed mails: the session may change again before the mail goes out.
     details = models.JSONField(_("détails"), default=dict, blank=True)
@@ -140,6 +171,10 @@ class OutgoingMessage(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=MessageKind.values), name="outgoing_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=ACCOUNT_KINDS) | Q(reservation__isnull=True),
+                name="outgoing_account_mail_without_reservation",
             ),
             models.CheckConstraint(
                 condition=Q(state="sent", sent_at__isnull=False) | ~Q(state="sent"),

@@ -17,6 +17,7 @@ from guichet.catalogue.selectors import staff_channels
 from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
 from guichet.notifications.models import (
+    ACCOUNT_KINDS,
     MessageAttachment,
     MessageKind,
     MessageState,
@@ -81,6 +82,18 @@ def address_mail_limit_reached(*, email: str, now: datetime) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(items)}", params)
         return mail_limit_reached(cursor.fetchone())
+
+
+def account_mail_limit_reached(*, user, now: datetime) -> bool:
+    """Whether `user` has had as many account mails (invitations, resets, new addresses) as
+    CONFIRMATION_MAIL_LIMIT allows: "Mot de passe oublié" cannot flood anyone's inbox."""
+    sent = OutgoingMessage.objects.filter(user=user, kind__in=ACCOUNT_KINDS).exclude(
+        state=MessageState.HELD
+    )
+    return any(
+        sent.filter(created_at__gt=now - timedelta(seconds=seconds)).count() >= count
+        for count, seconds in _mail_windows()
+    )
 
 
 def _sql_name(model, field: str | None = None) -> str:

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from guichet.bookings.channels import MailEvent, policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
@@ -38,10 +39,11 @@ from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
 from guichet.core.models import AuditAction
-from guichet.notifications.emails import message_subject
-from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
+from guichet.notifications.emails import ACCOUNT_MAILS, message_subject
+from guichet.notifications.models import ACCOUNT_KINDS, MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import (
     SESSION_CHANGE_EVENTS,
+    account_mail_limit_reached,
     address_mail_limit_reached,
     reminder_due,
     reservation_confirmation_held,
@@ -438,8 +440,47 @@ def notify_group_mails(
         _send_on_commit()
 
 
+def notify_account_mail(*, kind: MessageKind, user, email: str = "") -> OutgoingMessage:
+    """An account mail (ACCOUNT_KINDS), sent now to the account's address, or to `email` for
+    the confirmation of a new address. The row stores the account (and that address) only: the
+    link is made when the mail is rendered. Past CONFIRMATION_MAIL_LIMIT for the account it is
+    held back ("Retenu"), like a confirmation."""
+    now = timezone.now()
+    message = OutgoingMessage(
+        # Each request its own mail, even two in the same microsecond (a frozen test clock).
+        dedupe_key=f"{kind}:{user.pk}:{_stamp(now)}:{secrets.token_hex(4)}",
+        kind=kind,
+        subject=str(ACCOUNT_MAILS[kind].subject),
+        recipients=[email or user.email],
+        user=user,
+        details={"email": email} if email else {},
+        scheduled_for=now,
+    )
+    held = account_mail_limit_reached(user=user, now=now)
+    if held:
+        message.state = MessageState.HELD
+    message.save()
+    if not held:
+        _send_on_commit()
+    return message
+
+
+class ResendRefused(Exception):
+    pass
+
+
+ACCOUNT_RESEND_REFUSED = gettext_lazy(
+    "Un e-mail de lien (invitation, mot de passe, adresse e-mail) ne se renvoie pas : envoyez "
+    "une nouvelle invitation, ou la personne demande un nouveau lien."
+)
+
+
 def message_resend(*, message: OutgoingMessage) -> None:
-    """Back-office "Renvoyer": the row goes back to pending, due now, attempts counted afresh."""
+    """Back-office "Renvoyer": the row goes back to pending, due now, attempts counted afresh.
+    Refused for an account mail: its link would be made anew for someone who did not ask; they
+    ask for a new one instead."""
+    if message.kind in ACCOUNT_KINDS:
+        raise ResendRefused(str(ACCOUNT_RESEND_REFUSED))
     OutgoingMessage.objects.filter(pk=message.pk).update(
         state=MessageState.PENDING,
         scheduled_for=timezone.now(),

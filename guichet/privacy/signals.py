@@ -13,7 +13,9 @@ def _signed_in(sender, request, user, **kwargs):
 
 
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get(get_user_model().USERNAME_FIELD, ""))[:150]
+    # The back-office signs in with a username, the portals with an identifier (e-mail, phone…).
+    typed = credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("identifier", "")
+    username = str(typed)[:150]
     audit_record(action=AuditAction.SIGN_IN_FAILED, note=username)
 
 

@@ -1,15 +1,13 @@
-import re
 import secrets
-import unicodedata
 
 from django import forms
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Session
+from guichet.core.forms import PersonNameField
 from guichet.core.phones import PhoneNumberFormField
 from guichet.public.selectors import FilterChoices
 
@@ -82,45 +80,6 @@ EXPIRED = _(
 
 def _required(message):
     return {"required": message}
-
-
-# Besides letters (with their accents and marks, in any script): what names are written with.
-NAME_PUNCTUATION = frozenset(" -.'’ʼ")
-# What a mail reader would turn into a link: "http", "www", or a dot followed by a word ("x.com").
-WEB_ADDRESS = re.compile(r"http|www|\.[^\W\d_]{2}")
-
-
-class PersonNameValidator:
-    """A first or last name: letters of any script, spaces, hyphens, dots and apostrophes, at
-    least one letter. No digit, nothing shaped like a web address, no control, invisible or
-    direction-changing character: what a visitor types is sent in our mails to the address they
-    gave, and must not turn them into a message of the sender's choosing."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, value: str) -> None:
-        letters = [unicodedata.category(char)[0] == "L" for char in value]
-        if (
-            not any(letters)
-            or not all(
-                is_letter or char in NAME_PUNCTUATION or unicodedata.category(char)[0] == "M"
-                for char, is_letter in zip(value, letters, strict=True)
-            )
-            # "ʼ" is a letter for Unicode, an apostrophe here: "J.ʼA" is not a domain.
-            or WEB_ADDRESS.search(value.casefold().replace("ʼ", "'"))
-        ):
-            raise ValidationError(self.message, code="invalid")
-
-
-class PersonNameField(forms.CharField):
-    """A name normalised to NFC (one code point for "é" whichever keyboard typed it)."""
-
-    def __init__(self, *, invalid: str, **kwargs):
-        super().__init__(max_length=100, validators=[PersonNameValidator(invalid)], **kwargs)
-
-    def to_python(self, value):
-        return unicodedata.normalize("NFC", super().to_python(value))
 
 
 class BookingForm(forms.Form):

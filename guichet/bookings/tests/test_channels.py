@@ -12,14 +12,14 @@ from guichet.bookings.channels import (
 )
 from guichet.catalogue.models import Channel
 from guichet.core.permissions import MANAGER_GROUP
-from guichet.notifications.models import MessageKind
+from guichet.notifications.models import message_kinds_of
 
 
 def test_parks_is_registered_by_the_bookings_app_and_keeps_every_core_mail():
     policy = policy_for(Channel.PARKS)
     assert policy is PARKS_POLICY
     assert policy.staff_group == MANAGER_GROUP
-    assert policy.core_mails == set(MessageKind.values)
+    assert policy.core_mails == set(message_kinds_of({Channel.PARKS}))
     assert policy.group_mails == {}
     assert not policy.waiting_list
 

@@ -29,6 +29,7 @@ from guichet.notifications.models import (
     MessageAttachment,
     MessageKind,
     MessageTemplate,
+    message_kinds_of,
 )
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 
@@ -113,7 +114,14 @@ def test_the_migration_gives_the_portal_groups_the_permissions_of_gestionnaire(s
         name: set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
         for name in GROUPS.values()
     }
-    assert permissions[SOLIDARITY_MANAGER_GROUP] == permissions[MANAGER_GROUP]
+    # The solidarity group also runs its portal's structures (guichet.solidarity's 0002).
+    solidarity_own = set(
+        Group.objects.get(name=SOLIDARITY_MANAGER_GROUP)
+        .permissions.filter(content_type__app_label="solidarity")
+        .values_list("codename", flat=True)
+    )
+    assert {"view_beneficiary", "change_structure", "add_membership"} <= solidarity_own
+    assert permissions[SOLIDARITY_MANAGER_GROUP] == permissions[MANAGER_GROUP] | solidarity_own
     assert permissions[FAMILY_MANAGER_GROUP] == permissions[MANAGER_GROUP]
     assert {"change_reservation", "change_session", "view_outgoingmessage"} <= permissions[
         MANAGER_GROUP
@@ -160,7 +168,8 @@ def test_the_mail_pages_show_the_kinds_of_the_users_channels(
     login, channel, monkeypatch, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    # No portal has kinds of its own yet: the reminder plays the solidarity portal's.
+    # The reminder plays a solidarity kind with an outbox row of a reservation (the portal's
+    # own kinds, its account mails, have none).
     monkeypatch.setitem(KIND_CHANNELS, MessageKind.REMINDER, Channel.SOLIDARITY)
     attachment = MessageAttachment.objects.create(
         kind=MessageKind.REMINDER, file=SimpleUploadedFile("plan.png", PNG)
@@ -173,9 +182,14 @@ def test_the_mail_pages_show_the_kinds_of_the_users_channels(
     parks = channel in (None, Channel.PARKS)
 
     assert {template.kind for template in templates} == (
-        ({MessageKind.REMINDER} if solidarity else set())
-        | (set(MessageKind.values) - {MessageKind.REMINDER} if parks else set())
+        (set(message_kinds_of({Channel.SOLIDARITY})) if solidarity else set())
+        | (
+            set(MessageKind.values) - set(message_kinds_of({Channel.SOLIDARITY}))
+            if parks
+            else set()
+        )
     )
+    assert MessageKind.SOLIDARITY_INVITATION in message_kinds_of({Channel.SOLIDARITY})
     assert listed(client, MessageAttachment) == ({attachment} if solidarity else set())
     assert listed(client, type(reminder)) == ({reminder} if solidarity else set()) | (
         {confirmation} if parks else set()

@@ -5,15 +5,17 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django.utils import timezone
 
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import reservations_archive_past, seats_mismatches
 from guichet.catalogue.models import Activity, Location, Session
 from guichet.core.models import AuditActor, AuditEntry, Organisation
-from guichet.core.permissions import DPO_GROUP
+from guichet.core.permissions import DPO_GROUP, SOLIDARITY_MANAGER_GROUP
 from guichet.core.tests.commands import command_output
 from guichet.demo.data import (
     ADMIN_USERNAME,
@@ -23,6 +25,14 @@ from guichet.demo.data import (
     demo_load,
 )
 from guichet.notifications.models import MessageKind, OutgoingMessage
+from guichet.solidarity.models import (
+    Beneficiary,
+    BeneficiaryKind,
+    Membership,
+    Structure,
+    StructureState,
+    Territory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +49,7 @@ GUIDE_ACTIVITIES = {
     'Visite thématique des serres : "Adaptation des plantes à la sécheresse"': True,
     'Visite thématique des serres : "Les plantes et les animaux"': True,
 }
-DEMO_APPS = ("core.", "catalogue.", "bookings.", "auth.")
+DEMO_APPS = ("core.", "catalogue.", "bookings.", "auth.", "accounts.", "solidarity.")
 
 
 def snapshot() -> dict:
@@ -182,6 +192,45 @@ def test_demo_accounts():
     assert dpo.is_staff and not dpo.is_superuser and dpo.check_password(DEMO_PASSWORD)
     assert list(dpo.groups.values_list("name", flat=True)) == [DPO_GROUP]
     assert dpo.has_perm("privacy.view_persondata") and dpo.has_perm("core.view_auditentry")
+
+
+def test_demo_solidarity_portal(client):
+    demo_load()
+
+    assert list(Territory.objects.values_list("code", flat=True)) == ["59", "62"]
+    assert Structure.objects.filter(state=StructureState.ACTIVE).count() == 2
+    for number in (1, 2):
+        for prefix, role in (("demo-responsable", "manager"), ("demo-referent", "referent")):
+            membership = Membership.objects.get(user__username=f"{prefix}-{number}")
+            assert membership.role == role
+            assert membership.user.profile.email == f"{prefix}-{number}@example.org"
+            assert authenticate(
+                None, identifier=f"{prefix}-{number}@example.org", password=DEMO_PASSWORD
+            )
+    people = Beneficiary.objects.all()
+    participants = people.filter(kind=BeneficiaryKind.PARTICIPANT)
+    assert participants.count() == 20
+    assert participants.filter(phone="", email="").exists()
+    assert participants.exclude(phone="").exists() and participants.exclude(email="").exists()
+    assert people.filter(kind=BeneficiaryKind.GUEST).count() == 3
+    assert people.filter(kind=BeneficiaryKind.ACCOMPANIER).count() == 2
+    assert all(
+        guest.guest_of.structure_id == guest.structure_id for guest in people.filter(kind="guest")
+    )
+    assert all(
+        email.endswith("@example.org")
+        for email in people.exclude(email="").values_list("email", flat=True)
+    )
+    staff = User.objects.get(username="demo-solidaire")
+    assert list(staff.groups.values_list("name", flat=True)) == [SOLIDARITY_MANAGER_GROUP]
+    # The demo référent signs in on the portal and finds its people.
+    response = client.post(
+        reverse("solidarity:login"),
+        {"identifier": "demo-referent-1", "password": DEMO_PASSWORD},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("solidarity:beneficiary_list")).content.decode()
+    assert "1 à 13 sur 13 éléments" in page
 
 
 def test_demo_changes_are_in_the_journal():

@@ -27,6 +27,7 @@ def test_the_directories_add_their_backends():
     assert result.stdout.strip().endswith(
         "['guichet.staffauth.backends.StaffLDAPBackend', "
         "'guichet.staffauth.backends.StaffModelBackend', "
+        "'guichet.accounts.backends.IdentifierBackend', "
         "'guichet.staffauth.oidc.StaffOIDCBackend']"
     ), result.stderr
 

@@ -13,7 +13,8 @@ from guichet.demo.data import (
 class Command(BaseCommand):
     help = (
         "Charge les données de démonstration (activités du Jardin Botanique, sessions, "
-        "réservations, comptes demo-gestionnaire, demo-solidaire, demo-famille et demo-admin). "
+        "réservations, comptes demo-gestionnaire, demo-solidaire, demo-famille et demo-admin ; "
+        "structures, référents et participants de la Billetterie solidaire). "
         "Relancer ne crée rien de plus : "
         "les sessions sont replacées par rapport à aujourd'hui."
     )
@@ -42,4 +43,8 @@ class Command(BaseCommand):
             f"Connexion : {settings.SITE_URL}/admin/ — identifiant {STAFF_USERNAME} / mot de passe "
             f"{DEMO_PASSWORD} (portails : {portals} ; administrateur : {ADMIN_USERNAME} ; "
             "même mot de passe)"
+        )
+        self.stdout.write(
+            f"Billetterie solidaire : {settings.SITE_URL}/solidaire/ — identifiant "
+            f"demo-responsable-1, demo-referent-1 (ou -2) / mot de passe {DEMO_PASSWORD}"
         )

@@ -1,0 +1,32 @@
+"""The portals' sign-in: one identifier for the e-mail address, the phone number or the
+username (guichet.accounts.selectors.user_find_by_identifier)."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from guichet.accounts.selectors import user_find_by_identifier
+from guichet.staffauth.backends import StaffPasswordMixin
+
+User = get_user_model()
+
+
+class _IdentifierModelBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, identifier=None, **kwargs):
+        if identifier is None or password is None:
+            return None
+        user = user_find_by_identifier(identifier=identifier)
+        if user is None or not user.has_usable_password():
+            # An invited account without a password yet fails as fast as an unknown one.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+class IdentifierBackend(StaffPasswordMixin, _IdentifierModelBackend):
+    """`authenticate(request, identifier=…, password=…)`. Answers only calls that name an
+    `identifier`, so that the back-office's sign-in (by username) costs one password hash, not
+    two. Staff accounts are refused as on every password path when STAFF_PASSWORD_LOGIN is off;
+    inactive accounts are refused. Every failure costs one password hash, so that an unknown
+    identifier takes as long as a known one."""

@@ -1,0 +1,190 @@
+"""Back-office of the solidarity portal, for superusers and the "Gestionnaire solidaire" group:
+départements, categories, structures, their référents (invited by mail), and the people they
+follow (read only)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from guichet.accounts.forms import FIRST_NAME_INVALID, LAST_NAME_INVALID
+from guichet.accounts.services import account_profile
+from guichet.core.admin import (
+    AccentBlindSearchMixin,
+    AuditedAdminMixin,
+    NoWritesMixin,
+    ServiceModelAdmin,
+    date_display,
+)
+from guichet.core.forms import PersonNameField, ServiceModelForm
+from guichet.core.phones import PhoneNumberFormField
+from guichet.solidarity.models import (
+    Beneficiary,
+    Membership,
+    Structure,
+    StructureCategory,
+    Territory,
+)
+from guichet.solidarity.services import member_create, member_invitation_send, member_update
+
+
+@admin.register(Territory)
+class TerritoryAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "phone", "email")
+    search_fields = ("search_text",)
+
+
+@admin.register(StructureCategory)
+class StructureCategoryAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+    search_fields = ("search_text",)
+
+
+@admin.register(Structure)
+class StructureAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+    list_display = ("name", "category", "city", "territory", "state", "in_directory")
+    list_filter = ("state", "territory", "category", "in_directory")
+    list_select_related = ("category", "territory")
+    search_fields = ("search_text",)
+    fields = (
+        "name",
+        "category",
+        "address",
+        "postal_code",
+        "city",
+        "territory",
+        "phone",
+        "email",
+        "state",
+        "in_directory",
+    )
+
+
+class MembershipForm(ServiceModelForm):
+    """A référent's account with its membership: created without a password and invited by
+    mail; its e-mail address is changed here only while the invitation is pending."""
+
+    first_name = PersonNameField(label=_("Prénom"), invalid=FIRST_NAME_INVALID)
+    last_name = PersonNameField(label=_("Nom"), invalid=LAST_NAME_INVALID)
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
+    phone = PhoneNumberFormField(label=_("Téléphone"), required=False, max_length=30)
+
+    class Meta:
+        model = Membership
+        fields = ("structure", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.instance.user if self.instance.pk else None
+        if user is not None:
+            self.initial |= {
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "phone": account_profile(user).phone,
+            }
+            if user.has_usable_password():
+                self.fields["email"].disabled = True
+                self.fields["email"].help_text = _(
+                    "Son titulaire la change depuis « Mon profil » du portail."
+                )
+
+    def perform(self, instance):
+        data = self.cleaned_data
+        person = {
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "phone": data.get("phone") or "",
+        }
+        if instance.pk is None:
+            return member_create(
+                structure=data["structure"], role=data["role"], email=data["email"], **person
+            )
+        email = None if self.fields["email"].disabled else data["email"]
+        return member_update(membership=instance, role=data["role"], email=email, **person)
+
+
+@admin.register(Membership)
+class MembershipAdmin(ServiceModelAdmin):
+    form = MembershipForm
+    fields = ("structure", "role", "first_name", "last_name", "email", "phone")
+    list_display = ("__str__", "email", "structure", "role", "account_state")
+    list_filter = ("role", "user__is_active", "structure__territory")
+    list_select_related = ("user", "structure")
+    search_fields = ("user__profile__search_text", "structure__search_text")
+    autocomplete_fields = ("structure",)
+    actions = ("invite",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # One structure per account: moving someone means inviting them in the other one.
+        return ("structure",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the bin deactivates the account; what it booked keeps its author
+
+    @admin.display(description=_("E-mail"), ordering="user__email")
+    def email(self, membership):
+        return membership.user.email
+
+    @admin.display(description=_("Compte"))
+    def account_state(self, membership):
+        if not membership.user.is_active:
+            return _("Retiré (désactivé)")
+        if not membership.user.has_usable_password():
+            return _("Invitation envoyée")
+        return _("Actif")
+
+    @admin.action(description=_("Envoyer une invitation"))
+    def invite(self, request, queryset):
+        sent, skipped = 0, []
+        for membership in queryset.select_related("user"):
+            user = membership.user
+            if user.is_active and user.email and not user.has_usable_password():
+                member_invitation_send(membership=membership)
+                sent += 1
+            else:
+                skipped.append(str(membership))
+        if sent:
+            self.message_user(
+                request,
+                ngettext("%(count)d invitation envoyée.", "%(count)d invitations envoyées.", sent)
+                % {"count": sent},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "Pas d'invitation pour %(names)s : compte retiré, sans adresse e-mail, ou "
+                    "mot de passe déjà choisi (« Mot de passe oublié » sur la page de connexion "
+                    "lui envoie un lien)."
+                )
+                % {"names": ", ".join(skipped)},
+                messages.WARNING,
+            )
+
+
+@admin.register(Beneficiary)
+class BeneficiaryAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+    """Read only: the structures keep their lists on the portal."""
+
+    list_display = ("__str__", "kind", "structure", "is_active", "created")
+    list_filter = ("kind", "is_active", "structure__territory")
+    list_select_related = ("structure",)
+    search_fields = ("search_text", "structure__search_text")
+    fields = (
+        "structure",
+        "kind",
+        "guest_of",
+        "civility",
+        "last_name",
+        "first_name",
+        "address",
+        "phone",
+        "email",
+        "is_active",
+        "created_by",
+        "created_on",
+    )
+    readonly_fields = fields
+    created = date_display("created_at", _("Créé le"), short=True)
+    created_on = date_display("created_at", _("Créé le"))

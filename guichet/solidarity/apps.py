@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SolidarityConfig(AppConfig):
+    name = "guichet.solidarity"
+    verbose_name = _("Billetterie solidaire")
+
+    def ready(self):
+        from guichet.bookings.channels import policy_register
+        from guichet.solidarity.policy import SOLIDARITY_POLICY
+
+        # In place of the bookings app's default policy for the channel.
+        policy_register(SOLIDARITY_POLICY)

@@ -1,0 +1,134 @@
+"""axe-core on every page of the portal, at desktop and phone widths: no serious or critical
+violation (axe-core from npm: `npm ci`). Screenshots go to var/screenshots/solidarity/ for
+review."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from guichet.accounts.tests.factories import PASSWORD
+from guichet.accounts.tokens import email_change_token, invitation_token_generator, user_uid
+from guichet.public.tests.browsing import keep_offline
+from guichet.public.tests.test_accessibility import (
+    VIEWPORTS,
+    axe_script,
+    blocking_violations,
+    describe,
+)
+from guichet.solidarity.models import BeneficiaryKind
+from guichet.solidarity.tests.factories import BeneficiaryFactory, MembershipFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+__all__ = ["axe_script"]  # the fixture, used by name
+
+SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots" / "solidarity"
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())
+def test_portal_pages_have_no_serious_violation(
+    axe_script, live_server, chromium, responsable, referent, viewport
+):
+    structure = responsable.structure
+    host = BeneficiaryFactory(
+        structure=structure, last_name="Aubert", phone="+33612345601", email="a@example.org"
+    )
+    BeneficiaryFactory(structure=structure, kind=BeneficiaryKind.GUEST, guest_of=host)
+    BeneficiaryFactory(structure=structure, is_active=False, address="3 rue des Exemples")
+    invited = MembershipFactory(structure=structure, user__first_name="Inès")
+    invited.user.set_unusable_password()
+    invited.user.save()
+    invitation = reverse(
+        "solidarity:invitation",
+        kwargs={
+            "uidb64": user_uid(invited.user),
+            "token": invitation_token_generator.make_token(invited.user),
+        },
+    )
+
+    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport=viewport)
+    keep_offline(context, live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    found = {}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = viewport["width"]
+
+    def check(name: str, heading: str) -> None:
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        found[name] = blocking_violations(page, axe_script)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+
+    def visit(url: str, name: str, heading: str) -> None:
+        page.goto(live_server.url + url)
+        check(name, heading)
+
+    visit(invitation, "choisir mon mot de passe", "Choisir mon mot de passe")
+    page.get_by_role("button", name="Enregistrer mon mot de passe").click()
+    check("choisir, avec erreurs", "Le formulaire contient des erreurs")
+    visit(
+        invitation.replace("/invitation/", "/mot-de-passe/"),
+        "lien mort",
+        "Lien expiré ou déjà utilisé",
+    )
+    visit(reverse("solidarity:password_forgot"), "mot de passe oublié", "Mot de passe oublié")
+    page.get_by_role("textbox", name="Email ou téléphone").fill("06 00 00 00 00")
+    page.get_by_role("button", name="Recevoir un lien").click()
+    check("mot de passe oublié, réponse", "Mot de passe oublié")
+
+    visit(reverse("solidarity:login"), "connexion 1", "Connexion à votre espace")
+    page.get_by_role("button", name="Suivant").click()
+    check("connexion 1, erreur", "Connexion impossible")
+    page.get_by_role("textbox", name="Email ou téléphone").fill(responsable.user.email)
+    page.get_by_role("button", name="Suivant").click()
+    check("connexion 2", "Connexion à votre espace")
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill("mauvais")
+    page.get_by_role("button", name="Connexion").click()
+    check("connexion 2, erreur", "Connexion impossible")
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    check("accueil", structure.name)
+    page.locator("summary.account-menu__button").click()
+    found["menu du compte ouvert"] = blocking_violations(page, axe_script)
+
+    visit(reverse("solidarity:beneficiary_list"), "mes participants", "Mes participants")
+    visit(
+        reverse("solidarity:beneficiary_list") + "?q=personne", "recherche vide", "Mes participants"
+    )
+    visit(reverse("solidarity:beneficiary_create"), "nouvelle personne", "Nouvelle personne")
+    page.get_by_role("textbox", name="Téléphone").fill("12")
+    page.get_by_role("button", name="Enregistrer").click()
+    check("nouvelle personne, erreurs", "Le formulaire contient des erreurs")
+    update = reverse("solidarity:beneficiary_update", kwargs={"beneficiary_id": host.pk})
+    visit(update, "fiche d'une personne", str(host))
+    visit(reverse("solidarity:structure_detail"), "ma structure", structure.name)
+    visit(reverse("solidarity:structure_update"), "modifier la structure", "Modifier ma structure")
+    visit(reverse("solidarity:member_create"), "nouveau référent", "Nouveau référent")
+    page.get_by_role("button", name="Ajouter et inviter").click()
+    check("nouveau référent, erreurs", "Le formulaire contient des erreurs")
+    member = reverse("solidarity:member_update", kwargs={"member_id": invited.pk})
+    visit(member, "fiche d'un référent", str(invited))
+    remove = reverse("solidarity:member_remove", kwargs={"member_id": responsable.pk})
+    visit(remove, "retirer", f"Retirer {responsable}")
+    page.get_by_role("button", name="Retirer ce référent").click()
+    check("retirer, refus", f"Retirer {responsable}")
+    visit(reverse("solidarity:profile"), "mon profil", "Mon profil")
+    visit(reverse("solidarity:password_change"), "mot de passe", "Changer mon mot de passe")
+    token = email_change_token(user=responsable.user, email="nouvelle@example.org")
+    confirm = reverse("solidarity:email_confirm", kwargs={"token": token})
+    visit(confirm, "confirmer l'adresse", "Confirmer ma nouvelle adresse e-mail")
+    visit(reverse("solidarity:events"), "billetterie", "Billetterie Solidaire")
+    visit(reverse("solidarity:reservations"), "mes réservations", "Mes réservations")
+
+    # A référent sees "Ma structure" and a colleague's page without the forms.
+    page.locator("summary.account-menu__button").click()
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("textbox", name="Email ou téléphone").fill(referent.user.email)
+    page.get_by_role("button", name="Suivant").click()
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    visit(member, "fiche d'un référent, lecture", str(invited))
+    context.close()
+
+    assert len(found) >= 28
+    assert not any(found.values()), describe(found)

@@ -1,0 +1,145 @@
+"""The portal in headless Chromium with the keyboard only: the two-step sign-in, creating a
+participant, the quick search, adding a référent."""
+
+import pytest
+from playwright.sync_api import expect
+
+from guichet.accounts.tests.factories import PASSWORD
+from guichet.notifications.models import MessageKind, OutgoingMessage
+from guichet.public.tests.browsing import keep_offline, record_errors
+from guichet.public.tests.test_browser import tab_to
+from guichet.solidarity.models import Beneficiary, Membership
+from guichet.solidarity.tests.factories import BeneficiaryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(browser_page, live_server):
+    keep_offline(browser_page.context, live_server.url)
+    browser_page.set_default_timeout(5000)
+    return browser_page
+
+
+def tab_bar(page, name: str):
+    return page.get_by_role("navigation", name="Billetterie solidaire").get_by_role(
+        "link", name=name
+    )
+
+
+def sign_in_with_the_keyboard(page, live_server, identifier: str) -> None:
+    page.goto(live_server.url + "/solidaire/")
+    expect(page.get_by_role("heading", name="Connexion à votre espace")).to_be_visible()
+    identifier_field = page.get_by_role("textbox", name="Email ou téléphone")
+    expect(identifier_field).to_be_focused()  # step 1 starts in its field
+    page.keyboard.type(identifier)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Étape 2 / 2")).to_be_visible()
+    expect(page.get_by_text(identifier, exact=True)).to_be_visible()
+    expect(page.get_by_role("textbox", name="Mot de passe", exact=True)).to_be_focused()
+    expect(page.get_by_label("Rester connecté")).to_be_checked()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+
+def test_sign_in_create_a_participant_and_find_it(live_server, page, referent):
+    errors = record_errors(page, live_server.url)
+    sign_in_with_the_keyboard(page, live_server, referent.user.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text(referent.structure.name)
+
+    tab_to(page, tab_bar(page, "Mes participants"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Mes participants")).to_be_visible()
+    tab_to(page, page.get_by_role("link", name="+ Nouveaux"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Nouvelle personne")).to_be_visible()
+
+    tab_to(page, page.get_by_label("Famille"))
+    page.keyboard.press("Tab")  # "Invité de": for a guest only
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Civilité")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # Madame
+    for value in ("Dupré", "Élodie", "", "06 12 34 56 01", "elodie.dupre@example.org"):
+        page.keyboard.press("Tab")
+        page.keyboard.type(value)
+    tab_to(page, page.get_by_role("button", name="Enregistrer"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("DUPRÉ Élodie est ajouté.")).to_be_visible()
+    person = Beneficiary.objects.get()
+    assert (person.civility, person.phone, person.structure_id) == (
+        "madame",
+        "+33612345601",
+        referent.structure_id,
+    )
+
+    BeneficiaryFactory(structure=referent.structure, last_name="Martin")
+    page.reload()
+    tab_to(page, page.get_by_role("searchbox", name="Recherche rapide"))
+    page.keyboard.type("DUPRE elodie")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("1 à 1 sur 1 élément")).to_be_visible()
+    expect(page.get_by_role("link", name="DUPRÉ Élodie")).to_be_visible()
+    expect(page.get_by_text("MARTIN")).to_have_count(0)
+    assert errors == []
+
+
+def test_a_wrong_password_then_modifier(live_server, page, referent):
+    page.goto(live_server.url + "/solidaire/connexion/")
+    page.keyboard.type("personne@example.org")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("textbox", name="Mot de passe", exact=True)).to_be_focused()
+    page.keyboard.type("mauvais")
+    page.keyboard.press("Enter")
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("Identifiant ou mot de passe incorrect.")
+    expect(summary).to_be_focused()  # read out first
+    tab_to(page, page.get_by_role("button", name="Modifier"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Étape 1 / 2")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Email ou téléphone")).to_have_value(
+        "personne@example.org"
+    )
+
+
+def test_a_responsable_adds_a_referent(live_server, page, responsable):
+    sign_in_with_the_keyboard(page, live_server, responsable.user.username)
+    tab_to(page, tab_bar(page, "Ma structure"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Référents")).to_be_visible()
+    tab_to(page, page.get_by_role("link", name="Ajouter un référent"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Nouveau référent")).to_be_visible()
+
+    tab_to(page, page.get_by_label("Prénom"))
+    for value in ("Camille", "Nouvelle", "camille.nouvelle@example.org", ""):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    # The role's radio buttons: the checked one has the focus; an arrow picks the next.
+    expect(page.get_by_label("Référent", exact=True)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_label("Responsable", exact=True)).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Ajouter et inviter"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("une invitation part à camille.nouvelle@example.org")).to_be_visible()
+    expect(page.get_by_role("link", name="Camille Nouvelle", exact=True)).to_be_visible()
+    added = Membership.objects.get(user__email="camille.nouvelle@example.org")
+    assert added.role == "manager" and added.structure_id == responsable.structure_id
+    assert OutgoingMessage.objects.filter(
+        kind=MessageKind.SOLIDARITY_INVITATION, user=added.user
+    ).exists()
+
+
+def test_the_account_menu_opens_with_the_keyboard(live_server, page, referent):
+    sign_in_with_the_keyboard(page, live_server, referent.user.email)
+    tab_to(page, page.locator("summary.account-menu__button"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("link", name="Mon profil"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Mon profil")).to_be_visible()
+    tab_to(page, page.locator("summary.account-menu__button"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Se déconnecter"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Connexion à votre espace")).to_be_visible()

@@ -1,0 +1,28 @@
+"""The solidarity portal's channel policy, registered by its app."""
+
+from guichet.bookings.channels import PORTAL_DEFAULT_POLICIES, policy_for
+from guichet.catalogue.models import Channel
+from guichet.catalogue.selectors import CHANNEL_STAFF_GROUPS
+from guichet.core.permissions import SOLIDARITY_MANAGER_GROUP
+from guichet.notifications.models import KIND_CHANNELS, MessageKind
+from guichet.solidarity.policy import SOLIDARITY_POLICY
+
+
+def test_the_app_registers_its_policy_in_place_of_the_default():
+    policy = policy_for(Channel.SOLIDARITY)
+    assert policy is SOLIDARITY_POLICY
+    assert all(policy is not default for default in PORTAL_DEFAULT_POLICIES)  # equal, not it
+    assert (
+        policy.staff_group == SOLIDARITY_MANAGER_GROUP == CHANNEL_STAFF_GROUPS[Channel.SOLIDARITY]
+    )
+    assert not policy.core_mails  # no wave-1 mail per reservation
+    assert not policy.group_mails and not policy.waiting_list  # the booking issue's
+
+
+def test_the_account_mails_belong_to_the_channel():
+    kinds = {kind for kind, channel in KIND_CHANNELS.items() if channel == Channel.SOLIDARITY}
+    assert kinds == {
+        MessageKind.SOLIDARITY_INVITATION,
+        MessageKind.SOLIDARITY_PASSWORD_RESET,
+        MessageKind.SOLIDARITY_EMAIL_CHANGE,
+    }

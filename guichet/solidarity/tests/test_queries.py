@@ -1,0 +1,42 @@
+"""Every list page of the portal costs at most 10 SQL statements, with 1 row or 200."""
+
+import pytest
+from django.urls import reverse
+
+from guichet.solidarity.models import BeneficiaryKind
+from guichet.solidarity.tests.factories import BeneficiaryFactory, MembershipFactory
+
+MAX_STATEMENTS = 10
+
+
+@pytest.fixture(params=[1, 200], ids=["1-row", "200-rows"])
+def rows(request):
+    return request.param
+
+
+def test_mes_participants(referent_client, structure, rows, django_assert_max_num_queries):
+    hosts = BeneficiaryFactory.create_batch(rows, structure=structure, phone="+33612345678")
+    BeneficiaryFactory(structure=structure, kind=BeneficiaryKind.GUEST, guest_of=hosts[0])
+    url = reverse("solidarity:beneficiary_list")
+    for query in ({}, {"q": "exemple 06"}, {"page": "2"}):
+        with django_assert_max_num_queries(MAX_STATEMENTS):
+            assert referent_client.get(url, query).status_code == 200
+
+
+def test_ma_structure_and_its_referents(
+    referent_client, structure, rows, django_assert_max_num_queries
+):
+    MembershipFactory.create_batch(rows, structure=structure)
+    with django_assert_max_num_queries(MAX_STATEMENTS):
+        page = referent_client.get(reverse("solidarity:structure_detail"))
+    assert page.content.decode().count('class="member"') == rows + 2
+
+
+def test_the_participant_form_and_its_hosts(
+    referent_client, structure, rows, django_assert_max_num_queries
+):
+    BeneficiaryFactory.create_batch(rows, structure=structure)
+    with django_assert_max_num_queries(MAX_STATEMENTS):
+        page = referent_client.get(reverse("solidarity:beneficiary_create"))
+    hosts = page.content.decode().split('name="guest_of"')[1].split("</select>")[0]
+    assert hosts.count("<option") == rows + 1  # and "---------"

@@ -1,0 +1,570 @@
+"""The solidarity portal (/solidaire/): sign-in, "Mon profil", "Mes participants", "Ma
+structure". Views are thin: every read goes through the signed-in référent's StructureScope
+(guichet.solidarity.selectors), every write through a service."""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from guichet.accounts.forms import (
+    IdentifierForm,
+    PasswordChooseForm,
+    PasswordUpdateForm,
+    ProfileForm,
+    SignInForm,
+)
+from guichet.accounts.selectors import identifier_is_email, user_from_uid
+from guichet.accounts.services import (
+    account_email_set,
+    account_password_set,
+    account_profile,
+    account_update,
+)
+from guichet.accounts.tokens import (
+    email_change_read,
+    invitation_token_generator,
+    password_reset_token_generator,
+)
+from guichet.core.db import ServiceBusy, with_retry
+from guichet.core.selectors import organisation_get
+from guichet.solidarity.forms import BeneficiaryForm, MemberForm, SearchForm, StructureForm
+from guichet.solidarity.models import Membership
+from guichet.solidarity.selectors import (
+    StructureScope,
+    membership_get_for_user,
+    structure_get_for_user,
+)
+from guichet.solidarity.services import (
+    beneficiary_active_set,
+    beneficiary_create,
+    beneficiary_update,
+    email_change_request,
+    member_create,
+    member_invitation_send,
+    member_remove,
+    member_update,
+    password_forgot,
+    structure_update,
+)
+
+# "Rester connecté" keeps the session this long; unchecked, it ends when the browser closes.
+REMEMBER_SECONDS = 30 * 24 * 3600
+BENEFICIARIES_PER_PAGE = 25
+IDENTIFIER_BACKEND = "guichet.accounts.backends.IdentifierBackend"
+PORTAL_NAME = gettext_lazy("Billetterie solidaire")
+NO_ACCESS = gettext_lazy(
+    "Votre compte n'a pas accès à la Billetterie solidaire : votre structure n'y est pas "
+    "(ou plus) active. Contactez l'équipe de votre département."
+)
+FORGOT_ANSWER = gettext_lazy(
+    "Si un compte correspond à cet identifiant, un e-mail vient d'être envoyé."
+)
+FORGOT_WITHOUT_EMAIL = gettext_lazy(
+    "Si votre compte n'a pas d'adresse e-mail, demandez au responsable de votre structure de "
+    "vous inviter de nouveau."
+)
+
+
+@dataclass(frozen=True)
+class Portal:
+    """The signed-in référent's place: its membership, and the reads of its structure."""
+
+    membership: Membership
+    scope: StructureScope
+
+    @property
+    def structure(self):
+        return self.scope.structure
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
+    portal = getattr(request, "portal", None)
+    context = {
+        "organisation": organisation_get(),
+        "site_name": PORTAL_NAME,
+        "site_home": reverse("solidarity:home"),
+        "portal": portal,
+    } | context
+    return render(request, template, context, status=status)
+
+
+def portal_view(view):
+    """A page of a signed-in référent of an active structure (`request.portal`). Others are
+    sent to the sign-in, or told they have no access. Pages for responsables only also call
+    `_manager_only`, after reading their object (another structure's id answers 404 first)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("solidarity:login"))
+        membership = membership_get_for_user(user=request.user)
+        if membership is None or not membership.structure.is_active:
+            return _render(request, "solidarity/no_access.html", {}, status=403)
+        request.portal = Portal(membership=membership, scope=StructureScope(membership.structure))
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+def _manager_only(request) -> None:
+    if not request.portal.membership.is_manager:
+        raise PermissionDenied
+
+
+def _next_url(request) -> str:
+    url = request.POST.get("next") or request.GET.get("next")
+    # A path of this site only ("/solidaire/…"), never a view name nor another site.
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return url
+    return reverse("solidarity:home")
+
+
+def _perform(form, service, **kwargs):
+    """Calls `service` (retried on a lock conflict) for a valid form and returns its result;
+    a refusal, or the busy message, goes on the form instead, on its field when it names one
+    (`form.errors` is then set)."""
+    try:
+        return with_retry(service, **kwargs)
+    except ServiceBusy as busy:
+        form.add_error(None, str(busy))
+        return None
+    except ValidationError as error:
+        for field, errors in error.update_error_dict({}).items():
+            form.add_error(field if field in form.fields else None, errors)
+        return None
+
+
+# --- Sign-in, sign-out, passwords ---
+
+
+def _sign_in_page(request, form, *, step: int):
+    context = {"form": form, "step": step, "next": _next_url(request)}
+    return _render(request, "solidarity/login.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login(request):
+    """ "Connexion à votre espace": step 1 the identifier, step 2 the password, whatever the
+    identifier (nobody learns whether an account exists)."""
+    if request.method == "GET":
+        if structure_get_for_user(user=request.user) is not None:
+            return HttpResponseRedirect(_next_url(request))
+        return _sign_in_page(request, IdentifierForm(), step=1)
+    if "edit" in request.POST:  # "Modifier": back to step 1, the identifier kept
+        initial = {"identifier": request.POST.get("identifier", "")[:254]}
+        return _sign_in_page(request, IdentifierForm(initial=initial), step=1)
+    if "password" not in request.POST:
+        form = IdentifierForm(request.POST)
+        if not form.is_valid():
+            return _sign_in_page(request, form, step=1)
+        initial = {"identifier": form.cleaned_data["identifier"], "remember": True}
+        return _sign_in_page(request, SignInForm(initial=initial, request=request), step=2)
+    form = SignInForm(request.POST, request=request)
+    if form.has_error("identifier"):
+        return _sign_in_page(request, IdentifierForm(request.POST), step=1)
+    if form.is_valid():
+        user = form.user
+        if structure_get_for_user(user=user) is None:
+            form.add_error(None, NO_ACCESS)
+        else:
+            auth_login(request, user)
+            if not user.is_staff:  # a staff session keeps STAFF_SESSION_MAX_AGE
+                remember = form.cleaned_data["remember"]
+                request.session.set_expiry(REMEMBER_SECONDS if remember else 0)
+            return HttpResponseRedirect(_next_url(request))
+    return _sign_in_page(request, form, step=2)
+
+
+@require_POST
+def logout(request):
+    auth_logout(request)
+    return redirect("solidarity:login")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_forgot_view(request):
+    """One answer whatever exists: a reset link, a new invitation for an account that never
+    chose its password, or nothing."""
+    form = IdentifierForm(request.POST or None)
+    context = {"form": form}
+    if form.is_valid():
+        identifier = form.cleaned_data["identifier"]
+        _perform(form, password_forgot, identifier=identifier)
+        if not form.errors:
+            context["answers"] = [FORGOT_ANSWER]
+            if not identifier_is_email(identifier):
+                context["answers"].append(FORGOT_WITHOUT_EMAIL)
+    return _render(request, "solidarity/password_forgot.html", context)
+
+
+def _password_link(request, uidb64: str, token: str, *, generator, title: str):
+    user = user_from_uid(uidb64)
+    if user is None or not user.is_active or not generator.check_token(user, token):
+        return _render(request, "solidarity/link_invalid.html", {}, status=404)
+    form = PasswordChooseForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_password_set(user=user, password=form.cleaned_data["new_password1"])
+        if structure_get_for_user(user=user) is None:
+            return _render(request, "solidarity/password_done.html", {})
+        auth_login(request, user, backend=IDENTIFIER_BACKEND)
+        request.session.set_expiry(0)
+        messages.success(request, _("Votre mot de passe est enregistré. Bienvenue !"))
+        return redirect("solidarity:home")
+    return _render(
+        request, "solidarity/password_choose.html", {"form": form, "title": title, "user": user}
+    )
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def invitation(request, uidb64: str, token: str):
+    """ "Choisir mon mot de passe", from an invitation (ACCOUNT_INVITATION_DAYS)."""
+    return _password_link(
+        request,
+        uidb64,
+        token,
+        generator=invitation_token_generator,
+        title=_("Choisir mon mot de passe"),
+    )
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_reset(request, uidb64: str, token: str):
+    """A new password, from "Mot de passe oublié" (one hour)."""
+    return _password_link(
+        request,
+        uidb64,
+        token,
+        generator=password_reset_token_generator,
+        title=_("Choisir un nouveau mot de passe"),
+    )
+
+
+# --- The portal ---
+
+
+@portal_view
+@require_safe
+def home(request):
+    return _render(request, "solidarity/home.html", {"tab": "home"})
+
+
+@portal_view
+@require_safe
+def coming_soon(request, tab: str):
+    """ "Billetterie Solidaire" and "Mes réservations" come with the next issues."""
+    titles = {"events": _("Billetterie Solidaire"), "reservations": _("Mes réservations")}
+    return _render(request, "solidarity/coming_soon.html", {"tab": tab, "title": titles[tab]})
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """ "Mon profil": names and phone saved at once; a new address once confirmed."""
+    user = request.portal.membership.user
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "phone": account_profile(user).phone,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        _perform(
+            form,
+            account_update,
+            user=user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone=data["phone"],
+        )
+        asked = not form.errors and _perform(
+            form, email_change_request, user=user, email=data["email"]
+        )
+        if not form.errors:
+            messages.success(request, _("Votre profil est enregistré."))
+            if asked:
+                messages.info(
+                    request,
+                    _(
+                        "Un e-mail vient d'être envoyé à %(email)s : votre nouvelle adresse "
+                        "remplacera l'ancienne dès que vous l'aurez confirmée."
+                    )
+                    % {"email": data["email"]},
+                )
+            return redirect("solidarity:profile")
+    return _render(request, "solidarity/profile.html", {"form": form, "tab": "profile"})
+
+
+@portal_view
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    user = request.portal.membership.user
+    form = PasswordUpdateForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_password_set(user=user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Votre mot de passe est changé."))
+        return redirect("solidarity:profile")
+    return _render(request, "solidarity/password_change.html", {"form": form, "tab": "profile"})
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def email_confirm(request, token: str):
+    """The link mailed to a new address: confirmed with a button (a mail scanner opening the
+    link changes nothing)."""
+    user = request.portal.membership.user
+    email = email_change_read(user=user, token=token)
+    if email is None:
+        return _render(request, "solidarity/link_invalid.html", {}, status=404)
+    if request.method == "POST":
+        try:
+            account_email_set(user=user, email=email)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Votre nouvelle adresse e-mail est enregistrée."))
+        return redirect("solidarity:profile")
+    return _render(request, "solidarity/email_confirm.html", {"email": email, "tab": "profile"})
+
+
+# --- Mes participants ---
+
+
+@portal_view
+@require_safe
+def beneficiary_list(request):
+    form = SearchForm(request.GET or None)
+    query = form.query()
+    rows = request.portal.scope.beneficiaries_listed(query=query)
+    page = Paginator(rows, BENEFICIARIES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "query": query,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "range_text": _page_range_text(page),
+        "tab": "beneficiaries",
+    }
+    return _render(request, "solidarity/beneficiary_list.html", context)
+
+
+def _page_range_text(page) -> str:
+    """ "1 à 25 sur 36 éléments"."""
+    count = page.paginator.count
+    return ngettext(
+        "%(first)d à %(last)d sur %(count)d élément",
+        "%(first)d à %(last)d sur %(count)d éléments",
+        count,
+    ) % {"first": page.start_index(), "last": page.end_index(), "count": count}
+
+
+def _beneficiary_form_page(request, form, *, beneficiary=None, status=200):
+    context = {"form": form, "beneficiary": beneficiary, "tab": "beneficiaries"}
+    return _render(request, "solidarity/beneficiary_form.html", context, status=status)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def beneficiary_create_view(request):
+    scope = request.portal.scope
+    form = BeneficiaryForm(request.POST or None, hosts=scope.hosts())
+    if request.method == "POST" and form.is_valid():
+        beneficiary = _perform(
+            form,
+            beneficiary_create,
+            structure=scope.structure,
+            created_by=request.portal.membership.user,
+            **form.cleaned_data,
+        )
+        if not form.errors:
+            messages.success(request, _("%(name)s est ajouté.") % {"name": beneficiary})
+            return redirect("solidarity:beneficiary_list")
+    return _beneficiary_form_page(request, form)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def beneficiary_update_view(request, beneficiary_id: int):
+    scope = request.portal.scope
+    beneficiary = scope.beneficiary(beneficiary_id)
+    initial = {
+        name: getattr(beneficiary, name)
+        for name in ("kind", "civility", "last_name", "first_name", "address", "phone", "email")
+    } | {"guest_of": beneficiary.guest_of_id}
+    form = BeneficiaryForm(request.POST or None, initial=initial, hosts=scope.hosts())
+    if request.method == "POST" and form.is_valid():
+        _perform(form, beneficiary_update, beneficiary=beneficiary, **form.cleaned_data)
+        if not form.errors:
+            messages.success(request, _("%(name)s est enregistré.") % {"name": beneficiary})
+            return redirect("solidarity:beneficiary_list")
+    return _beneficiary_form_page(request, form, beneficiary=beneficiary)
+
+
+@portal_view
+@require_POST
+def beneficiary_state(request, beneficiary_id: int):
+    """ "Désactiver" / "Réactiver"."""
+    beneficiary = request.portal.scope.beneficiary(beneficiary_id)
+    active = request.POST.get("active") == "1"
+    try:
+        beneficiary = with_retry(beneficiary_active_set, beneficiary=beneficiary, active=active)
+    except ServiceBusy as busy:
+        messages.error(request, str(busy))
+    else:
+        told = _("%(name)s est réactivé.") if active else _("%(name)s est désactivé.")
+        messages.success(request, told % {"name": beneficiary})
+    return redirect("solidarity:beneficiary_update", beneficiary_id=beneficiary.pk)
+
+
+# --- Ma structure ---
+
+
+@portal_view
+@require_safe
+def structure_detail(request):
+    context = {"members": request.portal.scope.members(), "tab": "structure"}
+    return _render(request, "solidarity/structure_detail.html", context)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def structure_update_view(request):
+    _manager_only(request)
+    structure = request.portal.structure
+    initial = {name: getattr(structure, name) for name in StructureForm.base_fields}
+    form = StructureForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        _perform(form, structure_update, structure=structure, **form.cleaned_data)
+        if not form.errors:
+            messages.success(request, _("Les informations de la structure sont enregistrées."))
+            return redirect("solidarity:structure_detail")
+    return _render(request, "solidarity/structure_form.html", {"form": form, "tab": "structure"})
+
+
+def _member_page(request, form, *, member=None):
+    context = {"form": form, "member": member, "tab": "structure"}
+    return _render(request, "solidarity/member_form.html", context)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def member_create_view(request):
+    """ "+": a new référent, invited by mail to choose a password."""
+    _manager_only(request)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member = _perform(
+            form, member_create, structure=request.portal.structure, **form.cleaned_data
+        )
+        if not form.errors:
+            messages.success(
+                request,
+                _("%(name)s est ajouté : une invitation part à %(email)s.")
+                % {"name": member, "email": member.user.email},
+            )
+            return redirect("solidarity:structure_detail")
+    return _member_page(request, form)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def member_update_view(request, member_id: int):
+    """A référent's page; its form (the pencil) for a responsable."""
+    member = request.portal.scope.member(member_id)
+    if request.method == "POST":
+        _manager_only(request)
+    user = member.user
+    pending = not user.has_usable_password()
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "phone": account_profile(user).phone,
+        "role": member.role,
+    }
+    form = MemberForm(request.POST or None, initial=initial, email_editable=pending)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if not pending:
+            data.pop("email")
+        _perform(form, member_update, membership=member, **data)
+        if not form.errors:
+            messages.success(request, _("%(name)s est enregistré.") % {"name": member})
+            return redirect("solidarity:structure_detail")
+    return _member_page(request, form, member=member)
+
+
+@portal_view
+@require_POST
+def member_invite(request, member_id: int):
+    """Sends a new invitation to a référent who has not chosen a password yet."""
+    member = request.portal.scope.member(member_id)
+    _manager_only(request)
+    if member.user.has_usable_password():
+        messages.error(request, _("%(name)s a déjà choisi son mot de passe.") % {"name": member})
+    else:
+        try:
+            with_retry(member_invitation_send, membership=member)
+        except ServiceBusy as busy:
+            messages.error(request, str(busy))
+        else:
+            messages.success(
+                request,
+                _("Une nouvelle invitation part à %(email)s.") % {"email": member.user.email},
+            )
+    return redirect("solidarity:member_update", member_id=member.pk)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def member_remove_view(request, member_id: int):
+    """The bin, with a confirmation: the account is deactivated."""
+    member = request.portal.scope.member(member_id)
+    _manager_only(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            with_retry(member_remove, membership=member)
+        except ServiceBusy as busy:
+            error = str(busy)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+        else:
+            messages.success(request, _("%(name)s est retiré de la structure.") % {"name": member})
+            if member.user_id == request.user.pk:
+                return redirect("solidarity:login")
+            return redirect("solidarity:structure_detail")
+    context = {"member": member, "error": error, "tab": "structure"}
+    return _render(request, "solidarity/member_remove.html", context, status=400 if error else 200)
