@@ -1,10 +1,10 @@
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 # PostgreSQL: serialization failure, deadlock, lock timeout. SQLite: busy timeout ran out.
@@ -84,3 +84,62 @@ def _lock_timeout_set(connection, seconds: float) -> None:
     with connection.cursor() as cursor:
         # set_config takes a bound parameter (SET does not); false: for the whole session.
         cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{milliseconds}ms"])
+
+
+# --- statements written by hand, on the hottest paths ------------------------------------------
+
+
+def sql_name(model: type[models.Model], field: str | None = None) -> str:
+    """A model's table, or one of its columns, quoted for a statement written by hand."""
+    meta = model._meta
+    return connection.ops.quote_name(meta.get_field(field).column if field else meta.db_table)
+
+
+class ModelRows:
+    """Instances of `model` read by a statement written by hand, built as the ORM builds them.
+
+    `columns()` is the select list (every concrete field, qualified by the table's name);
+    `instance(values)` builds the instance from a row's values in that order, after the
+    backend's converters (SQLite returns dates and decimals as text); `value(name, value)`
+    converts one column's. For a statement that runs
+    so often that the ORM's compiling it costs more than the database running it."""
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        self.fields = model._meta.concrete_fields
+        self._names = [field.attname for field in self.fields]
+        self._converters: dict[str, dict[str, tuple]] = {}  # per database vendor
+
+    def columns(self) -> str:
+        table = sql_name(self.model)
+        return ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in self.fields)
+
+    def instance(self, values: Sequence) -> models.Model:
+        values = list(values)
+        for index, converters, column in self._vendor_converters().values():
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        return self.model.from_db(connection.alias, self._names, values)
+
+    def value(self, name: str, value):
+        """One column's value (field `name`, by attname), as the ORM would read it."""
+        _index, converters, column = self._vendor_converters().get(name, (None, (), None))
+        for converter in converters:
+            value = converter(value, column, connection)
+        return value
+
+    def _vendor_converters(self) -> dict[str, tuple]:
+        """What the ORM's compiler applies to each column (Django's `apply_converters`), by
+        attname: (position in the select list, converters, column expression)."""
+        vendor = connection.vendor
+        if vendor not in self._converters:
+            table = self.model._meta.db_table
+            found = {}
+            for index, field in enumerate(self.fields):
+                column = field.get_col(table)
+                converters = connection.ops.get_db_converters(column)
+                converters += column.get_db_converters(connection)
+                if converters:
+                    found[field.attname] = (index, converters, column)
+            self._converters[vendor] = found
+        return self._converters[vendor]
