@@ -17,6 +17,7 @@ The portals book through `reservations_allocate` and the waiting lists move thro
 (guichet/bookings/channels.py) what the core cannot know.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -60,7 +61,7 @@ from guichet.bookings.selectors import (
 from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.audit import audit_changes, audit_records, audit_saved, audit_snapshot
-from guichet.core.db import ModelRows, advisory_lock, sql_name
+from guichet.core.db import ModelRows, advisory_lock, rows_insert, sql_name
 from guichet.core.models import AuditAction
 from guichet.core.search import search_text_of
 from guichet.notifications.selectors import mail_counts_sql, mail_limit_reached
@@ -104,6 +105,21 @@ OTHER_CHANNEL = _("Cette session relève d'un autre portail.")
 _SESSION_ROWS, _ACTIVITY_ROWS = ModelRows(Session), ModelRows(Activity)
 
 
+@functools.lru_cache(maxsize=64)
+def _sessions_lock_sql(vendor: str, count: int) -> str:
+    """The statement of `sessions_lock` for `count` ids, built once per database vendor (its
+    quoting, its lock clause) and count."""
+    session, activity = sql_name(Session), sql_name(Activity)
+    lock = f" FOR UPDATE OF {session}" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {_SESSION_ROWS.columns()}, {_ACTIVITY_ROWS.columns()}"
+        f" FROM {session} INNER JOIN {activity}"
+        f" ON {activity}.{sql_name(Activity, 'id')} = {session}.{sql_name(Session, 'activity')}"
+        f" WHERE {session}.{sql_name(Session, 'id')} IN ({', '.join(['%s'] * count)})"
+        f" ORDER BY {session}.{sql_name(Session, 'id')}{lock}"
+    )
+
+
 def sessions_lock(*, ids: Iterable[int]) -> dict[int, Session]:
     """Lock these sessions' rows (`SELECT … FOR UPDATE`, in pk order) until the commit, and
     return them as committed, with their activity (not locked): the first step of every service
@@ -114,21 +130,12 @@ def sessions_lock(*, ids: Iterable[int]) -> dict[int, Session]:
     ids = sorted(set(ids))
     if not ids:
         return {}
-    session, activity = sql_name(Session), sql_name(Activity)
-    lock = ""
-    if connection.features.has_select_for_update:
-        if connection.get_autocommit():  # as the ORM's select_for_update() refuses
-            raise TransactionManagementError(
-                "select_for_update cannot be used outside of a transaction."
-            )
-        lock = f" FOR UPDATE OF {session}"
-    sql = (
-        f"SELECT {_SESSION_ROWS.columns()}, {_ACTIVITY_ROWS.columns()}"
-        f" FROM {session} INNER JOIN {activity}"
-        f" ON {activity}.{sql_name(Activity, 'id')} = {session}.{sql_name(Session, 'activity')}"
-        f" WHERE {session}.{sql_name(Session, 'id')} IN ({', '.join(['%s'] * len(ids))})"
-        f" ORDER BY {session}.{sql_name(Session, 'id')}{lock}"
-    )
+    # As the ORM's select_for_update() refuses: outside a transaction the lock would go at once.
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
+    sql = _sessions_lock_sql(connection.vendor, len(ids))
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
@@ -818,7 +825,9 @@ def reservations_allocate(
                 outcomes[index] = _refused(lines[index], refusal)
         else:
             open_ids.append(session_id)
-    live, seated, ranks = _holders_and_ranks(session_ids=open_ids)
+    live, seated, ranks = _holders_and_ranks(
+        session_ids=open_ids, keys={line.holder_key for line in lines}
+    )
     rows: list[Reservation] = []
     promoted: list[Reservation] = []
     committed = {session_id: _committed(sessions[session_id]) for session_id in open_ids}
@@ -869,7 +878,7 @@ def reservations_allocate(
                 rank=row.waiting_rank,
                 reason=row.waiting_reason,
             )
-    Reservation.objects.bulk_create(rows)
+    rows_insert(rows)
     for session_id in open_ids:
         _counters_sync(session=sessions[session_id], committed=committed[session_id])
     notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
@@ -879,6 +888,12 @@ def reservations_allocate(
 
 def _refused(line: BookingLine, reason: str) -> LineOutcome:
     return LineOutcome(line=line, state=ReservationStatus.REFUSED, reason=str(reason))
+
+
+# What a portal's row takes from its line (the portal's) and its policy (a waiting reason): each
+# row checks these fields. The service sets the others itself, valid by construction.
+_LINE_FIELDS = ("holder_key", "first_name", "last_name", "quantity", "waiting_reason")
+_SET_BY_THE_SERVICE = [f.name for f in Reservation._meta.fields if f.name not in _LINE_FIELDS]
 
 
 def _row(
@@ -896,40 +911,57 @@ def _row(
         status=status,
         **fields,
     )
-    # Fields only: the database checks the constraints, asking it first would cost queries.
-    row.full_clean(exclude=["session", "group"], validate_unique=False, validate_constraints=False)
-    row.search_text = search_text_of(row, Reservation.search_sources)  # bulk_create: no save()
+    # The line's fields and the rules of clean(): the database checks the constraints, asking it
+    # first would cost queries.
+    row.full_clean(exclude=_SET_BY_THE_SERVICE, validate_unique=False, validate_constraints=False)
+    row.search_text = search_text_of(row, Reservation.search_sources)  # rows_insert: no save()
     return row
 
 
+@functools.lru_cache(maxsize=64)
+def _holders_and_ranks_sql(vendor: str, sessions: int, keys: int) -> str:
+    """The statement of `_holders_and_ranks` for so many sessions and keys, built once per
+    database vendor (its quoting) and counts."""
+    reservation, session = sql_name(Reservation), sql_name(Session)
+    rank, key = sql_name(Reservation, "waiting_rank"), sql_name(Reservation, "holder_key")
+    status, session_id = sql_name(Reservation, "status"), sql_name(Reservation, "session")
+    # The rank's column typed in the first branches already: PostgreSQL types a UNION pairwise.
+    holders = (
+        f"SELECT {session_id}, {key}, {status}, CAST(NULL AS INTEGER) FROM {reservation}"
+        f" WHERE {session_id} IN"
+    )
+    ids, seated = ", ".join(["%s"] * sessions), ", ".join(["%s"] * len(SEAT_HOLDING_STATUSES))
+    return (
+        f"{holders} ({ids}) AND {status} IN ({seated}) AND {key} <> ''"
+        f" UNION ALL {holders} ({ids}) AND {status} = %s AND {key} <> ''"
+        f" AND {key} IN ({', '.join(['%s'] * keys)})"
+        f" UNION ALL SELECT s.{sql_name(Session, 'id')}, NULL, NULL,"
+        f" (SELECT MAX({rank}) FROM {reservation} WHERE {session_id} = s.{sql_name(Session, 'id')})"
+        f" FROM {session} s WHERE s.{sql_name(Session, 'id')} IN ({ids})"
+    )
+
+
 def _holders_and_ranks(
-    *, session_ids: list[int]
+    *, session_ids: list[int], keys: set[str]
 ) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, int]]:
-    """What an allocation reads of the sessions it books, locked: per session, the holder keys
-    live there (seated or waiting), those seated, and the highest waiting rank given so far
-    (promoted and cancelled rows keep theirs; read under the lock: ranks are gapless, in commit
-    order).
+    """What an allocation reads of the sessions it books, locked, per session: the holder keys
+    live there (all those seated, and those of `keys`, its lines', waiting), those seated, and
+    the highest waiting rank given so far (promoted and cancelled rows keep theirs; read under
+    the lock: ranks are gapless, in commit order).
 
     Written by hand, in one statement: the ORM took longer to compile its two queries than the
-    database to run them. The last rank is read per session from the index on (session, rank)."""
+    database to run them. The people waiting are read only for the lines' keys (a long list
+    would cost a row each), the last rank from the index on (session, rank)."""
     live: dict[int, set[str]] = defaultdict(set)
     seated: dict[int, set[str]] = defaultdict(set)
     ranks: dict[int, int] = {}
     if not session_ids:
         return live, seated, ranks
-    reservation, session = sql_name(Reservation), sql_name(Session)
-    rank, key = sql_name(Reservation, "waiting_rank"), sql_name(Reservation, "holder_key")
-    status, session_id = sql_name(Reservation, "status"), sql_name(Reservation, "session")
-    ids = ", ".join(["%s"] * len(session_ids))
-    sql = (
-        f"SELECT {session_id}, {key}, {status}, NULL FROM {reservation}"
-        f" WHERE {session_id} IN ({ids}) AND {status} IN ({', '.join(['%s'] * len(LIVE_STATUSES))})"
-        f" AND {key} <> ''"
-        f" UNION ALL SELECT s.{sql_name(Session, 'id')}, NULL, NULL,"
-        f" (SELECT MAX({rank}) FROM {reservation} WHERE {session_id} = s.{sql_name(Session, 'id')})"
-        f" FROM {session} s WHERE s.{sql_name(Session, 'id')} IN ({ids})"
-    )
-    params = [*session_ids, *(value.value for value in LIVE_STATUSES), *session_ids]
+    keys = sorted(keys)
+    sql = _holders_and_ranks_sql(connection.vendor, len(session_ids), len(keys))
+    waiting = ReservationStatus.WAITING.value
+    params = [*session_ids, *(status.value for status in SEAT_HOLDING_STATUSES)]
+    params += [*session_ids, waiting, *keys, *session_ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row_session, holder_key, row_status, last_rank in cursor.fetchall():
@@ -937,7 +969,7 @@ def _holders_and_ranks(
                 ranks[row_session] = last_rank or 0
                 continue
             live[row_session].add(holder_key)
-            if row_status != ReservationStatus.WAITING:
+            if row_status != waiting:
                 seated[row_session].add(holder_key)
     return live, seated, ranks
 

@@ -39,6 +39,7 @@ from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
+from guichet.core.db import rows_insert
 from guichet.core.models import AuditAction
 from guichet.notifications.emails import message_subject
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
@@ -455,7 +456,7 @@ def notify_group_mails(
             )
         )
     if messages:
-        OutgoingMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        rows_insert(messages, ignore_conflicts=True)
         _send_on_commit()
 
 
