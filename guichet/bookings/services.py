@@ -825,7 +825,7 @@ def reservations_allocate(
                 outcomes[index] = _refused(lines[index], refusal)
         else:
             open_ids.append(session_id)
-    live, seated, ranks = _holders_and_ranks(
+    seated, waiting, ranks = _holders_and_ranks(
         session_ids=open_ids, keys={line.holder_key for line in lines}
     )
     rows: list[Reservation] = []
@@ -841,7 +841,7 @@ def reservations_allocate(
         )
         for index in by_session[session_id]:
             line = lines[index]
-            if line.holder_key in live[session_id]:
+            if line.holder_key in seated[session_id] or line.holder_key in waiting[session_id]:
                 outcomes[index] = _refused(line, REASON_ALREADY_BOOKED)
                 continue
             verdict = policy.eligible(line, session=session, seated=seated[session_id], now=now)
@@ -865,11 +865,11 @@ def reservations_allocate(
                     waiting_reason=reason,
                 )
                 session.waiting_count += 1
+                waiting[session_id].add(line.holder_key)
             else:
                 reason = verdict.reason if isinstance(verdict, Wait) else REASON_FULL
                 outcomes[index] = _refused(line, reason)
                 continue
-            live[session_id].add(line.holder_key)
             rows.append(row)
             outcomes[index] = LineOutcome(
                 line=line,
@@ -925,15 +925,14 @@ def _holders_and_ranks_sql(vendor: str, sessions: int, keys: int) -> str:
     reservation, session = sql_name(Reservation), sql_name(Session)
     rank, key = sql_name(Reservation, "waiting_rank"), sql_name(Reservation, "holder_key")
     status, session_id = sql_name(Reservation, "status"), sql_name(Reservation, "session")
-    # The rank's column typed in the first branches already: PostgreSQL types a UNION pairwise.
-    holders = (
-        f"SELECT {session_id}, {key}, {status}, CAST(NULL AS INTEGER) FROM {reservation}"
-        f" WHERE {session_id} IN"
-    )
     ids, seated = ", ".join(["%s"] * sessions), ", ".join(["%s"] * len(SEAT_HOLDING_STATUSES))
+    # Typed in the first branches already: PostgreSQL types a UNION's columns pairwise.
+    no_rank = "CAST(NULL AS INTEGER)"
     return (
-        f"{holders} ({ids}) AND {status} IN ({seated}) AND {key} <> ''"
-        f" UNION ALL {holders} ({ids}) AND {status} = %s AND {key} <> ''"
+        f"SELECT {session_id}, {key}, 1, {no_rank} FROM {reservation}"
+        f" WHERE {session_id} IN ({ids}) AND {status} IN ({seated}) AND {key} <> ''"
+        f" UNION ALL SELECT {session_id}, {key}, 0, {no_rank} FROM {reservation}"
+        f" WHERE {session_id} IN ({ids}) AND {status} = %s AND {key} <> ''"
         f" AND {key} IN ({', '.join(['%s'] * keys)})"
         f" UNION ALL SELECT s.{sql_name(Session, 'id')}, NULL, NULL,"
         f" (SELECT MAX({rank}) FROM {reservation} WHERE {session_id} = s.{sql_name(Session, 'id')})"
@@ -945,33 +944,30 @@ def _holders_and_ranks(
     *, session_ids: list[int], keys: set[str]
 ) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, int]]:
     """What an allocation reads of the sessions it books, locked, per session: the holder keys
-    live there (all those seated, and those of `keys`, its lines', waiting), those seated, and
-    the highest waiting rank given so far (promoted and cancelled rows keep theirs; read under
-    the lock: ranks are gapless, in commit order).
+    seated there, those of `keys` (its lines') waiting there, and the highest waiting rank
+    given so far (promoted and cancelled rows keep theirs; read under the lock: ranks are
+    gapless, in commit order).
 
     Written by hand, in one statement: the ORM took longer to compile its two queries than the
     database to run them. The people waiting are read only for the lines' keys (a long list
     would cost a row each), the last rank from the index on (session, rank)."""
-    live: dict[int, set[str]] = defaultdict(set)
     seated: dict[int, set[str]] = defaultdict(set)
+    waiting: dict[int, set[str]] = defaultdict(set)
     ranks: dict[int, int] = {}
     if not session_ids:
-        return live, seated, ranks
+        return seated, waiting, ranks
     keys = sorted(keys)
     sql = _holders_and_ranks_sql(connection.vendor, len(session_ids), len(keys))
-    waiting = ReservationStatus.WAITING.value
     params = [*session_ids, *(status.value for status in SEAT_HOLDING_STATUSES)]
-    params += [*session_ids, waiting, *keys, *session_ids]
+    params += [*session_ids, ReservationStatus.WAITING.value, *keys, *session_ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for row_session, holder_key, row_status, last_rank in cursor.fetchall():
+        for row_session, holder_key, is_seated, last_rank in cursor.fetchall():
             if holder_key is None:
                 ranks[row_session] = last_rank or 0
-                continue
-            live[row_session].add(holder_key)
-            if row_status != waiting:
-                seated[row_session].add(holder_key)
-    return live, seated, ranks
+            else:
+                (seated if is_seated else waiting)[row_session].add(holder_key)
+    return seated, waiting, ranks
 
 
 def waiting_list_close(*, session: Session, now: datetime) -> list[Reservation]:
