@@ -186,7 +186,8 @@ def _seats_take(*, session_id: int, seats: int, waiting: int = 0) -> datetime:
 
 
 def _seats_release(*, session_id: int, seats: int, waiting: int = 0) -> None:
-    """Give back `seats` and take `waiting` off the waiting list's counter."""
+    """Give back `seats` and take `waiting` off the waiting list's counter. Written by hand, as
+    `_seats_take`: an allocation that only puts people on the waiting list ends with it."""
     with connection.cursor() as cursor:
         cursor.execute(
             _COUNTERS_ADD_SQL.format(table=sql_name(Session)), [-seats, -waiting, session_id]
