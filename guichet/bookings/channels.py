@@ -163,12 +163,23 @@ PARKS_POLICY = ChannelPolicy(
     channel=Channel.PARKS, staff_group=MANAGER_GROUP, core_mails=PARKS_MAIL_KINDS
 )
 
+# The portals' channels until their apps register their own policies: their staff, no mail, no
+# waiting list (BookingsConfig registers them as defaults, which a portal's policy replaces).
+PORTAL_DEFAULT_POLICIES = (
+    ChannelPolicy(channel=Channel.SOLIDARITY, staff_group="Gestionnaire solidaire"),
+    ChannelPolicy(channel=Channel.FAMILY, staff_group="Gestionnaire famille"),
+)
+
 _POLICIES: dict[str, ChannelPolicy] = {}
 
 
-def policy_register(policy: ChannelPolicy) -> None:
-    """Make `policy` the one of its channel (an app's `ready()`; a test may swap one in)."""
-    _POLICIES[policy.channel] = policy
+def policy_register(policy: ChannelPolicy, *, default: bool = False) -> None:
+    """Make `policy` the one of its channel (an app's `ready()`; a test may swap one in). A
+    `default` one only when the channel has none yet, whichever app is ready first."""
+    if default:
+        _POLICIES.setdefault(policy.channel, policy)
+    else:
+        _POLICIES[policy.channel] = policy
 
 
 def policy_for(channel: str) -> ChannelPolicy:

@@ -142,14 +142,18 @@ class Reservation(SearchableModel):
     )
     # Who the line is for in its portal ("beneficiary:42", "child:7"); empty for parks.
     holder_key = models.CharField(
-        _("titulaire"), max_length=40, blank=True, validators=[validate_single_line]
+        _("titulaire"), max_length=40, blank=True, editable=False, validators=[validate_single_line]
     )
     # Its place on the session's waiting list, given under the session's lock (gapless, in commit
     # order) and kept after promotion.
-    waiting_rank = models.PositiveIntegerField(_("rang"), null=True, blank=True)
+    waiting_rank = models.PositiveIntegerField(_("rang"), null=True, blank=True, editable=False)
     # Why a waiting entry was not promoted yet (the policy's Wait reason, or "complet").
     waiting_reason = models.CharField(
-        _("motif d'attente"), max_length=200, blank=True, validators=[validate_single_line]
+        _("motif d'attente"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        validators=[validate_single_line],
     )
 
     class Meta:

@@ -710,6 +710,17 @@ def _seated_keys(*, session_id: int) -> set[str]:
     )
 
 
+def _waiting_entries_lock(*, session_id: int) -> list[Reservation]:
+    """The session's waiting entries, locked by pk (the lock order), with their group's author
+    for the group mails."""
+    return list(
+        Reservation.objects.select_for_update(of=("self",))
+        .select_related("group__author")
+        .filter(session_id=session_id, status=ReservationStatus.WAITING)
+        .order_by("pk")
+    )
+
+
 def _promote(
     *,
     session: Session,
@@ -726,12 +737,7 @@ def _promote(
     if session.waiting_count == 0 or left == 0 or now >= policy.promotion_closes_at(session):
         return []
     if entries is None:
-        entries = list(
-            Reservation.objects.select_for_update(of=("self",))  # by pk: the lock order
-            .select_related("group__author")
-            .filter(session_id=session.pk, status=ReservationStatus.WAITING)
-            .order_by("pk")
-        )
+        entries = _waiting_entries_lock(session_id=session.pk)
     if seated is None:
         seated = _seated_keys(session_id=session.pk)
     status = ReservationStatus.PENDING if policy.needs_staff(session) else ReservationStatus.VALID
@@ -977,12 +983,7 @@ def waiting_list_close(*, session: Session, now: datetime) -> list[Reservation]:
     closed (for the groups' mails); closing it again does nothing."""
     if session.waiting_closed_at is not None:
         return []
-    entries = list(
-        Reservation.objects.select_for_update(of=("self",))
-        .select_related("group__author")
-        .filter(session_id=session.pk, status=ReservationStatus.WAITING)
-        .order_by("pk")
-    )
+    entries = _waiting_entries_lock(session_id=session.pk)
     Reservation.objects.filter(pk__in=[entry.pk for entry in entries]).update(
         status=ReservationStatus.NOT_SERVED
     )

@@ -7,6 +7,8 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -17,6 +19,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from guichet.bookings.models import Reservation
+from guichet.catalogue.models import Activity, Session
+from guichet.catalogue.selectors import staff_channels
 from guichet.core import dates
 from guichet.core.admin import AuditedAdminMixin, NoWritesMixin, date_display, truncated
 from guichet.core.models import AuditAction, AuditEntry
@@ -32,6 +37,23 @@ ACCOUNT_ACTIONS = (AuditAction.SIGN_IN, AuditAction.SIGN_IN_FAILED)
 
 def _account_types() -> list[ContentType]:
     return [ContentType.objects.get_for_model(model) for model in (get_user_model(), Group)]
+
+
+def _other_channels_entries(channels: frozenset[str]) -> Q:
+    """Entries about the activities, sessions and reservations of channels other than
+    `channels`: a portal's staff never read the names of another portal's people."""
+    hidden = Q()
+    for model, channel in (
+        (Activity, "channel"),
+        (Session, "activity__channel"),
+        (Reservation, "channel"),
+    ):
+        others = model.objects.exclude(**{f"{channel}__in": channels})
+        hidden |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=others.annotate(key=Cast("pk", CharField())).values("key"),
+        )
+    return hidden
 
 
 @admin.register(AuditEntry)
@@ -78,11 +100,15 @@ class AuditEntryAdmin(NoWritesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("content_type", "actor")
-        if request.user.is_superuser:
+        user = request.user
+        if user.is_superuser:
             return queryset
-        return queryset.exclude(content_type__in=_account_types()).exclude(
+        queryset = queryset.exclude(content_type__in=_account_types()).exclude(
             action__in=ACCOUNT_ACTIONS
         )
+        if user.has_perm("privacy.view_persondata"):
+            return queryset  # the data protection officer answers for every channel
+        return queryset.exclude(_other_channels_entries(staff_channels(user=user)))
 
     @admin.display(description=_("auteur"), ordering="actor_name")
     def actor_display(self, entry):

@@ -80,17 +80,23 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="reservation",
             name="holder_key",
-            field=models.CharField(blank=True, max_length=40, verbose_name="titulaire"),
+            field=models.CharField(
+                blank=True, editable=False, max_length=40, verbose_name="titulaire"
+            ),
         ),
         migrations.AddField(
             model_name="reservation",
             name="waiting_rank",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="rang"),
+            field=models.PositiveIntegerField(
+                blank=True, editable=False, null=True, verbose_name="rang"
+            ),
         ),
         migrations.AddField(
             model_name="reservation",
             name="waiting_reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="motif d'attente"),
+            field=models.CharField(
+                blank=True, editable=False, max_length=200, verbose_name="motif d'attente"
+            ),
         ),
         migrations.AlterField(
             model_name="reservation",

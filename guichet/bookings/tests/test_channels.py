@@ -39,3 +39,17 @@ def test_a_channel_without_a_policy_says_so(monkeypatch):
     policy = ChannelPolicy(channel=Channel.FAMILY, staff_group="Gestionnaire famille")
     policy_register(policy)
     assert policy_for("famille") is policy
+
+
+def test_the_portals_have_a_default_policy_until_their_app_registers_one(monkeypatch):
+    from guichet.bookings import channels
+
+    assert policy_for(Channel.SOLIDARITY).staff_group == "Gestionnaire solidaire"
+    assert policy_for(Channel.FAMILY).staff_group == "Gestionnaire famille"
+    assert not policy_for(Channel.FAMILY).core_mails  # no wave-1 mail for the portals
+    monkeypatch.setattr(channels, "_POLICIES", {})
+    portal = ChannelPolicy(channel=Channel.FAMILY, staff_group="Gestionnaire famille")
+    policy_register(portal)  # the portal's app first…
+    for default in channels.PORTAL_DEFAULT_POLICIES:  # …then the bookings app
+        policy_register(default, default=True)
+    assert policy_for(Channel.FAMILY) is portal

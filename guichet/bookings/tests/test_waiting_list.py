@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from guichet.bookings.channels import SEAT, MailEvent, Refuse, Wait
 from guichet.bookings.models import Reservation, ReservationGroup, ReservationStatus
-from guichet.bookings.selectors import session_booking_refusal
+from guichet.bookings.selectors import reservation_cancellable_online, session_booking_refusal
 from guichet.bookings.services import (
     BookingError,
     SessionNotBookable,
@@ -650,3 +650,12 @@ def test_a_cancellation_promoting_four_costs_at_most_ten_statements(
     assert {status for status, _r, _w in rows(session).values()} == {"cancelled", "valid"}
     assert counters(session) == (4, 0)
     assert OutgoingMessage.objects.filter(kind="reminder").count() == 4
+
+
+def test_the_online_cancellation_ends_at_cancel_until_when_set():
+    session = SessionFactory(seat_limit=None)
+    reservation = reservation_create(session=session, **booking_data())
+    session.cancel_until = session.start - timedelta(days=2)
+    before, after = session.cancel_until - timedelta(seconds=1), session.cancel_until
+    assert reservation_cancellable_online(reservation=reservation, now=before)
+    assert not reservation_cancellable_online(reservation=reservation, now=after)

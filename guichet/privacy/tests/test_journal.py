@@ -15,10 +15,12 @@ from guichet.bookings.services import (
     session_save,
 )
 from guichet.bookings.tests.factories import booking_data
+from guichet.catalogue.models import Channel
 from guichet.catalogue.services import activity_save, session_copy
 from guichet.catalogue.tests.factories import ActivityFactory, LocationFactory, SessionFactory
 from guichet.core.audit import audit_record
 from guichet.core.models import AuditAction, AuditActor, AuditEntry, Organisation
+from guichet.core.permissions import DPO_GROUP
 from guichet.notifications.models import MessageKind, MessageState, MessageTemplate
 from guichet.notifications.services import message_resend
 from guichet.notifications.tests.factories import OutgoingMessageFactory
@@ -193,6 +195,29 @@ def test_managers_see_history_but_not_entries_about_accounts(manager, superuser)
     assert [entry.changes for entry in its_history.context["cl"].result_list] == [
         {"name": ["a", "b"]}
     ]
+
+
+def test_each_portals_staff_read_the_journal_of_their_channel_only(staff_member, superuser):
+    parks = SessionFactory()
+    solidaire = SessionFactory(activity=ActivityFactory(channel=Channel.SOLIDARITY))
+    for obj in (parks, parks.activity, solidaire, solidaire.activity):
+        audit_record(action=AuditAction.CHANGE, obj=obj, changes={"note": ["", "x"]})
+    location = LocationFactory()
+    audit_record(action=AuditAction.CHANGE, obj=location, changes={"name": ["a", "b"]})
+
+    def listed(user) -> set:
+        client = Client()
+        client.force_login(user)
+        response = client.get(reverse("admin:core_auditentry_changelist"))
+        return {entry.object_repr for entry in response.context["cl"].result_list}
+
+    parks_entries = {str(parks), str(parks.activity), str(location)}
+    solidaire_entries = {str(solidaire), str(solidaire.activity), str(location)}
+    assert listed(staff_member("Gestionnaire")) == parks_entries
+    assert listed(staff_member("Gestionnaire solidaire")) == solidaire_entries
+    # The data protection officer, as the superuser, reads every channel's.
+    assert listed(staff_member(DPO_GROUP)) == parks_entries | solidaire_entries
+    assert listed(superuser) >= parks_entries | solidaire_entries
 
 
 def test_a_mail_sent_again_and_a_mail_text_changed_are_journalled(superuser):
