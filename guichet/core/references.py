@@ -18,7 +18,9 @@ _VALID = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
 
 def reference_new() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    # One draw of 40 random bits, 5 per character (one system call, not one per character).
+    bits = secrets.randbits(5 * LENGTH)
+    return "".join(ALPHABET[(bits >> (5 * place)) & 31] for place in range(LENGTH))
 
 
 def reference_parse(text: str, *, prefix: str = "") -> str | None:

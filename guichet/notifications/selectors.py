@@ -14,6 +14,7 @@ from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.catalogue.selectors import staff_channels
+from guichet.core.db import sql_name
 from guichet.core.rates import rate_parse
 from guichet.notifications.default_texts import default_texts
 from guichet.notifications.models import (
@@ -53,12 +54,12 @@ def mail_counts_sql(*, email: str, now: datetime) -> tuple[list[str], list]:
     (held-back mails left out), not in a cache that could be emptied."""
     message, reservation = OutgoingMessage, Reservation
     subquery = (
-        f"(SELECT COUNT(*) FROM {_sql_name(message)} m JOIN {_sql_name(reservation)} r"
-        f" ON r.{_sql_name(reservation, 'id')} = m.{_sql_name(message, 'reservation')}"
-        f" WHERE m.{_sql_name(message, 'kind')} IN ({', '.join(['%s'] * len(LIMITED_KINDS))})"
-        f" AND m.{_sql_name(message, 'state')} <> %s"
-        f" AND UPPER(r.{_sql_name(reservation, 'email')}) = UPPER(%s)"
-        f" AND m.{_sql_name(message, 'created_at')} > %s)"
+        f"(SELECT COUNT(*) FROM {sql_name(message)} m JOIN {sql_name(reservation)} r"
+        f" ON r.{sql_name(reservation, 'id')} = m.{sql_name(message, 'reservation')}"
+        f" WHERE m.{sql_name(message, 'kind')} IN ({', '.join(['%s'] * len(LIMITED_KINDS))})"
+        f" AND m.{sql_name(message, 'state')} <> %s"
+        f" AND UPPER(r.{sql_name(reservation, 'email')}) = UPPER(%s)"
+        f" AND m.{sql_name(message, 'created_at')} > %s)"
     )
     items, params = [], []
     for _count, seconds in _mail_windows():
@@ -94,12 +95,6 @@ def account_mail_limit_reached(*, user, now: datetime) -> bool:
         sent.filter(created_at__gt=now - timedelta(seconds=seconds)).count() >= count
         for count, seconds in _mail_windows()
     )
-
-
-def _sql_name(model, field: str | None = None) -> str:
-    """A model's table, or one of its columns, quoted for a statement written by hand."""
-    meta = model._meta
-    return connection.ops.quote_name(meta.get_field(field).column if field else meta.db_table)
 
 
 def _mail_windows() -> list[tuple[int, int]]:

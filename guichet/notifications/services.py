@@ -29,7 +29,9 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -38,6 +40,7 @@ from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
+from guichet.core.db import rows_insert
 from guichet.core.models import AuditAction
 from guichet.notifications.emails import ACCOUNT_MAILS, message_subject
 from guichet.notifications.models import ACCOUNT_KINDS, MessageKind, MessageState, OutgoingMessage
@@ -63,6 +66,17 @@ def _iso(value: datetime | None) -> str | None:
 
 # A burst of changes wakes the worker once per NOTIFICATIONS_WAKE_SECONDS, not once per mail.
 DELIVERY_WAKE_KEY = "notifications.delivery_wake"
+# The last window (its length, its number) for which this process saw a delivery queued, by
+# itself or by another process: its other commits of that window skip the cache.
+_window_queued: tuple[float, int] | None = None
+
+
+@receiver(setting_changed)
+def _window_forget(*, setting: str, **_kwargs) -> None:
+    """Another window length, cache or task queue (tests): what the process saw no longer holds."""
+    global _window_queued
+    if setting in ("NOTIFICATIONS_WAKE_SECONDS", "CACHES", "TASKS"):
+        _window_queued = None
 
 
 def _send_on_commit() -> None:
@@ -84,21 +98,29 @@ def _delivery_wake() -> None:
     seconds; an earlier single key, taken for w seconds, thus outlived the task it stood for
     and left the mails committed just after that task had started to the scheduler's minute).
     A mail that still misses its window (the clocks of two machines apart, the cache down)
-    goes with the next window or the periodic job."""
+    goes with the next window or the periodic job.
+
+    A process that has seen the window's task queued (it queued it, or found the key taken)
+    does not ask the cache again in that window: a crowd of bookings then costs one cache call
+    per process and window, not one per commit."""
+    global _window_queued
     window = settings.NOTIFICATIONS_WAKE_SECONDS
     if window <= 0:
         messages_send_due_task.enqueue()
         return
     number = math.floor(timezone.now().timestamp() / window)
+    if _window_queued == (window, number):
+        return
     # Kept past its window, whole seconds rounded down included; then never asked again.
     key = f"{DELIVERY_WAKE_KEY}.{number}"
-    if not cache.add(key, True, timeout=math.ceil(window) + 2):
-        return  # already queued for this window
-    task = messages_send_due_task
-    if task.get_backend().supports_defer:
-        window_end = datetime.fromtimestamp((number + 1) * window, tz=UTC)
-        task = task.using(run_after=window_end)
-    task.enqueue()
+    if cache.add(key, True, timeout=math.ceil(window) + 2):
+        task = messages_send_due_task
+        if task.get_backend().supports_defer:
+            window_end = datetime.fromtimestamp((number + 1) * window, tz=UTC)
+            task = task.using(run_after=window_end)
+        task.enqueue()
+    # else: already queued for this window
+    _window_queued = (window, number)
 
 
 def _kept(kind: str, reservation: Reservation) -> bool:
@@ -436,7 +458,7 @@ def notify_group_mails(
             )
         )
     if messages:
-        OutgoingMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        rows_insert(messages, ignore_conflicts=True)
         _send_on_commit()
 
 

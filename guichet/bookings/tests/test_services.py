@@ -24,6 +24,7 @@ from guichet.bookings.services import (
     reservations_archive_past,
     seats_mismatches,
     session_save,
+    sessions_lock,
 )
 from guichet.bookings.tests.factories import ReservationFactory, booking_data
 from guichet.catalogue.models import Session, SessionStatus
@@ -302,6 +303,32 @@ def test_postponing_keeps_reservations_valid():
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.VALID
     assert seats_taken(session) == 2
+
+
+def fields_of(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+
+def test_sessions_lock_reads_the_rows_as_the_orm_does():
+    """Its statement is written by hand: every field, with its type (dates, decimals, durations
+    are text or numbers in SQLite), and the activity."""
+    activity = ActivityFactory(booking_delay=timedelta(hours=3), bookable_online=False)
+    postponed = SessionFactory(activity=activity, price="12.50", reason="Pluie")
+    postponed.status = SessionStatus.POSTPONED
+    postponed.new_start = postponed.start + timedelta(days=2)
+    postponed.opens_at = timezone.now().replace(microsecond=0)
+    postponed.save()
+    other = SessionFactory(seat_limit=None)
+    with transaction.atomic():
+        locked = sessions_lock(ids=[other.pk, postponed.pk, other.pk])
+    assert list(locked) == sorted([postponed.pk, other.pk])
+    for session in (postponed, other):
+        read = Session.objects.select_related("activity").get(pk=session.pk)
+        assert fields_of(locked[session.pk]) == fields_of(read)
+        assert fields_of(locked[session.pk].activity) == fields_of(read.activity)
+    assert locked[postponed.pk].effective_start == postponed.new_start
+    assert locked[postponed.pk].activity.booking_delay == timedelta(hours=3)
+    assert sessions_lock(ids=[]) == {}
 
 
 # --- archiving ------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
-"""guichet.core.db: the advisory lock behind check-then-write rules on rows not written yet."""
+"""guichet.core.db: the advisory lock behind check-then-write rules on rows not written yet, and
+the insert written by hand for the hot paths."""
 
 import threading
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
-from guichet.core.db import advisory_lock
+from guichet.bookings.tests.factories import ReservationFactory
+from guichet.core.db import advisory_lock, rows_insert
+from guichet.notifications.models import MessageKind, OutgoingMessage
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,3 +43,54 @@ def test_a_second_holder_of_the_same_name_waits_for_the_commit():
         order.append("first")  # the second is still waiting
     thread.join()
     assert order == ["first", "second"]
+
+
+def _messages(reservation, *keys: str) -> list[OutgoingMessage]:
+    return [
+        OutgoingMessage(
+            dedupe_key=key,
+            kind=MessageKind.CONFIRMATION,
+            subject=f"Sujet {key}",
+            recipients=[f"{key}@example.org"],
+            reservation=reservation,
+            session=reservation.session,
+            details={"key": key, "pks": [1, 2]},
+            scheduled_for=timezone.now(),
+        )
+        for key in keys
+    ]
+
+
+def _stored(message: OutgoingMessage) -> dict:
+    """The row as the ORM reads it back, but its own key and time of creation."""
+    row = OutgoingMessage.objects.get(pk=message.pk)
+    skipped = {"id", "dedupe_key", "created_at"}
+    return {
+        f.attname: getattr(row, f.attname) for f in row._meta.fields if f.attname not in skipped
+    }
+
+
+@pytest.mark.django_db
+def test_rows_insert_stores_what_bulk_create_stores_and_sets_the_keys_in_order():
+    reservation = ReservationFactory()
+    [twin] = OutgoingMessage.objects.bulk_create(_messages(reservation, "orm"))
+    messages = _messages(reservation, "a", "b", "c")
+    for message in messages:  # the twin's values, but for the key and the subject
+        message.details = twin.details
+        message.recipients = twin.recipients
+        message.scheduled_for = twin.scheduled_for
+    rows_insert(messages)
+    assert [OutgoingMessage.objects.get(pk=m.pk).dedupe_key for m in messages] == ["a", "b", "c"]
+    for message in messages:
+        assert not message._state.adding
+        assert message.created_at is not None  # auto_now_add, as save() sets it
+        assert _stored(message) == _stored(twin) | {"subject": f"Sujet {message.dedupe_key}"}
+
+
+@pytest.mark.django_db
+def test_rows_insert_may_skip_the_rows_clashing_on_a_unique_column():
+    reservation = ReservationFactory()
+    rows_insert(_messages(reservation, "a"))
+    rows_insert(_messages(reservation, "a", "b"), ignore_conflicts=True)
+    assert sorted(OutgoingMessage.objects.values_list("dedupe_key", flat=True)) == ["a", "b"]
+    assert OutgoingMessage.objects.get(dedupe_key="a").subject == "Sujet a"

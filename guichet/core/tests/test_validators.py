@@ -1,5 +1,8 @@
 """One-line fields typed by staff, and the NUL bytes no page accepts."""
 
+import sys
+import unicodedata
+
 import pytest
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -42,6 +45,14 @@ def test_every_staff_text_field_is_single_line(model, field):
 def test_line_breaks_and_controls_are_refused(value):
     with pytest.raises(ValidationError):
         validate_single_line(value)
+
+
+def test_no_printable_character_breaks_a_line():
+    """validate_single_line lets printable texts through without looking at each character:
+    no character of the categories it refuses is printable (checked over all of Unicode)."""
+    refused = {"Cc", "Zl", "Zp"}
+    every = map(chr, range(sys.maxunicode + 1))
+    assert [c for c in every if c.isprintable() and unicodedata.category(c) in refused] == []
 
 
 def test_accents_and_apostrophes_are_single_line():

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks import default_task_backend
 
@@ -93,6 +94,39 @@ def test_the_changes_of_one_window_queue_one_task_that_runs_when_it_ends(
     # What the worker runs when the first window ends: both of its mails, and the third.
     queued.task.call(*queued.args, **queued.kwargs)
     assert sent_kinds() == [MessageKind.CONFIRMATION] * 3
+
+
+@pytest.mark.django_db
+def test_a_process_asks_the_cache_once_per_window(
+    django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+    queued_tasks,
+    settings,
+    time_machine,
+):
+    """The database cache's statements show the cache calls: the first commit of a window asks,
+    the others of that window, in the same process, do not; the next window asks again."""
+    settings.NOTIFICATIONS_WAKE_SECONDS = 1
+    window_end = timezone.now().replace(microsecond=0) + timedelta(seconds=2)
+    time_machine.move_to(window_end - timedelta(seconds=0.7), tick=False)
+    session = SessionFactory()
+    wakes = []
+    for _booking in range(3):
+        with django_capture_on_commit_callbacks() as callbacks:
+            book(session)
+        wakes += callbacks
+    with CaptureQueriesContext(connection) as asked:
+        wakes[0]()
+    assert asked.captured_queries  # the cache's key
+    with django_assert_num_queries(0):
+        wakes[1]()
+        wakes[2]()
+    assert len(queued_tasks) == 1
+    time_machine.move_to(window_end, tick=False)
+    with CaptureQueriesContext(connection) as asked:
+        wakes[0]()
+    assert asked.captured_queries
+    assert len(queued_tasks) == 2
 
 
 # --- the row is the truth ------------------------------------------------------------------
