@@ -67,17 +67,18 @@ def test_a_mail_accepted_is_recorded_however_long_its_row_is_held(settings):
     settings.DATABASE_LOCK_TIMEOUT = 0.1
     connection.close()  # the time-out is set on each new connection
     message = OutgoingMessageFactory()
-    sending = threading.Event()
+    sending, held = threading.Event(), threading.Event()
 
     def staff_holding_the_row():
         sending.wait(timeout=10)
         with transaction.atomic():
             OutgoingMessage.objects.select_for_update().get(pk=message.pk)
+            held.set()
             time.sleep(0.5)  # five times the time-out
 
     def send_while_the_row_is_held(backend, messages):
         sending.set()
-        time.sleep(0.1)  # staff's transaction takes the row meanwhile
+        assert held.wait(timeout=10)  # staff hold the row before the mail is recorded as sent
         return original_send(backend, messages)
 
     original_send = EmailBackend.send_messages
