@@ -387,9 +387,10 @@ def _address_check(*, reservation: Reservation) -> bool:
     mail_counts, params = mail_counts_sql(email=reservation.email, now=timezone.now())
     statuses = [status.value for status in SEAT_HOLDING_STATUSES]
     places = (
-        f"(SELECT COALESCE(SUM(quantity), 0) FROM {connection.ops.quote_name(Reservation._meta.db_table)}"
-        f" WHERE session_id = %s AND UPPER(email) = UPPER(%s)"
-        f" AND status IN ({', '.join(['%s'] * len(statuses))}))"
+        f"(SELECT COALESCE(SUM({sql_name(Reservation, 'quantity')}), 0)"
+        f" FROM {sql_name(Reservation)} WHERE {sql_name(Reservation, 'session')} = %s"
+        f" AND UPPER({sql_name(Reservation, 'email')}) = UPPER(%s)"
+        f" AND {sql_name(Reservation, 'status')} IN ({', '.join(['%s'] * len(statuses))}))"
     )
     with connection.cursor() as cursor:
         cursor.execute(
