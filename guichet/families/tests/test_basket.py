@@ -131,9 +131,7 @@ def test_another_households_child_is_refused(guardian, session_of, now):
 
     stranger = ChildFactory()
     with pytest.raises(FamilyError):
-        basket_toggle_days(
-            guardian=guardian, child=stranger, sessions=week(session_of, 1), now=now
-        )
+        basket_toggle_days(guardian=guardian, child=stranger, sessions=week(session_of, 1), now=now)
 
 
 # --- validation ---------------------------------------------------------------------------------

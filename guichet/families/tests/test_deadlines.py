@@ -27,9 +27,7 @@ def at(day: date, hour: int = 7, minute: int = 30) -> datetime:
 
 def test_n_days_at_a_time_counts_calendar_days():
     thursday = date(2027, 3, 4)
-    deadline = deadline_at(
-        Deadline("days", 2, time(12, 0)), day=thursday, starts_at=at(thursday)
-    )
+    deadline = deadline_at(Deadline("days", 2, time(12, 0)), day=thursday, starts_at=at(thursday))
     assert deadline == datetime(2027, 3, 2, 12, 0, tzinfo=PARIS)  # "J-2 à 12:00": Tuesday noon
 
 
@@ -52,9 +50,7 @@ def test_n_days_zero_is_the_day_itself():
 )
 def test_working_days_skip_weekends_and_public_holidays(day, count, expected):
     assert working_day_before(day, count) == expected
-    deadline = deadline_at(
-        Deadline("working_days", count, time(18, 0)), day=day, starts_at=at(day)
-    )
+    deadline = deadline_at(Deadline("working_days", count, time(18, 0)), day=day, starts_at=at(day))
     assert deadline == paris_datetime(expected, time(18, 0))
 
 
