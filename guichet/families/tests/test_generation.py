@@ -17,7 +17,7 @@ from guichet.families.services import (
     basket_validate,
     period_generate_sessions,
 )
-from guichet.families.tests.factories import ActivityRulesFactory, BookingPeriodFactory
+from guichet.families.tests.factories import BookingPeriodFactory
 
 
 def days_of(period):
