@@ -854,7 +854,9 @@ class ReservationChange(models.Model):
     kind = models.CharField(_("mouvement"), max_length=20, choices=ChangeKind.choices)
     origin = models.CharField(_("origine"), max_length=10, choices=ChangeOrigin.choices)
     rank = models.PositiveIntegerField(_("rang"), null=True, blank=True)
-    reason = models.CharField(_("motif"), max_length=200, blank=True)
+    reason = models.CharField(
+        _("motif"), max_length=200, blank=True, validators=[validate_single_line]
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
