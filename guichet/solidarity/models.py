@@ -216,6 +216,10 @@ class Beneficiary(SearchableModel):
     phone = PhoneNumberField(_("téléphone"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
+    # When "Désactiver" was last used (the retention counts from it), and when the person's
+    # fields were blanked (by the retention or on request, guichet.solidarity.privacy).
+    deactivated_at = models.DateTimeField(_("désactivé le"), null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -3,6 +3,7 @@ and the people it follows."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import EMAIL_TAKEN, Profile, email_normalise
@@ -111,7 +112,8 @@ def beneficiary_active_set(*, beneficiary: Beneficiary, active: bool) -> Benefic
     if locked.is_active != active:
         before = audit_before(locked)
         locked.is_active = active
-        locked.save(update_fields=["is_active"])
+        locked.deactivated_at = None if active else timezone.now()
+        locked.save(update_fields=["is_active", "deactivated_at"])
         audit_saved(locked, before=before)
     return locked
 
