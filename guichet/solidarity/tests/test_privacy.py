@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guichet.core.models import AuditEntry
-
 from guichet.privacy.registry import person_sources, retention_rules
 from guichet.privacy.services import (
     person_anonymise,
