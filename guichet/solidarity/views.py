@@ -346,6 +346,7 @@ def event_list(request):
         )
         page = Paginator(rows, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
         context |= {
+            "listing": True,
             "section": section,
             "section_title": SECTIONS.get(section) or _("Résultats de la recherche"),
             "page": page,

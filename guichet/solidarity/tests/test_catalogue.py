@@ -109,6 +109,8 @@ def test_search_by_title_ignores_accents_and_case(referent_client):
     event("Concert")
     page = listed(referent_client, q="THEATRE ete")
     assert "Théâtre d&#x27;été" in page and "Concert" not in page
+    page = listed(referent_client, q="opéra")
+    assert "Aucun événement à venir ne correspond à cette recherche." in page
 
 
 def test_the_departement_menu_defaults_to_the_structures(referent_client, structure):
