@@ -391,10 +391,13 @@ def event_detail(request, event_id: int):
     now = timezone.now()
     event = event_get_for_portal(activity_id=event_id, now=now)
     slots = event_slots(activity=event, now=now)
+    days = [timezone.localdate(slot.session.starts_at) for slot in slots]
     context = {
         "event": event,
         "details": event.event_details,
         "slots": slots,
+        "first_day": min(days, default=None),
+        "last_day": max(days, default=None),
         "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
         "tab": "events",
     }

@@ -246,6 +246,7 @@ def test_the_event_sheet(referent_client):
     assert "<script>alert" not in html and "<script>x()" not in html
     assert details.venue.name in html
     assert 'class="map__canvas js-map"' in html
+    assert "Du vendredi 4 décembre 2026 au dimanche 6 décembre 2026" in html
     slots = html.split('id="slots-title"')[1]
     assert slots.count("<tr>") == 3  # the heading and two sessions to come
     assert '<td data-label="Invitations restantes">7</td>' in slots
