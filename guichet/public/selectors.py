@@ -25,7 +25,6 @@ from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.search import search_filter, search_normalise
-from guichet.notifications.selectors import confirmation_held_annotation
 from guichet.public.pagecache import page_cache_seconds
 
 
@@ -216,10 +215,9 @@ def reservation_get_by_token(*, token: str) -> Reservation:
 
 
 def reservation_get_for_display(*, token: str) -> Reservation:
-    """The reservation read from the database, its session as session_get_for_display has it,
-    and whether its confirmation was held back (`confirmation_held`), in the same statement."""
+    """The reservation read from the database, its session as session_get_for_display has it."""
     reservation = get_object_or_404(
-        Reservation.objects.annotate(confirmation_held=confirmation_held_annotation()),
+        Reservation,
         token=token,
         anonymised_at__isnull=True,
         channel=Channel.PARKS,
