@@ -1,5 +1,7 @@
 """Phone numbers: stored in E.164 ("+33768845070"), shown as "+33 7 68 84 50 70"."""
 
+from functools import lru_cache
+
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
@@ -27,6 +29,9 @@ def phone_to_e164(raw: str, *, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Every public page shows the organisation's number (footer, "Ma réservation"): formatting it
+# costs about 40 µs, so the few numbers shown are remembered.
+@lru_cache(maxsize=256)
 def phone_display(e164: str) -> str:
     if not e164:
         return ""
