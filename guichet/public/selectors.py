@@ -3,6 +3,7 @@
 The public site is the parks': the other channels' activities, sessions and reservations are
 not found here (404), whatever their link; their portals have pages of their own."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -201,6 +202,9 @@ def session_get_for_display(*, pk: int) -> Session:
     session = cache.get(key)
     if session is None:
         session = session_get_public(pk=pk)
+        # Names this reading of the session: every process that gets it from the cache may
+        # reuse what it rendered of it (views.reservation_detail's summary and directions).
+        session.display_stamp = (pk, secrets.token_hex(8))
         cache.set(key, session, seconds)
     return session
 
