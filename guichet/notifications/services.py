@@ -511,6 +511,14 @@ def message_resend(*, message: OutgoingMessage) -> None:
         claimed_at=None,
         claim_token="",
     )
+    if (
+        message.kind == MessageKind.CONFIRMATION
+        and message.state == MessageState.HELD
+        and message.reservation_id
+    ):
+        # Sent after all: "Ma réservation" no longer says it was not, and a change of the
+        # session may give the reservation its reminder again.
+        Reservation.objects.filter(pk=message.reservation_id).update(confirmation_held=False)
     _send_on_commit()
     audit_record(action=AuditAction.CHANGE, obj=message, changes=_resent(message))
 

@@ -10,6 +10,7 @@ from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import address_mail_limit_reached
+from guichet.notifications.services import message_resend
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,22 @@ def test_held_mails_are_not_counted_and_rows_not_a_cache_are():
     )
     assert address_mail_limit_reached(email="alix@example.org", now=START)
     assert OutgoingMessage.objects.filter(state=MessageState.HELD).count() == 1
+
+
+def test_a_held_confirmation_resent_by_staff_is_no_longer_held():
+    for _ in range(3):
+        book()
+    held, other = book(), book()
+    confirmation = held.messages.get(kind=MessageKind.CONFIRMATION)
+    message_resend(message=confirmation)
+    held.refresh_from_db()
+    other.refresh_from_db()
+    assert not held.confirmation_held  # "Ma réservation" no longer says no mail was sent
+    assert other.confirmation_held
+    assert states(held) == {MessageKind.CONFIRMATION: MessageState.PENDING}
+    # Sent after all: a change of its session gives it its reminder, as to any booking.
+    session = held.session
+    session.status, session.new_start = SessionStatus.POSTPONED, session.start + timedelta(days=7)
+    session_save(session=session)
+    assert states(held)[MessageKind.REMINDER] == MessageState.PENDING
+    assert MessageKind.REMINDER not in states(other)
