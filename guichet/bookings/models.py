@@ -126,6 +126,12 @@ class Reservation(SearchableModel):
     submission_key = models.CharField(
         max_length=64, unique=True, null=True, blank=True, editable=False
     )
+    # Set by the online booking when the address had had CONFIRMATION_MAIL_LIMIT mails: its
+    # confirmation was written held back, never sent ("Ma réservation" says so, and it gets no
+    # reminder). Kept on the row so that neither needs to look for that mail.
+    confirmation_held = models.BooleanField(
+        _("confirmation retenue"), default=False, editable=False
+    )
     # Set when the person's fields were blanked (guichet.privacy): retention or their request.
     anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True, editable=False)
     # The session's activity's channel, copied by the services so that constraints need no join.

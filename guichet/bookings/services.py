@@ -347,9 +347,10 @@ def _reservation_make(
     reservation.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
     # Only the writes in the transaction: after a clash on the key, the lookup needs no savepoint.
     with transaction.atomic():
-        confirmation_held = online and _address_check(reservation=reservation)
+        # Kept on the row: "Ma réservation" and the reminder read it there.
+        reservation.confirmation_held = online and _address_check(reservation=reservation)
         reservation.save()
-        notify_reservation_created(reservation=reservation, confirmation_held=confirmation_held)
+        notify_reservation_created(reservation=reservation)
         # The seats last: the session's row stays locked only until the commit, so that a crowd
         # booking the same session waits on it as little as possible. If they are not there,
         # the reservation and its mails are rolled back with the rest.

@@ -93,6 +93,11 @@ def _lock_timeout_set(connection, seconds: float) -> None:
 
 def sql_name(model: type[models.Model], field: str | None = None) -> str:
     """A model's table, or one of its columns, quoted for a statement written by hand."""
+    return _sql_name(connection.vendor, model, field)
+
+
+@functools.lru_cache(maxsize=256)  # a dozen per booking: worked out once per database vendor
+def _sql_name(vendor: str, model: type[models.Model], field: str | None) -> str:
     meta = model._meta
     return connection.ops.quote_name(meta.get_field(field).column if field else meta.db_table)
 

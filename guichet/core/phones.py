@@ -1,5 +1,7 @@
 """Phone numbers: stored in E.164 ("+33768845070"), shown as "+33 7 68 84 50 70"."""
 
+from functools import lru_cache
+
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,20 +15,47 @@ DEFAULT_REGION = "FR"
 
 def phone_to_e164(raw: str, *, region: str = DEFAULT_REGION) -> str:
     """Accept the usual French and international forms; raise ValidationError otherwise."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    e164 = _e164(raw, region)
+    if e164 is None:
         raise ValidationError(
             _(
                 "Numéro de téléphone invalide : saisissez par exemple 06 12 34 56 78 ou +33 6 12 34 56 78."
             ),
             code="invalid_phone",
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
+# A booking checks its number twice, in the form and again in the model (as E.164 then), about
+# 40 µs each: the numbers seen last are remembered, each one's E.164 form as valid too.
+_e164_seen: dict[tuple[str, str], str | None] = {}
+_E164_SEEN_MAX = 1024
+
+
+def _e164(raw: str, region: str) -> str | None:
+    """`raw` in E.164, or None if it is no valid number."""
+    try:
+        return _e164_seen[raw, region]
+    except KeyError:
+        pass
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    e164 = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(_e164_seen) >= _E164_SEEN_MAX:
+        _e164_seen.clear()
+    _e164_seen[raw, region] = e164
+    if e164 is not None:
+        _e164_seen[e164, region] = e164
+    return e164
+
+
+# Every public page shows the organisation's number (footer, "Ma réservation"): formatting it
+# costs about 40 µs, so the few numbers shown are remembered.
+@lru_cache(maxsize=256)
 def phone_display(e164: str) -> str:
     if not e164:
         return ""

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -99,20 +99,6 @@ def account_mail_limit_reached(*, user, now: datetime) -> bool:
 
 def _mail_windows() -> list[tuple[int, int]]:
     return [rate_parse(rate) for rate in settings.CONFIRMATION_MAIL_LIMIT if rate.strip()]
-
-
-def _held_confirmations() -> QuerySet[OutgoingMessage]:
-    return OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION, state=MessageState.HELD)
-
-
-def reservation_confirmation_held(*, reservation: Reservation) -> bool:
-    """Whether the reservation's confirmation was held back by CONFIRMATION_MAIL_LIMIT."""
-    return _held_confirmations().filter(reservation=reservation).exists()
-
-
-def confirmation_held_annotation() -> Exists:
-    """`reservation_confirmation_held` as an annotation, read with the reservation itself."""
-    return Exists(_held_confirmations().filter(reservation=OuterRef("pk")))
 
 
 def reminder_due(*, session: Session) -> datetime:

@@ -49,7 +49,6 @@ from guichet.notifications.selectors import (
     account_mail_limit_reached,
     address_mail_limit_reached,
     reminder_due,
-    reservation_confirmation_held,
     session_change_kind,
 )
 from guichet.notifications.tasks import messages_send_due_task
@@ -206,7 +205,7 @@ def reminder_sync(*, reservation: Reservation) -> None:
         and not session.is_cancelled
         and due > timezone.now()
         # The address had too many mails: it gets no reminder either.
-        and not reservation_confirmation_held(reservation=reservation)
+        and not reservation.confirmation_held
     )
     others = OutgoingMessage.objects.filter(reservation=reservation, kind=MessageKind.REMINDER)
     _withdraw(others.exclude(dedupe_key=key) if wanted else others)
@@ -219,13 +218,11 @@ def reminder_sync(*, reservation: Reservation) -> None:
     _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
 
 
-def notify_reservation_created(
-    *, reservation: Reservation, confirmation_held: bool = False
-) -> None:
+def notify_reservation_created(*, reservation: Reservation) -> None:
     """A new reservation has no message yet: its confirmation, unless staff recorded it for a
     session already over, and its reminder when the session starts more than 2 days from now,
-    go in one insert. With `confirmation_held` (an online booking whose address has had
-    CONFIRMATION_MAIL_LIMIT mails already, read by the booking with `mail_counts_sql`), the
+    go in one insert. With `reservation.confirmation_held` (set by the online booking when its
+    address has had CONFIRMATION_MAIL_LIMIT mails already, read with `mail_counts_sql`), the
     confirmation is written held back, never sent, and no reminder is written."""
     now = timezone.now()
     session = reservation.session
@@ -239,7 +236,7 @@ def notify_reservation_created(
             key=f"confirmation:{reservation.pk}",
             scheduled_for=now,
         )
-        if confirmation_held:
+        if reservation.confirmation_held:
             confirmation.state = MessageState.HELD
             confirmation.save()
             return
@@ -532,6 +529,14 @@ def message_resend(*, message: OutgoingMessage) -> None:
         claimed_at=None,
         claim_token="",
     )
+    if (
+        message.kind == MessageKind.CONFIRMATION
+        and message.state == MessageState.HELD
+        and message.reservation_id
+    ):
+        # Sent after all: "Ma réservation" no longer says it was not, and a change of the
+        # session may give the reservation its reminder again.
+        Reservation.objects.filter(pk=message.reservation_id).update(confirmation_held=False)
     _send_on_commit()
     audit_record(action=AuditAction.CHANGE, obj=message, changes=_resent(message))
 

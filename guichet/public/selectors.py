@@ -3,6 +3,7 @@
 The public site is the parks': the other channels' activities, sessions and reservations are
 not found here (404), whatever their link; their portals have pages of their own."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -25,7 +26,6 @@ from guichet.bookings.models import Reservation
 from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.search import search_filter, search_normalise
-from guichet.notifications.selectors import confirmation_held_annotation
 from guichet.public.pagecache import page_cache_seconds
 
 
@@ -202,6 +202,9 @@ def session_get_for_display(*, pk: int) -> Session:
     session = cache.get(key)
     if session is None:
         session = session_get_public(pk=pk)
+        # Names this reading of the session: every process that gets it from the cache may
+        # reuse what it rendered of it (views.reservation_detail's summary and directions).
+        session.display_stamp = (pk, secrets.token_hex(8))
         cache.set(key, session, seconds)
     return session
 
@@ -216,10 +219,9 @@ def reservation_get_by_token(*, token: str) -> Reservation:
 
 
 def reservation_get_for_display(*, token: str) -> Reservation:
-    """The reservation read from the database, its session as session_get_for_display has it,
-    and whether its confirmation was held back (`confirmation_held`), in the same statement."""
+    """The reservation read from the database, its session as session_get_for_display has it."""
     reservation = get_object_or_404(
-        Reservation.objects.annotate(confirmation_held=confirmation_held_annotation()),
+        Reservation,
         token=token,
         anonymised_at__isnull=True,
         channel=Channel.PARKS,

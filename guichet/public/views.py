@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -80,9 +81,7 @@ def noindex(view):
 
 
 def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
-    context = {
-        "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
-    } | context
+    context = {"map_tiles": _map_tiles()} | context
     if "organisation" not in context:
         context["organisation"] = organisation_get()
     return render(request, template, context, status=status)
@@ -91,6 +90,35 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
 def _session_context(session) -> dict:
     """What the session summary (public/_summary.html) and the map read."""
     return {"session": session, "activity": session.activity, "location": session.activity.location}
+
+
+# What each process rendered of the sessions that session_get_for_display keeps in the shared
+# cache, by their `display_stamp`: a new reading of a session (at most 5 s later) is rendered
+# again. Emptied when it grows past _SESSION_PARTS_MAX.
+_session_parts_seen: dict[tuple, dict[str, str]] = {}
+_SESSION_PARTS_MAX = 512
+
+
+def _session_parts(session: Session) -> dict[str, str]:
+    """ "Ma réservation"'s session summary and directions (the map), which show the session and
+    nothing of the reservation: rendered once per process for each reading of the session."""
+    stamp = getattr(session, "display_stamp", None)
+    parts = _session_parts_seen.get(stamp) if stamp else None
+    if parts is None:
+        context = _session_context(session) | {"map_tiles": _map_tiles()}
+        parts = {
+            "summary": render_to_string("public/_summary.html", context),
+            "place": render_to_string("public/_place.html", context),
+        }
+        if stamp:
+            if len(_session_parts_seen) >= _SESSION_PARTS_MAX:
+                _session_parts_seen.clear()
+            _session_parts_seen[stamp] = parts
+    return parts
+
+
+def _map_tiles() -> dict[str, str]:
+    return {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -335,6 +363,7 @@ def reservation_detail(request: HttpRequest, token: str) -> HttpResponse:
         "google_calendar_url": calendar.google_calendar_url(
             reservation=reservation, page_url=_reservation_url(reservation)
         ),
+        "session_parts": _session_parts(session),
     }
     return _render(request, "public/reservation_detail.html", context)
 

@@ -8,7 +8,10 @@ class SolidarityConfig(AppConfig):
 
     def ready(self):
         from guichet.bookings.channels import policy_register
+        from guichet.solidarity import privacy
         from guichet.solidarity.policy import SOLIDARITY_POLICY
 
         # In place of the bookings app's default policy for the channel.
         policy_register(SOLIDARITY_POLICY)
+        # Its people in "Données d'une personne" and the nightly retention (guichet.privacy).
+        privacy.register()

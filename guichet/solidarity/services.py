@@ -3,6 +3,7 @@ and the people it follows."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import EMAIL_TAKEN, Profile, email_normalise
@@ -12,15 +13,18 @@ from guichet.accounts.services import (
     account_deactivate,
     account_update,
 )
+from guichet.catalogue.models import Location
 from guichet.core.audit import audit_before, audit_saved
 from guichet.notifications.models import MessageKind
 from guichet.notifications.services import notify_account_mail
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
+    EventDetails,
     MemberRole,
     Membership,
     Structure,
+    Venue,
 )
 
 LAST_MANAGER = _("La structure doit garder au moins un responsable.")
@@ -108,7 +112,8 @@ def beneficiary_active_set(*, beneficiary: Beneficiary, active: bool) -> Benefic
     if locked.is_active != active:
         before = audit_before(locked)
         locked.is_active = active
-        locked.save(update_fields=["is_active"])
+        locked.deactivated_at = None if active else timezone.now()
+        locked.save(update_fields=["is_active", "deactivated_at"])
         audit_saved(locked, before=before)
     return locked
 
@@ -232,3 +237,44 @@ def email_change_request(*, user, email: str) -> bool:
     with transaction.atomic():
         notify_account_mail(kind=MessageKind.SOLIDARITY_EMAIL_CHANGE, user=user, email=email)
     return True
+
+
+# --- Venues and events (staff) ---
+
+PLACE_IN_USE = _(
+    "Ces lieux accueillent des événements de la structure culturelle : %(places)s. "
+    "Changez d'abord le lieu de ces événements."
+)
+
+
+@transaction.atomic
+def venue_save(*, venue: Venue, places) -> Venue:
+    """A venue and its places. A place where one of its events takes place stays."""
+    venue.full_clean()
+    chosen = {place.pk for place in places}
+    if venue.pk is not None:
+        used = (
+            Location.objects.filter(activities__event_details__venue=venue)
+            .exclude(pk__in=chosen)
+            .distinct()
+        )
+        names = sorted(place.name for place in used)
+        if names:
+            raise ValidationError({"places": PLACE_IN_USE % {"places": ", ".join(names)}})
+    before = audit_before(venue)
+    venue.save()
+    venue.places.set(list(places))
+    audit_saved(venue, before=before)
+    return venue
+
+
+@transaction.atomic
+def event_details_save(*, details: EventDetails) -> EventDetails:
+    """An event's details: its activity must be of the solidarity channel and take place at
+    one of the venue's places (EventDetails.clean: "Ce lieu n'appartient pas à la structure
+    culturelle choisie.")."""
+    details.full_clean()
+    before = audit_before(details)
+    details.save()
+    audit_saved(details, before=before)
+    return details

@@ -9,10 +9,8 @@ from guichet.bookings.tests.factories import booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.notifications.models import MessageKind, MessageState, OutgoingMessage
-from guichet.notifications.selectors import (
-    address_mail_limit_reached,
-    reservation_confirmation_held,
-)
+from guichet.notifications.selectors import address_mail_limit_reached
+from guichet.notifications.services import message_resend
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +40,12 @@ def test_past_three_an_hour_bookings_go_through_without_confirmation_nor_reminde
             MessageKind.CONFIRMATION: MessageState.PENDING,
             MessageKind.REMINDER: MessageState.PENDING,
         }
-        assert not reservation_confirmation_held(reservation=reservation)
+        reservation.refresh_from_db()
+        assert not reservation.confirmation_held
     assert held.pk is not None  # the booking itself went through
     assert states(held) == {MessageKind.CONFIRMATION: MessageState.HELD}
-    assert reservation_confirmation_held(reservation=held)
+    held.refresh_from_db()
+    assert held.confirmation_held  # kept on the row: "Ma réservation" and reminders read it
     # Another address is not held back.
     assert states(book(email="basile@example.org"))[MessageKind.CONFIRMATION] == "pending"
 
@@ -97,3 +97,22 @@ def test_held_mails_are_not_counted_and_rows_not_a_cache_are():
     )
     assert address_mail_limit_reached(email="alix@example.org", now=START)
     assert OutgoingMessage.objects.filter(state=MessageState.HELD).count() == 1
+
+
+def test_a_held_confirmation_resent_by_staff_is_no_longer_held():
+    for _ in range(3):
+        book()
+    held, other = book(), book()
+    confirmation = held.messages.get(kind=MessageKind.CONFIRMATION)
+    message_resend(message=confirmation)
+    held.refresh_from_db()
+    other.refresh_from_db()
+    assert not held.confirmation_held  # "Ma réservation" no longer says no mail was sent
+    assert other.confirmation_held
+    assert states(held) == {MessageKind.CONFIRMATION: MessageState.PENDING}
+    # Sent after all: a change of its session gives it its reminder, as to any booking.
+    session = held.session
+    session.status, session.new_start = SessionStatus.POSTPONED, session.start + timedelta(days=7)
+    session_save(session=session)
+    assert states(held)[MessageKind.REMINDER] == MessageState.PENDING
+    assert MessageKind.REMINDER not in states(other)

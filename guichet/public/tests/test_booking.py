@@ -96,6 +96,32 @@ class TestForm:
         for label in ("Prénom", "Nom", "Email", "Numéro de téléphone", "Ville", "Quantité"):
             assert f">{label}<span" in html, label
 
+    def test_blank_fields_are_shared_only_by_sessions_offering_as_many_places(
+        self, client, now, organisation
+    ):
+        """The blank fields are rendered once per process for a number of places: a session
+        with other limits, or a form sent back with its errors, gets its own."""
+
+        def quantities(html: str) -> list[str]:
+            select = re.search(r'<select name="quantity".*?</select>', html, re.S).group(0)
+            return re.findall(r'<option value="(\d+)"', select)
+
+        two = SessionFactory(activity=ActivityFactory(max_places_per_booking=2), seat_limit=10)
+        five = SessionFactory(activity=ActivityFactory(max_places_per_booking=5), seat_limit=10)
+        three_left = SessionFactory(
+            activity=ActivityFactory(max_places_per_booking=5), seat_limit=3
+        )
+        for _ in range(2):
+            assert quantities(client.get(book_url(two)).content.decode()) == ["1", "2"]
+            assert quantities(client.get(book_url(five)).content.decode()) == list("12345")
+            assert quantities(client.get(book_url(three_left)).content.decode()) == list("123")
+        typed = load_form(client, five) | {"first_name": "Zoé", "city": "", "quantity": "4"}
+        html = post(client, five, typed).content.decode()
+        assert 'value="Zoé"' in html and "Saisissez votre ville." in html
+        assert '<option value="4" selected>' in html
+        blank = client.get(book_url(five)).content.decode()
+        assert "Zoé" not in blank and "Saisissez votre ville." not in blank
+
     def test_group_notice_falls_back_to_the_organisation(self, client, session):
         html = client.get(book_url(session)).content.decode()
         assert (

@@ -51,6 +51,32 @@ def cancel_url(reservation) -> str:
 
 
 class TestPage:
+    def test_the_session_part_shows_each_session_as_read_at_most_5_seconds_ago(
+        self, client, reservation, page_cache, time_machine
+    ):
+        """The summary and directions are rendered once per reading of the session (the same
+        reading for 5 seconds with the page cache, as the other cached pages)."""
+        other = reservation_create(
+            session=SessionFactory(
+                activity=ActivityFactory(
+                    name="Balade contée", location=LocationFactory(name="Parc du Lac")
+                )
+            ),
+            **booking_data(),
+        )
+        for _ in range(2):
+            html = client.get(page_url(reservation)).content.decode()
+            assert "Atelier nichoirs" in html and "Jardin Botanique" in html
+            html = client.get(page_url(other)).content.decode()
+            assert "Balade contée" in html and "Parc du Lac" in html
+            assert "Atelier nichoirs" not in html and "Jardin Botanique" not in html
+        location = reservation.session.activity.location
+        location.name = "Jardin des Plantes"
+        location.save()
+        time_machine.shift(timedelta(seconds=page_cache + 1))
+        html = client.get(page_url(reservation)).content.decode()
+        assert "Jardin des Plantes" in html and "Jardin Botanique" not in html
+
     def test_confirmation_contents(self, client, reservation):
         response = client.get(page_url(reservation))
         html = response.content.decode()
