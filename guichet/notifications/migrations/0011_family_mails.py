@@ -19,6 +19,20 @@ def templates_create(apps, schema_editor):
             MessageTemplate.objects.get_or_create(kind=kind, defaults=default_texts(kind))
 
 
+FAMILY_KINDS = (
+    "family_invitation",
+    "family_password_reset",
+    "family_email_change",
+    "family_digest",
+)
+
+
+def family_rows_delete(apps, schema_editor):
+    """Backwards: the family kinds' rows go before the constraints without them come back."""
+    for model in ("MessageTemplate", "MessageAttachment", "OutgoingMessage"):
+        apps.get_model("notifications", model).objects.filter(kind__in=FAMILY_KINDS).delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0010_reservation_person_key_fields_services_only"),
@@ -234,5 +248,5 @@ class Migration(migrations.Migration):
                 name="outgoing_account_mail_without_reservation",
             ),
         ),
-        migrations.RunPython(templates_create, migrations.RunPython.noop),
+        migrations.RunPython(templates_create, family_rows_delete),
     ]
