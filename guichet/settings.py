@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "guichet.notifications",
     "guichet.public",
     "guichet.solidarity",
+    "guichet.families",
     "guichet.privacy",
     "guichet.demo",
     # The admin with the staff sign-in checks (second factor) in its permission check.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("solidaire/", include("guichet.solidarity.urls")),
+    path("famille/", include("guichet.families.urls")),
     path("", include("guichet.public.urls")),
 ]
 if settings.DEBUG:

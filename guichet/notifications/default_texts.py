@@ -13,6 +13,7 @@ FOOTER = "<p>{organisation}</p>"
 SIGNATURE_SOLIDARITY = _(
     "<p>À bientôt,<br><strong>L'équipe de la Billetterie solidaire.</strong></p>"
 )
+SIGNATURE_FAMILY = _("<p>Cordialement,<br><strong>Le pôle périscolaire.</strong></p>")
 
 DEFAULT_TEXTS = {
     MessageKind.CONFIRMATION: {
@@ -186,6 +187,68 @@ DEFAULT_TEXTS = {
             "de votre compte ne change pas.</p>"
         ),
         "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+}
+
+# The family portal (guichet.families). Its accounts as the solidarity portal's; its daily report
+# is seed 002's mail, mended: the movements and their sections are written by the portal between
+# "sous « Bonjour »" and "contenu principal".
+DEFAULT_TEXTS |= {
+    MessageKind.FAMILY_INVITATION: {
+        "header_title": _("BIENVENUE"),
+        "sub_greeting": _(
+            "<p>Un compte famille vient d'être ouvert pour vous sur le Portail famille de "
+            "{organisation} : vous pourrez y réserver l'accueil périscolaire et les centres de "
+            "loisirs de vos enfants.</p>"
+            "<p>Pour y accéder, choisissez votre mot de passe :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Vous vous connecterez ensuite avec votre adresse e-mail et ce mot de passe. Pour "
+            "toute question, contactez le pôle périscolaire au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_FAMILY,
+        "footer": FOOTER,
+    },
+    MessageKind.FAMILY_PASSWORD_RESET: {
+        "header_title": _("MOT DE PASSE OUBLIÉ"),
+        "sub_greeting": _(
+            "<p>Vous avez demandé à choisir un nouveau mot de passe pour le Portail famille :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot "
+            "de passe ne change pas.</p>"
+        ),
+        "signature": SIGNATURE_FAMILY,
+        "footer": FOOTER,
+    },
+    MessageKind.FAMILY_EMAIL_CHANGE: {
+        "header_title": _("NOUVELLE ADRESSE E-MAIL"),
+        "sub_greeting": _(
+            "<p>Vous avez demandé à utiliser cette adresse pour votre compte du Portail famille. "
+            "Elle remplacera l'ancienne dès que vous l'aurez confirmée :</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : l'adresse "
+            "de votre compte ne change pas.</p>"
+        ),
+        "signature": SIGNATURE_FAMILY,
+        "footer": FOOTER,
+    },
+    MessageKind.FAMILY_DIGEST: {
+        "header_title": _("COMPTE RENDU"),
+        "sub_greeting": _(
+            "<p>Veuillez trouver ci-dessous un compte rendu des modifications apportées à vos "
+            "demandes de réservation sur la structure : {organisation}.</p>"
+        ),
+        "main_content": "",
+        "main_ending": _(
+            "<p>Vous pouvez consulter l'état de vos réservations sur le Portail famille.</p>"
+        ),
+        "signature": SIGNATURE_FAMILY,
         "footer": FOOTER,
     },
 }

@@ -148,6 +148,41 @@ ACCOUNT_MAILS = {
 }
 
 
+FAMILY_PORTAL = gettext_lazy("Portail famille")
+
+
+def _family_email_change_path(message: OutgoingMessage) -> str:
+    token = email_change_token(user=message.user, email=message.details["email"])
+    return reverse("families:email_confirm", kwargs={"token": token})
+
+
+ACCOUNT_MAILS |= {
+    MessageKind.FAMILY_INVITATION: AccountMail(
+        subject=gettext_lazy("Votre accès au Portail famille"),
+        portal=FAMILY_PORTAL,
+        button=gettext_lazy("Choisir mon mot de passe"),
+        path=_token_path("families:invitation", invitation_token_generator),
+        lifetime=invitation_max_age,
+    ),
+    MessageKind.FAMILY_PASSWORD_RESET: AccountMail(
+        subject=gettext_lazy("Votre nouveau mot de passe pour le Portail famille"),
+        portal=FAMILY_PORTAL,
+        button=gettext_lazy("Choisir un nouveau mot de passe"),
+        path=_token_path("families:password_reset", password_reset_token_generator),
+        lifetime=lambda: settings.PASSWORD_RESET_TIMEOUT,
+    ),
+    MessageKind.FAMILY_EMAIL_CHANGE: AccountMail(
+        subject=gettext_lazy("Confirmez votre nouvelle adresse e-mail"),
+        portal=FAMILY_PORTAL,
+        button=gettext_lazy("Confirmer cette adresse"),
+        path=_family_email_change_path,
+        lifetime=invitation_max_age,
+    ),
+}
+# The mails that confirm a new address go to it.
+EMAIL_CHANGE_KINDS = (MessageKind.SOLIDARITY_EMAIL_CHANGE, MessageKind.FAMILY_EMAIL_CHANGE)
+
+
 def account_link(message: OutgoingMessage) -> str:
     """The link of an account mail, made now: valid from now for its lifetime."""
     return settings.SITE_URL + ACCOUNT_MAILS[MessageKind(message.kind)].path(message)
@@ -155,7 +190,7 @@ def account_link(message: OutgoingMessage) -> str:
 
 def account_recipients(message: OutgoingMessage) -> list[str]:
     """A new address is confirmed at that address; the other mails go to the account's own."""
-    if message.kind == MessageKind.SOLIDARITY_EMAIL_CHANGE:
+    if message.kind in EMAIL_CHANGE_KINDS:
         return [message.details["email"]]
     return [message.user.email] if message.user and message.user.email else []
 

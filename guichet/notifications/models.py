@@ -38,6 +38,11 @@ class MessageKind(models.TextChoices):
         "solidarity_email_change",
         _("Nouvelle adresse e-mail (Billetterie solidaire)"),
     )
+    # The family portal's accounts and its daily report (guichet.families).
+    FAMILY_INVITATION = "family_invitation", _("Invitation au Portail famille")
+    FAMILY_PASSWORD_RESET = "family_password_reset", _("Mot de passe oublié (Portail famille)")
+    FAMILY_EMAIL_CHANGE = "family_email_change", _("Nouvelle adresse e-mail (Portail famille)")
+    FAMILY_DIGEST = "family_digest", _("Compte rendu quotidien (Portail famille)")
 
 
 # The channel each kind of mail belongs to: the back-office shows its texts, attachments and
@@ -55,6 +60,10 @@ KIND_CHANNELS: dict[str, str] = {
     MessageKind.SOLIDARITY_INVITATION: Channel.SOLIDARITY,
     MessageKind.SOLIDARITY_PASSWORD_RESET: Channel.SOLIDARITY,
     MessageKind.SOLIDARITY_EMAIL_CHANGE: Channel.SOLIDARITY,
+    MessageKind.FAMILY_INVITATION: Channel.FAMILY,
+    MessageKind.FAMILY_PASSWORD_RESET: Channel.FAMILY,
+    MessageKind.FAMILY_EMAIL_CHANGE: Channel.FAMILY,
+    MessageKind.FAMILY_DIGEST: Channel.FAMILY,
 }
 
 
@@ -73,6 +82,9 @@ ACCOUNT_KINDS = (
     MessageKind.SOLIDARITY_INVITATION,
     MessageKind.SOLIDARITY_PASSWORD_RESET,
     MessageKind.SOLIDARITY_EMAIL_CHANGE,
+    MessageKind.FAMILY_INVITATION,
+    MessageKind.FAMILY_PASSWORD_RESET,
+    MessageKind.FAMILY_EMAIL_CHANGE,
 )
 
 

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FamiliesConfig(AppConfig):
+    name = "guichet.families"
+    verbose_name = _("Portail famille")
+
+    def ready(self):
+        from guichet.bookings.channels import policy_register
+        from guichet.core.scheduler import periodic_job_register
+        from guichet.families.policy import FAMILY_POLICY
+        from guichet.families.tasks import family_digest_task
+
+        # In place of the bookings app's default policy for the channel.
+        policy_register(FAMILY_POLICY)
+        # Every quarter of an hour: the task sends the reports once the digest time has come
+        # (FamilySettings.digest_time, which staff may change), each household once a day.
+        periodic_job_register(family_digest_task, "*/15 * * * *")
