@@ -12,8 +12,12 @@ import calendar as pycalendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.utils.translation import gettext as _
+
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Activity, Session
+from guichet.core import dates
+from guichet.families.deadlines import PARIS
 from guichet.families.models import ActivityRules, BasketLine, Child
 from guichet.families.selectors import (
     HouseholdScope,
@@ -81,6 +85,13 @@ class CalendarUnit:
         return self.look.state in BOOKABLE_STATES | CANCELLABLE_STATES or self.line is not None
 
     @property
+    def hours_text(self) -> str:
+        """ "7 h 45 – 17 h" when hours are chosen (one end may be the default)."""
+        if self.arrival is None and self.departure is None:
+            return ""
+        return f"{hour_text(self.arrival)} – {hour_text(self.departure)}"
+
+    @property
     def wanted(self) -> bool:
         """Booked once the basket is sent (the basket counted)."""
         if self.line is not None:
@@ -115,8 +126,20 @@ class MonthCalendar:
         return after if after.year <= LAST_YEAR else None
 
     @property
+    def title(self) -> str:
+        """ "Décembre 2026"."""
+        return f"{dates.MONTHS[self.month.month - 1]} {self.month.year}".capitalize()
+
+    @property
     def days(self) -> list[CalendarDay]:
         return [day for week in self.weeks for day in week if day.in_month]
+
+
+def hour_text(value: time | None) -> str:
+    """A time of day the French way ("7 h 45"), through core's date module; "" for None."""
+    if value is None:
+        return ""
+    return dates.hour(datetime.combine(date(2000, 1, 3), value, tzinfo=PARIS))
 
 
 def month_parse(value: str | None, *, today: date) -> date | None:
@@ -146,9 +169,9 @@ def _groups_fill(sessions: list[Session]) -> None:
         return
     through = ActivityRules.groups.through
     groups: dict[int, set[int]] = {r.pk: set() for r in rules}
-    for rules_id, group_id in through.objects.filter(
-        activityrules_id__in=list(groups)
-    ).values_list("activityrules_id", "childgroup_id"):
+    for rules_id, group_id in through.objects.filter(activityrules_id__in=list(groups)).values_list(
+        "activityrules_id", "childgroup_id"
+    ):
         groups[rules_id].add(group_id)
     for r in rules:
         r._group_ids = groups[r.pk]
@@ -280,3 +303,179 @@ def month_calendar(
         weeks.append(row)
     legend = unit_legend() if activity is not None else day_legend()
     return MonthCalendar(child=child, activity=activity, month=month, weeks=weeks, legend=legend)
+
+
+# --- "Suivi", the result of "Valider", "Compte rendu" ---------------------------------------------
+
+
+@dataclass
+class FollowRow:
+    reservation: Reservation
+    child: Child
+    day: date
+    arrival: time | None
+    departure: time | None
+    state: str
+    cancellable: bool
+    in_basket: bool
+    live: bool
+
+
+def _status_text(reservation: Reservation) -> str:
+    if reservation.status == ReservationStatus.WAITING:
+        return _("En liste d'attente (rang %(rank)s)") % {"rank": reservation.waiting_rank}
+    if reservation.status in (ReservationStatus.VALID, ReservationStatus.ARCHIVED):
+        return str(_("Réservé"))
+    return str(reservation.get_status_display())
+
+
+def follow_rows(
+    *,
+    scope: HouseholdScope,
+    child: Child | None,
+    activity: Activity | None,
+    month: date | None,
+    statuses: tuple[str, ...] | None,
+    now: datetime,
+) -> list[FollowRow]:
+    """ "Suivi": the household's reservations (every state), by date, child and activity; three
+    statements (the children, the reservations with their session and hours, the basket's
+    cancellations)."""
+    children = {c.holder_key: c for c in scope.children()}
+    rows = scope.reservations()
+    if child is not None:
+        rows = rows.filter(holder_key=child.holder_key)
+    if activity is not None:
+        rows = rows.filter(session__activity_id=activity.pk)
+    if month is not None:
+        rows = rows.filter(
+            session__family_day__day__gte=month, session__family_day__day__lte=month_last_day(month)
+        )
+    if statuses:
+        rows = rows.filter(status__in=statuses)
+    rows = rows.order_by("session__start", "holder_key", "session__activity__name", "pk")
+    cancelling = set(
+        scope.basket_lines().filter(action="cancel").values_list("child_id", "session_id")
+    )
+    found = []
+    for reservation in rows:
+        holder = children.get(reservation.holder_key)
+        if holder is None:
+            continue
+        hours = getattr(reservation, "family_hours", None)
+        live = reservation.status in (
+            ReservationStatus.VALID,
+            ReservationStatus.PENDING,
+            ReservationStatus.WAITING,
+        )
+        found.append(
+            FollowRow(
+                reservation=reservation,
+                child=holder,
+                day=session_day(reservation.session),
+                arrival=hours.arrival if hours else None,
+                departure=hours.departure if hours else None,
+                state=_status_text(reservation),
+                cancellable=live
+                and unit_cancel_refusal(session=reservation.session, now=now) is None,
+                in_basket=(holder.pk, reservation.session_id) in cancelling,
+                live=live or reservation.status == ReservationStatus.ARCHIVED,
+            )
+        )
+    return found
+
+
+@dataclass
+class OutcomeRow:
+    child: Child | None
+    session: Session | None
+    action: str
+    message: str
+
+
+def submission_rows(*, scope: HouseholdScope, submission) -> list[OutcomeRow]:
+    """The lines of one "Valider" (its stored outcomes), with their child and session."""
+    outcomes = submission.outcomes or []
+    children = {c.pk: c for c in scope.children()}
+    session_ids = {o.get("session") for o in outcomes if isinstance(o.get("session"), int)}
+    sessions = {
+        s.pk: s for s in Session.objects.filter(pk__in=session_ids).select_related("activity")
+    }
+    return [
+        OutcomeRow(
+            child=children.get(outcome.get("child")),
+            session=sessions.get(outcome.get("session")),
+            action=str(outcome.get("action", "")),
+            message=str(outcome.get("message", "")),
+        )
+        for outcome in outcomes
+    ]
+
+
+@dataclass
+class ReportSection:
+    title: str
+    # (activity name, [(child's "NOM Prénom", "lun. 15/05, mar. 16/05")])
+    activities: list[tuple[str, list[tuple[str, str]]]]
+
+
+@dataclass
+class ReportDay:
+    day: date
+    movements: int
+    booking_requests: int
+    cancel_requests: int
+    sections: list[ReportSection]
+
+
+def _child_label(child: Child) -> str:
+    return f"{child.last_name.upper()} {child.first_name}"
+
+
+def report_days(*, scope: HouseholdScope, now: datetime) -> list[ReportDay]:
+    """ "Compte rendu": the household's logged movements (`ReservationChange`, written by the
+    portal's services) of the last 30 days, one report per day, newest first, each in seed 002's
+    sections and order ("RESERVATIONS MISES EN LISTE D'ATTENTE", "ACCEPTEES", …), by activity
+    then child, with the session days."""
+    from guichet.families.models import ChangeKind, ChangeOrigin
+
+    changes = scope.changes(now=now).order_by("at", "pk")
+    by_day: dict[date, list] = {}
+    for change in changes:
+        by_day.setdefault(change.at.astimezone(PARIS).date(), []).append(change)
+    reports = []
+    for day in sorted(by_day, reverse=True):
+        rows = by_day[day]
+        sections = []
+        for kind in ChangeKind:
+            of_kind = [row for row in rows if row.kind == kind]
+            if not of_kind:
+                continue
+            activities: dict[str, dict[str, list]] = {}
+            for row in sorted(of_kind, key=lambda r: (r.session.starts_at, r.pk)):
+                children = activities.setdefault(row.session.activity.name, {})
+                days = children.setdefault(_child_label(row.child), [])
+                label = f"{dates.day_short(row.session.starts_at)}"
+                if label not in days:
+                    days.append(label)
+            sections.append(
+                ReportSection(
+                    title=str(kind.label),
+                    activities=[
+                        (name, [(child, ", ".join(days)) for child, days in children.items()])
+                        for name, children in sorted(activities.items())
+                    ],
+                )
+            )
+        booking = sum(1 for row in rows if row.origin == ChangeOrigin.BOOKING_REQUEST)
+        cancelling = sum(1 for row in rows if row.origin == ChangeOrigin.CANCEL_REQUEST)
+        reports.append(
+            ReportDay(
+                day=day,
+                movements=len(rows),
+                booking_requests=booking,
+                cancel_requests=cancelling,
+                sections=sections,
+            )
+        )
+    return reports

@@ -114,7 +114,11 @@ class CopyForm(forms.Form):
             (str(activity.pk), activity.name) for activity in activities
         ]
         self.fields["weeks_later"].choices = [(0, _("les mêmes dates"))] + [
-            (n, ngettext("%(count)s semaine plus tard", "%(count)s semaines plus tard", n) % {"count": n})
+            (
+                n,
+                ngettext("%(count)s semaine plus tard", "%(count)s semaines plus tard", n)
+                % {"count": n},
+            )
             for n in range(1, COPY_WEEKS_MAX + 1)
         ]
         for name in ("first_day", "last_day"):
