@@ -390,6 +390,8 @@ class OutcomeRow:
     child: Child | None
     session: Session | None
     action: str
+    state: str
+    rank: int | None
     message: str
 
 
@@ -406,6 +408,8 @@ def submission_rows(*, scope: HouseholdScope, submission) -> list[OutcomeRow]:
             child=children.get(outcome.get("child")),
             session=sessions.get(outcome.get("session")),
             action=str(outcome.get("action", "")),
+            state=str(outcome.get("state", "")),
+            rank=outcome.get("rank") if isinstance(outcome.get("rank"), int) else None,
             message=str(outcome.get("message", "")),
         )
         for outcome in outcomes
