@@ -10,10 +10,13 @@ class FamiliesConfig(AppConfig):
         from guichet.bookings.channels import policy_register
         from guichet.core.scheduler import periodic_job_register
         from guichet.families.policy import FAMILY_POLICY
+        from guichet.families.digest import digest_mail_context
         from guichet.families.tasks import family_digest_task
+        from guichet.notifications.emails import mail_context_register
 
         # In place of the bookings app's default policy for the channel.
         policy_register(FAMILY_POLICY)
         # Every quarter of an hour: the task sends the reports once the digest time has come
         # (FamilySettings.digest_time, which staff may change), each household once a day.
         periodic_job_register(family_digest_task, "*/15 * * * *")
+        mail_context_register(kind="family_digest", builder=digest_mail_context)

@@ -462,6 +462,24 @@ def notify_group_mails(
         _send_on_commit()
 
 
+def notify_portal_mails(*, messages: list[OutgoingMessage]) -> int:
+    """A portal's own mails (its kinds rendered by the context builder it registered, such as
+    the family portal's daily report): inserted in one statement, a row whose `dedupe_key`
+    exists already skipped (safe to write twice); the worker is woken after the commit.
+    Returns how many rows were new."""
+    if not messages:
+        return 0
+    keys = [message.dedupe_key for message in messages]
+    known = set(
+        OutgoingMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    new = [message for message in messages if message.dedupe_key not in known]
+    OutgoingMessage.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        _send_on_commit()
+    return len(new)
+
+
 def notify_account_mail(*, kind: MessageKind, user, email: str = "") -> OutgoingMessage:
     """An account mail (ACCOUNT_KINDS), sent now to the account's address, or to `email` for
     the confirmation of a new address. The row stores the account (and that address) only: the
