@@ -9,8 +9,8 @@ class FamiliesConfig(AppConfig):
     def ready(self):
         from guichet.bookings.channels import policy_register
         from guichet.core.scheduler import periodic_job_register
-        from guichet.families.policy import FAMILY_POLICY
         from guichet.families.digest import digest_mail_context
+        from guichet.families.policy import FAMILY_POLICY
         from guichet.families.tasks import family_digest_task
         from guichet.notifications.emails import mail_context_register
 

@@ -387,99 +387,66 @@ def follow_rows(
 
 @dataclass
 class OutcomeRow:
-    child: Child | None
-    session: Session | None
+    """One line of a "Valider"'s result, from the outcome fam-core's service stored."""
+
+    child_id: int | None
+    child: str
+    session_id: int | None
+    activity: str
+    day: date | None
     action: str
+    arrival: time | None
+    departure: time | None
     state: str
     rank: int | None
-    message: str
+    status: str
 
 
-def submission_rows(*, scope: HouseholdScope, submission) -> list[OutcomeRow]:
-    """The lines of one "Valider" (its stored outcomes), with their child and session."""
-    outcomes = submission.outcomes or []
-    children = {c.pk: c for c in scope.children()}
-    session_ids = {o.get("session") for o in outcomes if isinstance(o.get("session"), int)}
-    sessions = {
-        s.pk: s for s in Session.objects.filter(pk__in=session_ids).select_related("activity")
-    }
-    return [
-        OutcomeRow(
-            child=children.get(outcome.get("child")),
-            session=sessions.get(outcome.get("session")),
-            action=str(outcome.get("action", "")),
-            state=str(outcome.get("state", "")),
-            rank=outcome.get("rank") if isinstance(outcome.get("rank"), int) else None,
-            message=str(outcome.get("message", "")),
+def _stored_time(value) -> time | None:
+    try:
+        return time.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def submission_rows(*, submission) -> list[OutcomeRow]:
+    """The lines of one "Valider" (its stored outcomes), as the result page shows them."""
+    rows = []
+    for outcome in submission.outcomes or []:
+        day = outcome.get("day")
+        try:
+            day = date.fromisoformat(day) if isinstance(day, str) else None
+        except ValueError:
+            day = None
+        rank = outcome.get("rank")
+        rows.append(
+            OutcomeRow(
+                child_id=outcome.get("child_id"),
+                child=str(outcome.get("child", "")),
+                session_id=outcome.get("session_id"),
+                activity=str(outcome.get("activity", "")),
+                day=day,
+                action=str(outcome.get("action", "")),
+                arrival=_stored_time(outcome.get("arrival")),
+                departure=_stored_time(outcome.get("departure")),
+                state=str(outcome.get("state", "")),
+                rank=rank if isinstance(rank, int) else None,
+                status=str(outcome.get("status", "")),
+            )
         )
-        for outcome in outcomes
-    ]
+    return rows
 
 
-@dataclass
-class ReportSection:
-    title: str
-    # (activity name, [(child's "NOM Prénom", "lun. 15/05, mar. 16/05")])
-    activities: list[tuple[str, list[tuple[str, str]]]]
+def report_days(*, scope: HouseholdScope, now: datetime) -> list:
+    """ "Compte rendu": the household's daily reports of the last 30 days, newest first, built
+    by fam-core's digest module from the logged movements (the same report the mail carries)."""
+    from guichet.families.digest import digest_build, digest_html
 
-
-@dataclass
-class ReportDay:
-    day: date
-    movements: int
-    booking_requests: int
-    cancel_requests: int
-    sections: list[ReportSection]
-
-
-def _child_label(child: Child) -> str:
-    return f"{child.last_name.upper()} {child.first_name}"
-
-
-def report_days(*, scope: HouseholdScope, now: datetime) -> list[ReportDay]:
-    """ "Compte rendu": the household's logged movements (`ReservationChange`, written by the
-    portal's services) of the last 30 days, one report per day, newest first, each in seed 002's
-    sections and order ("RESERVATIONS MISES EN LISTE D'ATTENTE", "ACCEPTEES", …), by activity
-    then child, with the session days."""
-    from guichet.families.models import ChangeKind, ChangeOrigin
-
-    changes = scope.changes(now=now).order_by("at", "pk")
     by_day: dict[date, list] = {}
-    for change in changes:
+    for change in scope.changes(now=now).order_by("at", "pk"):
         by_day.setdefault(change.at.astimezone(PARIS).date(), []).append(change)
     reports = []
     for day in sorted(by_day, reverse=True):
-        rows = by_day[day]
-        sections = []
-        for kind in ChangeKind:
-            of_kind = [row for row in rows if row.kind == kind]
-            if not of_kind:
-                continue
-            activities: dict[str, dict[str, list]] = {}
-            for row in sorted(of_kind, key=lambda r: (r.session.starts_at, r.pk)):
-                children = activities.setdefault(row.session.activity.name, {})
-                days = children.setdefault(_child_label(row.child), [])
-                label = f"{dates.day_short(row.session.starts_at)}"
-                if label not in days:
-                    days.append(label)
-            sections.append(
-                ReportSection(
-                    title=str(kind.label),
-                    activities=[
-                        (name, [(child, ", ".join(days)) for child, days in children.items()])
-                        for name, children in sorted(activities.items())
-                    ],
-                )
-            )
-        booking = sum(1 for row in rows if row.origin == ChangeOrigin.BOOKING_REQUEST)
-        cancelling = sum(1 for row in rows if row.origin == ChangeOrigin.CANCEL_REQUEST)
-        reports.append(
-            ReportDay(
-                day=day,
-                movements=len(rows),
-                booking_requests=booking,
-                cancel_requests=cancelling,
-                sections=sections,
-            )
-        )
+        digest = digest_build(day=day, changes=by_day[day])
+        reports.append({"day": day, "digest": digest, "html": digest_html(digest)})
     return reports

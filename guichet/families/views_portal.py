@@ -80,7 +80,11 @@ class Choice:
         self.activities = list(scope.activities())
         child_id = data.get("enfant")
         if child_id:
-            self.child = scope.child(child_id)  # another household's child: 404
+            # Among the household's children only: another household's child answers 404.
+            found = [child for child in self.children if str(child.pk) == child_id]
+            if not found:
+                raise Http404
+            self.child = found[0]
         else:
             active = [child for child in self.children if child.is_active]
             self.child = (active or self.children or [None])[0]
@@ -390,24 +394,10 @@ def hours_view(request):
     )
     guardian, now = request.family.guardian, timezone.now()
     if request.method == "POST" and "supprimer" in data:
-        if unit.line is not None and unit.line.action != "cancel":
+        if unit.line is not None and unit.line.action == "book":
             basket_line_remove(guardian=guardian, line_id=unit.line.pk)
-            if unit.reservation is not None:  # an hours line: the booking itself goes
-                _locked_message(
-                    request,
-                    (
-                        _service(
-                            request,
-                            basket_toggle_days,
-                            guardian=guardian,
-                            child=choice.child,
-                            sessions=[unit.session],
-                            now=now,
-                        )
-                        or _NoResult()
-                    ).locked,
-                )
-        elif unit.reservation is not None and unit.line is None:
+        elif unit.reservation is not None and (unit.line is None or unit.line.action == "hours"):
+            # The booking is cancelled (the cancellation replaces an hours line).
             result = _service(
                 request,
                 basket_toggle_days,
@@ -440,15 +430,11 @@ def hours_view(request):
         "unit": unit,
         "form": form,
         "back": back,
-        "can_remove": unit.reservation is not None
-        or (unit.line is not None and unit.line.action != "cancel"),
+        "can_remove": (unit.line is not None and unit.line.action == "book")
+        or (unit.reservation is not None and (unit.line is None or unit.line.action == "hours")),
         "tab": "calendar",
     }
     return family_render(request, "families/portal/hours.html", context)
-
-
-class _NoResult:
-    locked = ()
 
 
 @family_view
@@ -577,7 +563,7 @@ def submission_view(request, submission_id: int):
     submission = request.family.scope.submission(submission_id)
     context = {
         "submission": submission,
-        "rows": submission_rows(scope=request.family.scope, submission=submission),
+        "rows": submission_rows(submission=submission),
         "tab": "basket",
     }
     return family_render(request, "families/portal/submission.html", context)
