@@ -157,7 +157,8 @@ def test_the_hours_dialog_books_changes_and_removes(parent, guardian, child, rul
     assert not BasketLine.objects.exists()
     # One pair for every day a toggle books.
     toggle(parent, child, activity, semaine="2027-03-08", arrival="08:00", departure="09:00")
-    assert {(l.arrival, l.departure) for l in BasketLine.objects.all()} == {(time(8), time(9))}
+    pairs = {(line.arrival, line.departure) for line in BasketLine.objects.all()}
+    assert pairs == {(time(8), time(9))}
 
 
 def test_copy_to_a_second_child_lists_what_was_not_imported(parent, guardian, child, rules, period):
