@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.catalogue.models import Activity, Channel, Session
 from guichet.core import dates
+from guichet.core.richtext import RichTextField
 from guichet.core.search import SearchableModel
 from guichet.core.validators import validate_single_line
 
@@ -443,6 +444,12 @@ class FamilySettings(models.Model):
             "Une place libérée n'est plus attribuée automatiquement à la liste d'attente moins "
             "de ce délai avant la fin des annulations : la famille prévenue peut encore annuler."
         ),
+    )
+
+    home_notice = RichTextField(
+        verbose_name=_("informations de la page d'accueil"),
+        blank=True,
+        help_text=_("Affichées aux familles sur la page d'accueil du portail."),
     )
 
     class Meta:

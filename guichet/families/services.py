@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import EMAIL_TAKEN, Profile, email_normalise
 from guichet.accounts.selectors import user_find_by_identifier, user_has_chosen_password
-from guichet.accounts.services import account_create, account_password_set
+from guichet.accounts.services import account_create, account_password_set, account_update
 from guichet.bookings.channels import REASON_ALREADY_BOOKED, REASON_NO_SEAT, BookingLine, policy_for
 from guichet.bookings.channels import REASON_FULL as CORE_REASON_FULL
 from guichet.bookings.models import LIVE_STATUSES, Reservation, ReservationGroup, ReservationStatus
@@ -39,7 +39,7 @@ from guichet.bookings.services import (
 )
 from guichet.catalogue.models import Activity, Channel, Session
 from guichet.core import dates
-from guichet.core.audit import audit_record, audit_saved
+from guichet.core.audit import audit_before, audit_record, audit_saved
 from guichet.core.models import AuditAction
 from guichet.core.selectors import organisation_get
 from guichet.core.validators import validate_single_line
@@ -1404,6 +1404,41 @@ def guardian_create(
     guardian.save()
     audit_saved(guardian, before=None)
     if user.email:
+        guardian_invitation_send(guardian=guardian)
+    return guardian
+
+
+EMAIL_OF_USED_ACCOUNT = _(
+    "L'adresse d'un compte déjà utilisé ne se change que depuis « Profil », par son titulaire."
+)
+
+
+@transaction.atomic
+def guardian_update(
+    *,
+    guardian: Guardian,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    receives_digest: bool,
+    email: str | None = None,
+) -> Guardian:
+    """Staff's edit of a guardian: names, phone, "Reçoit le compte rendu"; its e-mail address
+    too while the account has never chosen a password (a mistyped address, or one added to an
+    account with a letter), and then the invitation goes to it."""
+    user = guardian.user
+    if email is not None and email_normalise(email) != user.email:
+        if user_has_chosen_password(user):
+            raise ValidationError({"email": EMAIL_OF_USED_ACCOUNT})
+    else:
+        email = None
+    account_update(user=user, first_name=first_name, last_name=last_name, phone=phone, email=email)
+    if guardian.receives_digest != receives_digest:
+        before = audit_before(guardian)
+        guardian.receives_digest = receives_digest
+        guardian.save(update_fields=["receives_digest"])
+        audit_saved(guardian, before=before)
+    if email:
         guardian_invitation_send(guardian=guardian)
     return guardian
 

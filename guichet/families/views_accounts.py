@@ -19,11 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_prose_editor.fields import create_sanitizer
 
 from guichet.accounts.forms import PasswordChooseForm
 from guichet.accounts.selectors import user_from_uid
@@ -34,6 +36,7 @@ from guichet.accounts.tokens import (
     password_reset_token_generator,
 )
 from guichet.core.db import ServiceBusy, with_retry
+from guichet.core.richtext import RICH_TEXT_CONFIG
 from guichet.core.selectors import organisation_get
 from guichet.families.forms import (
     FirstConnectionForm,
@@ -42,13 +45,19 @@ from guichet.families.forms import (
     SignInForm,
 )
 from guichet.families.models import Guardian
-from guichet.families.selectors import HouseholdScope, guardian_get_for_user
+from guichet.families.selectors import (
+    HouseholdScope,
+    family_settings_get,
+    guardian_get_for_user,
+)
 from guichet.families.services import (
     FamilyError,
     activation_code_redeem,
     email_change_request,
     password_forgot,
 )
+
+_sanitize = create_sanitizer(RICH_TEXT_CONFIG["extensions"])
 
 # "Se souvenir de moi": the identifier kept in a cookie, and a session of 30 days; unchecked,
 # the session ends when the browser closes. Never the password.
@@ -279,9 +288,13 @@ def password_reset(request, uidb64: str, token: str):
 def home(request):
     """The portal's home: staff's notices (the organisation's), the household's children."""
     children = request.family.scope.active_children()
-    return family_render(
-        request, "families/accounts/home.html", {"children": children, "tab": "home"}
-    )
+    notice = family_settings_get().home_notice
+    context = {
+        "children": children,
+        "notices": mark_safe(_sanitize(notice)) if notice else "",  # noqa: S308 - sanitised
+        "tab": "home",
+    }
+    return family_render(request, "families/accounts/home.html", context)
 
 
 @family_view
