@@ -301,7 +301,7 @@ def home(request):
 @require_safe
 def profile(request):
     """ "Profil": the guardian's names, identifier, e-mail and phone; "Modifier"."""
-    context = {"account": request.user, "tab": "profile"}
+    context = {"account": request.family.guardian.user, "tab": "profile"}
     return family_render(request, "families/accounts/profile.html", context)
 
 
@@ -311,7 +311,7 @@ def profile(request):
 def profile_update(request):
     """ "Modifier": "Mot de passe actuel" always; a new password, twice; "Saisissez un nouveau
     courriel", twice. The password changes at once, the address once confirmed by link."""
-    user = request.user
+    user = request.family.guardian.user
     form = ProfileUpdateForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -342,7 +342,7 @@ def profile_update(request):
 def email_confirm(request, token: str):
     """The link mailed to a new address, confirmed with a button (a mail scanner opening the
     link changes nothing)."""
-    user = request.user
+    user = request.family.guardian.user
     email = email_change_read(user=user, token=token)
     if email is None:
         return family_render(request, "families/accounts/link_invalid.html", {}, status=404)
