@@ -92,12 +92,12 @@ class CopyForm(forms.Form):
     )
     first_day = forms.DateField(
         label=_("Du"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Saisissez une date (JJ/MM/AAAA).")},
     )
     last_day = forms.DateField(
         label=_("Au"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Saisissez une date (JJ/MM/AAAA).")},
     )
     weeks_later = forms.TypedChoiceField(
@@ -162,7 +162,7 @@ class DayListForm(forms.Form):
     day = forms.DateField(
         label=_("Jour"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         error_messages={"invalid": _("Saisissez une date (JJ/MM/AAAA).")},
     )
