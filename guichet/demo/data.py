@@ -6,7 +6,8 @@ left, unlimited, booking closed, past and archived), a few reservations made thr
 services (the journal holds their entries, by the "système"), and five staff accounts: one per
 portal's staff group, a superuser and a data-protection officer. The activities are all of the
 parks. And the solidarity portal's structures, référents and people followed
-(guichet/demo/solidarity.py). People and addresses are invented (example.org).
+(guichet/demo/solidarity.py), and the family portal's activities, periods, households and
+bookings (guichet/demo/families.py). People and addresses are invented (example.org).
 
 Loading is idempotent and keeps the sessions relative to today:
 - rows are found by a natural key (names, usernames) and updated in place;
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -54,10 +55,12 @@ from guichet.core.permissions import (
 )
 from guichet.core.selectors import organisation_get
 from guichet.demo.common import account_load, assign
+from guichet.demo.families import families_demo_load
 from guichet.demo.solidarity import solidarity_demo_load
 
 STAFF_USERNAME = "demo-gestionnaire"
 ADMIN_USERNAME = "demo-admin"
+FAMILY_STAFF_USERNAME = "demo-famille"
 DPO_USERNAME = "demo-dpo"  # "Délégué à la protection des données": the person-data page
 # A demo database only: the command refuses to run with DEBUG off unless forced.
 DEMO_PASSWORD = "guichet-demo"
@@ -65,7 +68,7 @@ DEMO_PASSWORD = "guichet-demo"
 STAFF_ACCOUNTS = {
     STAFF_USERNAME: MANAGER_GROUP,
     "demo-solidaire": SOLIDARITY_MANAGER_GROUP,
-    "demo-famille": FAMILY_MANAGER_GROUP,
+    FAMILY_STAFF_USERNAME: FAMILY_MANAGER_GROUP,
 }
 
 ORGANISATION = {
@@ -407,6 +410,9 @@ def demo_load() -> DemoSummary:
     dpo = account_load(DPO_USERNAME, password=DEMO_PASSWORD, staff=True)
     dpo.groups.add(Group.objects.get_or_create(name=DPO_GROUP)[0])
     solidarity_demo_load(password=DEMO_PASSWORD)
+    families_demo_load(
+        password=DEMO_PASSWORD, staff=User.objects.get(username=FAMILY_STAFF_USERNAME)
+    )
     return DemoSummary(
         activities=Activity.objects.count(),
         sessions=Session.objects.count(),

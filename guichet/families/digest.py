@@ -168,28 +168,60 @@ def digest_of_household(*, household_id: int, day: date) -> Digest | None:
     return digest_build(day=day, changes=changes)
 
 
+def digest_example(day: date) -> Digest:
+    """An invented report (the back-office's preview)."""
+    monday = day + timedelta(days=7 - day.weekday())
+    days = [dates.day_short(monday + timedelta(days=n)) for n in range(3)]
+    return Digest(
+        day=day,
+        movements=4,
+        bookings=3,
+        cancellations=1,
+        sections=[
+            DigestSection(
+                kind=ChangeKind.ACCEPTED,
+                title=str(ChangeKind.ACCEPTED.label),
+                activities=[DigestActivity(name="APS MATIN", children=[("EXEMPLE Léa", days)])],
+            ),
+            DigestSection(
+                kind=ChangeKind.CANCELLED,
+                title=str(ChangeKind.CANCELLED.label),
+                activities=[
+                    DigestActivity(name="RESTAURATION", children=[("EXEMPLE Léa", days[:1])])
+                ],
+            ),
+        ],
+    )
+
+
 def digest_mail_context(renderer, message) -> dict:
     """The `family_digest` mail's context (guichet.notifications.emails.mail_context_register):
     the report, rendered when the mail is sent, between the kind's "sous « Bonjour »" and its
     "contenu principal"."""
     from django.conf import settings
     from django.urls import reverse
+    from django.utils import timezone
     from django.utils.text import capfirst
 
     from guichet.families.models import Household
     from guichet.notifications.emails import Part
 
     details = message.details or {}
-    household = Household.objects.filter(pk=details.get("household")).first()
-    try:
-        day = date.fromisoformat(details.get("day", ""))
-    except ValueError:
-        day = None
-    digest = (
-        digest_of_household(household_id=household.pk, day=day)
-        if household is not None and day is not None
-        else None
-    )
+    if details.get("preview"):  # the back-office's preview of the texts: an invented report
+        name, day = "Camille", timezone.localdate() - timedelta(days=1)
+        digest = digest_example(day)
+    else:
+        household = Household.objects.filter(pk=details.get("household")).first()
+        name = household.name if household is not None else ""
+        try:
+            day = date.fromisoformat(details.get("day", ""))
+        except ValueError:
+            day = None
+        digest = (
+            digest_of_household(household_id=household.pk, day=day)
+            if household is not None and day is not None
+            else None
+        )
     sections = dict(renderer.sections(message.kind))
     staff_text = sections["main_content"]
     if digest is not None:
@@ -199,7 +231,7 @@ def digest_mail_context(renderer, message) -> dict:
         )
     return {
         "activity": capfirst(dates.day_long(day)) if day else "",
-        "name": household.name if household is not None else "",
+        "name": name,
         "intro": None,
         "reason": "",
         "show_details": False,

@@ -270,16 +270,10 @@ class GenerationReport:
     refused: list[tuple[Session, str]] = field(default_factory=list)
 
 
-_GENERATED_FIELDS = (
-    "start",
-    "end",
-    "opens_at",
-    "closes_at",
-    "cancel_until",
-    "seat_limit",
-    "waiting_limit",
-    "price",
-)
+# What generating again updates on an existing session: its times and window follow the rules
+# and the period. Its seat and waiting limits are set when it is made, then staff's (per session,
+# in the back-office): generating again never undoes a session's own limit.
+_GENERATED_FIELDS = ("start", "end", "opens_at", "closes_at", "cancel_until", "price")
 
 
 def session_values(
@@ -318,8 +312,9 @@ def period_generate_sessions(*, period: BookingPeriod, now: datetime) -> Generat
     `opens_at` = the period's opening, `closes_at` = min(period closing, booking deadline),
     `cancel_until` = cancellation deadline, seat and waiting limits and price from the period
     (the waiting limit from the rules when the period has none). Run again, it creates the
-    missing days, updates the changed ones and removes days no longer in the period: deleted
-    when never booked, kept (`SessionDay.removed_at`) and listed when booked."""
+    missing days, updates the changed ones (times, window, price; a session's seat and waiting
+    limits stay as staff left them) and removes days no longer in the period: deleted when
+    never booked, kept (`SessionDay.removed_at`) and listed when booked."""
     settings_row = family_settings_get()
     subdivision = settings_row.holiday_subdivision
     changes = dict(period.day_changes.values_list("day", "is_open"))

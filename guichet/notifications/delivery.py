@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from guichet.bookings.models import ReservationStatus
 from guichet.core.db import lock_timeout_lifted
-from guichet.notifications.emails import MailRenderer, account_recipients
+from guichet.notifications.emails import MailRenderer, account_recipients, mail_context_builder
 from guichet.notifications.models import ACCOUNT_KINDS, MessageKind, MessageState, OutgoingMessage
 from guichet.notifications.selectors import messages_claimable, reminder_due
 
@@ -99,7 +99,10 @@ def _account_withdraw_reason(message: OutgoingMessage) -> str | None:
         return _("Le compte a été supprimé.")
     if not user.is_active:
         return _("Le compte a été désactivé.")
-    if message.kind == MessageKind.SOLIDARITY_INVITATION and user.has_usable_password():
+    if (
+        message.kind in (MessageKind.SOLIDARITY_INVITATION, MessageKind.FAMILY_INVITATION)
+        and user.has_usable_password()
+    ):
         # Its link would be dead on arrival: the account chose its password meanwhile.
         return _("Le mot de passe a déjà été choisi.")
     if not account_recipients(message):
@@ -112,8 +115,10 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
         return _account_withdraw_reason(message)
     reservation = message.reservation
     if reservation is None:
-        if message.group_id is not None:
-            return None  # a portal's mail about a whole booking: its builder reads the rest
+        if message.group_id is not None or mail_context_builder(message.kind) is not None:
+            # A portal's mail about a whole booking, or its own (the family portal's daily
+            # report): its builder reads the rest.
+            return None
         return _("La réservation a été supprimée.")
     stale = reservation.status != ReservationStatus.VALID or reservation.session.is_cancelled
     if message.kind == MessageKind.REMINDER and stale:

@@ -642,5 +642,13 @@ def message_preview(*, template: MessageTemplate) -> EmailMultiAlternatives:
     elif template.kind == MessageKind.RESERVATION_LIST:
         # Invented rows have no reservation to read: the preview gives the list itself.
         details = {"listed": [(f"{activity.name} – {dates_line(start, session.end)}", "#")]}
-    message = OutgoingMessage(kind=template.kind, reservation=reservation, details=details)
+    elif mail_context_builder(template.kind) is not None:
+        # A portal's own kind: its builder invents its example ("preview").
+        details = {"preview": True}
+    message = OutgoingMessage(
+        kind=template.kind,
+        reservation=reservation,
+        details=details,
+        subject=str(MessageKind(template.kind).label),
+    )
     return renderer.email(message, attachments=False)

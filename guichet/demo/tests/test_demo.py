@@ -49,7 +49,15 @@ GUIDE_ACTIVITIES = {
     'Visite thématique des serres : "Adaptation des plantes à la sécheresse"': True,
     'Visite thématique des serres : "Les plantes et les animaux"': True,
 }
-DEMO_APPS = ("core.", "catalogue.", "bookings.", "auth.", "accounts.", "solidarity.")
+DEMO_APPS = (
+    "core.",
+    "catalogue.",
+    "bookings.",
+    "auth.",
+    "accounts.",
+    "solidarity.",
+    "families.",
+)
 
 
 def snapshot() -> dict:
@@ -140,12 +148,13 @@ ALL_STATES = {
 def test_demo_has_the_guide_catalogue_and_every_session_state():
     demo_load()
 
-    assert dict(Activity.objects.values_list("name", "bookable_online")) == GUIDE_ACTIVITIES
+    parks = Activity.objects.filter(channel="parcs")
+    assert dict(parks.values_list("name", "bookable_online")) == GUIDE_ACTIVITIES
     garden = Location.objects.get(name="Jardin Botanique de Tourcoing")
     assert garden.address == "32 rue du Moulin Fagot\n59200 Tourcoing"
     assert (garden.latitude, garden.longitude) == (Decimal("50.731800"), Decimal("3.160100"))
-    assert set(Activity.objects.values_list("location", flat=True)) == {garden.pk}
-    assert set(Activity.objects.values_list("channel", flat=True)) == {"parcs"}
+    assert set(parks.values_list("location", flat=True)) == {garden.pk}
+    assert set(Activity.objects.values_list("channel", flat=True)) == {"parcs", "famille"}
     organisation = Organisation.objects.get()
     assert organisation.phone == "+33320000000"
     assert organisation.sender_email.endswith("@example.org")
@@ -154,7 +163,7 @@ def test_demo_has_the_guide_catalogue_and_every_session_state():
         assert logo.read(8) == b"\x89PNG\r\n\x1a\n"
     assert all(
         email.endswith("@example.org")
-        for email in Reservation.objects.values_list("email", flat=True)
+        for email in Reservation.objects.filter(channel="parcs").values_list("email", flat=True)
     )
     assert states() == ALL_STATES
     assert seats_mismatches() == []
@@ -267,9 +276,12 @@ def test_loading_days_later_moves_the_sessions_and_adds_nothing(time_machine):
     # Moving a booked session re-plans its e-mails (reminders, postponement notice) as a real
     # move would, so only the demo's own rows are compared.
     assert demo_counts(snapshot()) == demo_counts(before)
+    # The parks' sessions move with today; the family portal's periods stay until they end.
     moved = {
         (timezone.localdate(start) - days[pk]).days
-        for pk, start in Session.objects.values_list("pk", "start")
+        for pk, start in Session.objects.filter(activity__channel="parcs").values_list(
+            "pk", "start"
+        )
     }
     assert moved <= {7, 10, 14} and 10 in moved  # the Sunday sessions move to a Sunday
     assert states() == ALL_STATES
@@ -284,6 +296,7 @@ def test_load_demo_data_refuses_with_debug_off_unless_forced():
     with pytest.raises(CommandError, match="DEBUG est désactivé"):
         command_output("load_demo_data")
     output = command_output("load_demo_data", "--force")
-    assert "10 activités" in output
+    assert "14 activités" in output  # the guide's ten, the family portal's four
+    assert "Portail famille : http://" in output and "demo-parent-1" in output
     assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output
     assert "portails : demo-solidaire, demo-famille" in output

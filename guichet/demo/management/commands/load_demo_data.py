@@ -48,3 +48,8 @@ class Command(BaseCommand):
             f"Billetterie solidaire : {settings.SITE_URL}/solidaire/ — identifiant "
             f"demo-responsable-1, demo-referent-1 (ou -2) / mot de passe {DEMO_PASSWORD}"
         )
+        self.stdout.write(
+            f"Portail famille : {settings.SITE_URL}/famille/ — identifiant demo-parent-1 / mot de "
+            f"passe {DEMO_PASSWORD} (demo-parent-2 n'a pas d'adresse e-mail : sa lettre "
+            "d'activation s'imprime depuis l'administration)"
+        )
