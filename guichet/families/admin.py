@@ -5,7 +5,10 @@ booking periods ("Générer les séances"), the days removed while booked, the l
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +43,7 @@ from guichet.families.models import (
     ReservationChange,
     SessionDay,
 )
+from guichet.families.selectors import family_settings_get
 from guichet.families.services import (
     FamilyError,
     activation_letter_make,
@@ -306,10 +310,16 @@ class FamilySettingsAdmin(FamilyStaffMixin, AuditedAdminMixin, RichTextAdmin):
     fields = ("school_zone", "holiday_subdivision", "digest_time", "notice_hours", "home_notice")
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not FamilySettings.objects.exists()
+        return False  # one row, made on first use (without a query in every page's sidebar)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        settings_row = family_settings_get()
+        return redirect(reverse("admin:families_familysettings_change", args=[settings_row.pk]))
 
     def save_model(self, request, obj, form, change):
         from django.core.cache import cache

@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -854,25 +854,17 @@ def basket_validate(*, guardian: Guardian, now: datetime, submission_key: str) -
 
 
 def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submission:
-    first = Submission.objects.filter(submission_key=key).first()
-    if first is not None:
-        if first.guardian_id != guardian.pk:
-            raise FamilyError(str(_("Ce formulaire a expiré : rechargez la page.")))
-        return first
-    # The key first: a second post with it waits here for the first's commit, then clashes.
-    submission = Submission.objects.create(guardian=guardian, submission_key=key, outcomes=[])
-    basket = Basket.objects.select_for_update().filter(guardian=guardian).first()
-    lines = (
-        list(
-            BasketLine.objects.filter(basket=basket)
-            .select_related("child")
-            .order_by("session_id", "child_id", "pk")
-        )
-        if basket is not None
-        else []
+    # The basket's lines, locked: the same guardian validating from two tabs (or the same form
+    # twice) waits here for the first to commit, then finds them gone. A key used already
+    # clashes on the submission's insert, at the end (`basket_validate` then returns the first).
+    lines = list(
+        BasketLine.objects.select_for_update(of=("self",))
+        .filter(basket__guardian_id=guardian.pk)
+        .select_related("child")
+        .order_by("session_id", "child_id", "pk")
     )
     if not lines:
-        return submission
+        return Submission.objects.create(guardian=guardian, submission_key=key, outcomes=[])
     sessions = sessions_lock(ids={line.session_id for line in lines})
     children = _children_lock({line.child_id for line in lines})
     rules_cache: dict[int, ActivityRules | None] = {}
@@ -888,20 +880,22 @@ def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submissi
         ActivityRules.activity.field.remote_field.set_cached_value(
             session.activity, rules_cache[session.activity_id]
         )
-    live = {
-        key: row
-        for key, row in _live_reservations(
-            child_ids=children.keys(), session_ids=sessions.keys()
-        ).items()
-    }
-    # The reservations concerned, locked by pk (the lock order: after the children).
-    if live:
-        list(
-            Reservation.objects.select_for_update(of=("self",))
-            .filter(pk__in=sorted(row.pk for row in live.values()))
-            .order_by("pk")
-            .values_list("pk", flat=True)
+    # The children's live units of the days concerned, locked (the lock order: after the
+    # children), in one statement: those the lines cancel or change, and those a booking must
+    # not overlap.
+    days = {session_day(session) for session in sessions.values()}
+    units = list(
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(
+            Q(session_id__in=list(sessions)) | Q(session__family_day__day__in=days),
+            channel=Channel.FAMILY,
+            holder_key__in=[child.holder_key for child in children.values()],
+            status__in=LIVE_STATUSES,
         )
+        .select_related("session", "family_hours")
+        .order_by("pk")
+    )
+    live = {(holder_key_child_id(row.holder_key), row.session_id): row for row in units}
     waiting_before = _waiting_snapshot(sessions)
     household_id = guardian.household_id
     outcomes: dict[int, dict] = {}
@@ -960,14 +954,11 @@ def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submissi
                 )
             )
     # The children's units of the days concerned, after the cancellations: the overlaps.
-    days = {session_day(session) for session in sessions.values()}
+    cancelled = {row.pk for _line, row in to_cancel}
     spans: dict[tuple[int, date], list] = defaultdict(list)
-    for row in Reservation.objects.filter(
-        channel=Channel.FAMILY,
-        holder_key__in=[child.holder_key for child in children.values()],
-        status__in=LIVE_STATUSES,
-        session__family_day__day__in=days,
-    ).select_related("session", "family_hours"):
+    for row in units:
+        if row.pk in cancelled:
+            continue
         arrival, departure = _hours_of(row)
         spans[(holder_key_child_id(row.holder_key), session_day(row.session))].append(
             [row.session_id, unit_span(session=row.session, arrival=arrival, departure=departure)]
@@ -1120,11 +1111,13 @@ def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submissi
     changes += _promotions_log(waiting_before, now=now)
     ReservationChange.objects.bulk_create(changes)
     BasketLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
-    submission.outcomes = sorted(
-        outcomes.values(), key=lambda item: (item["day"], item["activity"], item["child"])
+    return Submission.objects.create(
+        guardian=guardian,
+        submission_key=key,
+        outcomes=sorted(
+            outcomes.values(), key=lambda item: (item["day"], item["activity"], item["child"])
+        ),
     )
-    submission.save(update_fields=["outcomes"])
-    return submission
 
 
 def baskets_purge(*, now: datetime) -> int:

@@ -270,3 +270,15 @@ def test_old_baskets_are_purged(guardian, child, session_of, now):
     )
     assert baskets_purge(now=datetime.now(PARIS) + timedelta(days=6)) == 0
     assert baskets_purge(now=datetime.now(PARIS) + timedelta(days=8)) == 1
+
+
+@pytest.mark.parametrize(("days", "statements"), [((9,), 13), ((15, 16, 17, 18, 19), 17)])
+def test_validation_statements_are_bounded(
+    guardian, child, session_of, now, django_assert_max_num_queries, days, statements
+):
+    """One statement per session for the rows and counters, the rest once: 13 for one day,
+    17 for five (and the savepoint of the outer transaction: 2)."""
+    sessions = [session_of(date(2027, 3, day)) for day in days]
+    basket_toggle_days(guardian=guardian, child=child, sessions=sessions, now=now)
+    with django_assert_max_num_queries(statements + 2):
+        basket_validate(guardian=guardian, now=now, submission_key="count")
