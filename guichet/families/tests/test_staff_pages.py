@@ -33,7 +33,9 @@ def requests(guardian, child, rules, period, session_of, now):
     rules.acceptance = Acceptance.STAFF
     rules.arrival_from, rules.arrival_until = time(7, 30), time(8, 30)
     rules.save()
-    brother = ChildFactory(household=guardian.household, last_name="=HYPERLINK(1)", first_name="Noé")
+    brother = ChildFactory(
+        household=guardian.household, last_name="=HYPERLINK(1)", first_name="Noé"
+    )
     day = session_of(date(2027, 3, 1))
     basket_set_hours(
         guardian=guardian,
