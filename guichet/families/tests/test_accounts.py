@@ -283,3 +283,28 @@ def test_profile_update_password_and_address(client):
     assert client.post(link).status_code == 302
     guardian.user.refresh_from_db()
     assert guardian.user.email == "nouvelle@example.org"
+
+
+def test_generer_les_seances_from_the_back_office(staff_client):
+    from datetime import datetime
+
+    from guichet.families.deadlines import PARIS
+    from guichet.families.models import SessionDay
+    from guichet.families.tests.factories import ActivityRulesFactory, BookingPeriodFactory
+
+    rules = ActivityRulesFactory()
+    period = BookingPeriodFactory(
+        first_day=datetime(2030, 3, 4).date(),
+        last_day=datetime(2030, 3, 8).date(),
+        opens_at=datetime(2030, 2, 1, tzinfo=PARIS),
+        activities=[rules.activity],
+    )
+    response = staff_client.post(
+        reverse("admin:families_bookingperiod_changelist"),
+        {"action": "generate", "_selected_action": [period.pk]},
+        follow=True,
+    )
+    assert "5 séances créées, 0 modifiées, 0 supprimées." in response.content.decode()
+    assert SessionDay.objects.filter(period=period).count() == 5
+    page = staff_client.get(reverse("admin:families_bookingperiod_change", args=[period.pk]))
+    assert page.status_code == 200 and 'name="weekdays"' in page.content.decode()

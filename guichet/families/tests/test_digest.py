@@ -147,3 +147,21 @@ def test_the_day_is_the_paris_day_before(movements, time_machine):
     later = datetime(2027, 2, 17, 7, 0, tzinfo=PARIS)
     assert digest_send_due(now=later) == 0
     assert ReservationChange.objects.count() == 7  # Léa and Tom's 6, the other family's 1
+
+
+def test_requests_not_served_are_logged_once(rules, guardian, child, session_of, now):
+    from guichet.bookings.services import reservations_archive_past
+    from guichet.families.models import ChangeKind
+    from guichet.families.services import not_served_log
+
+    rules.acceptance = "staff"
+    rules.save()
+    monday = session_of(date(2027, 3, 1))
+    basket_toggle_days(guardian=guardian, child=child, sessions=[monday], now=now)
+    basket_validate(guardian=guardian, now=now, submission_key="pending")
+    after = monday.start + timedelta(hours=1)
+    reservations_archive_past(now=after)
+    assert not_served_log(now=after) == 1
+    assert not_served_log(now=after) == 0
+    change = ReservationChange.objects.get(kind=ChangeKind.NOT_SERVED)
+    assert change.child == child and change.origin == "system"
