@@ -5,6 +5,8 @@ from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
 from guichet.families import views_accounts as accounts
+from guichet.families import views_portal as portal
+from guichet.families import views_staff as staff
 
 
 class UidConverter(StringConverter):
@@ -44,4 +46,20 @@ urlpatterns = [
     path("profil/", accounts.profile, name="profile"),
     path("profil/modifier/", accounts.profile_update, name="profile_update"),
     path("profil/adresse/<family_signed:token>/", accounts.email_confirm, name="email_confirm"),
+    # The calendar, basket, "Suivi", "Compte rendu" (views_portal) and staff pages (views_staff).
+    path("reservations/", portal.calendar_view, name="calendar"),
+    path("reservations/basculer/", portal.toggle_view, name="calendar_toggle"),
+    path("reservations/jour/", portal.day_view, name="calendar_day"),
+    path("reservations/horaires/", portal.hours_view, name="calendar_hours"),
+    path("reservations/copier/", portal.copy_view, name="calendar_copy"),
+    path("panier/", portal.basket_view, name="basket"),
+    path("panier/valider/", portal.basket_validate_view, name="basket_validate"),
+    path("panier/abandonner/", portal.basket_clear_view, name="basket_clear"),
+    path("envois/<int:submission_id>/", portal.submission_view, name="submission"),
+    path("suivi/", portal.follow_view, name="follow"),
+    path("suivi/annuler/", portal.follow_cancel_view, name="follow_cancel"),
+    path("compte-rendu/", portal.report_view, name="report"),
+    path("gestion/demandes/", staff.requests_view, name="staff_requests"),
+    path("gestion/demandes/<int:reservation_id>/", staff.request_decide_view, name="staff_request"),
+    path("gestion/liste-du-jour/", staff.day_list_view, name="staff_day_list"),
 ]

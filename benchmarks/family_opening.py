@@ -1,0 +1,526 @@
+"""The family portal on the morning a booking period opens (issue 14, "Benchmark").
+See docs/benchmarks.md, "Family portal: opening morning".
+
+    flock /work/wt/bench.lock .venv/bin/python benchmarks/family_opening.py \\
+        --database-url postgres://postgres@127.0.0.1:5432/guichet_bench_family \\
+        --cache-url redis://127.0.0.1:6379/7
+
+It (re)creates the database, migrates, seeds 20 activities × 20 days (24 seats, 10 waiting
+places each, acceptance automatic) in one period that opens 30 s after the start, and 2,500
+households of 1–3 children whose guardians are signed in while seeding (a session row each, as
+after "Se souvenir de moi"). It starts gunicorn as benchmarks/booking_flow.py does (its helpers
+are imported: production settings, plus the X-SQL-Queries header of bench_settings).
+
+Parents arrive after the opening following an exponential law of mean 20 s (≈ 40 % in the first
+10 s), cut at 120 s (a later draw is drawn again). Each plays the parent's path, each request
+waiting for the previous one (with `--think` seconds between clicks, exponential, mean 0 by
+default: parents as fast as the server answers): the calendar of the first child and one
+activity; the week arrow, a weekday arrow and a day (each a POST redirected to the calendar,
+which is loaded again); the recap; "Valider"; the result; "Suivi"; then half of the parents with
+a second child: "Copier" the first child's days to it, the recap, "Valider", the result.
+
+Targets (exit 1 on a miss): no server error (5xx, time-out, broken connection); no session over
+its seat or waiting limit, and the counters equal to the rows (check_seats); every outcome shown
+on a result page equal to the database (accepted ↔ valid, waiting rank N ↔ waiting rank N,
+refused ↔ no live row); p99 ≤ 500 ms per page or toggle and ≤ 1.5 s per confirm; each confirm
+≤ 10 + 2 × its sessions SQL statements.
+"""
+
+import argparse
+import asyncio
+import random
+import re
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a script)
+    Addresses,
+    Connection,
+    HttpError,
+    Target,
+    database_recreate,
+    django_setup,
+    free_port,
+    gunicorn,
+    load_average,
+    milliseconds,
+    percentile,
+    server_environment,
+)
+
+ACTIVITIES = 20
+WEEKS = 4  # 4 weeks × 5 weekdays = 20 days
+SEATS = 24
+WAITING = 10
+HOUSEHOLDS = 2500
+OPENING_AFTER = 30.0  # seconds after the start
+ARRIVAL_MEAN = 20.0
+ARRIVAL_CUT = 120.0
+PAGE_P99 = 0.5
+CONFIRM_P99 = 1.5
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+KEY_INPUT = re.compile(r'name="submission_key" value="([^"]+)"')
+RECAP_ROW = re.compile(r'<tr data-session="(\d+)"')
+OUTCOME_ROW = re.compile(
+    r'<tr data-child="(\d*)" data-session="(\d*)" data-action="(\w*)" '
+    r'data-state="(\w*)" data-rank="(\d*)"'
+)
+SUBMISSION_PATH = re.compile(r"/famille/envois/(\d+)/$")
+
+
+@dataclass
+class Parent:
+    number: int
+    session_key: str
+    children: list[int]
+    arrival: float = 0.0  # seconds after the opening
+
+
+@dataclass
+class Seeded:
+    parents: list[Parent]
+    activity_ids: list[int]
+    month: date
+    days: list[date]
+    opening: float  # time.time() of the opening
+
+
+@dataclass
+class Stats:
+    pages: dict[str, list[float]] = field(default_factory=dict)
+    confirms: list[float] = field(default_factory=list)
+    confirm_sql: list[tuple[int, int]] = field(default_factory=list)  # (statements, sessions)
+    errors: Counter = field(default_factory=Counter)
+    shown: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    flows: int = 0
+    started: int = 0
+
+    def add(self, step: str, seconds: float) -> None:
+        self.pages.setdefault(step, []).append(seconds)
+
+
+# --- Seeding (in this process, with the server's settings) --------------------------------------
+
+
+def _month_for_period(today: date) -> tuple[date, date]:
+    """A month at least two weeks away whose first Monday starts 4 full weeks inside it."""
+    month = (today.replace(day=1) + timedelta(days=45)).replace(day=1)
+    while True:
+        monday = month + timedelta(days=(7 - month.weekday()) % 7)
+        last = monday + timedelta(days=7 * WEEKS - 3)  # the 4th Friday
+        if last.month == month.month:
+            return month, monday
+        month = (month + timedelta(days=32)).replace(day=1)
+
+
+def seed(households: int, rng: random.Random) -> Seeded:
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.utils import timezone
+
+    from guichet.accounts.models import Profile
+    from guichet.core.models import Organisation
+    from guichet.families.deadlines import PARIS
+    from guichet.families.models import ActivityRules, Child, ChildGroup, Guardian, Household
+    from guichet.families.services import period_generate_sessions
+    from guichet.families.tests.factories import (
+        ActivityRulesFactory,
+        BookingPeriodFactory,
+    )
+
+    Organisation.objects.update_or_create(
+        pk=Organisation.SINGLETON_PK,
+        defaults={"name": "Ville d'Exemple", "phone": "+33320000000"},
+    )
+    today = timezone.now().astimezone(PARIS).date()
+    month, monday = _month_for_period(today)
+    days = [monday + timedelta(days=7 * w + d) for w in range(WEEKS) for d in range(5)]
+    # Opens for real once the households are seeded (below), 30 s after the benchmark starts.
+    opening_at = timezone.now() + timedelta(days=1)
+    with transaction.atomic():
+        rules = [
+            ActivityRulesFactory(
+                activity__name=f"Activité banc {n + 1:02d}",
+                activity__slug=f"activite-banc-{n + 1:02d}",
+                waiting_limit=WAITING,
+            )
+            for n in range(ACTIVITIES)
+        ]
+        period = BookingPeriodFactory(
+            name="Période du banc d'essai",
+            first_day=days[0],
+            last_day=days[-1],
+            weekdays=[0, 1, 2, 3, 4],
+            days="all",
+            opens_at=opening_at,
+            seat_limit=SEATS,
+            waiting_limit=WAITING,
+            activities=[r.activity for r in rules],
+        )
+        period_generate_sessions(period=period, now=timezone.now())
+    group, _created = ChildGroup.objects.get_or_create(name="Élémentaire")
+    password = make_password(None)
+    User = get_user_model()
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    parents = []
+    with transaction.atomic():
+        users = User.objects.bulk_create(
+            User(
+                username=f"banc-parent-{n}",
+                first_name="Camille",
+                last_name=f"Banc{n}",
+                password=password,
+            )
+            for n in range(households)
+        )
+        Profile.objects.bulk_create(Profile(user=user) for user in users)
+        homes = Household.objects.bulk_create(
+            Household(number=f"B{n:05d}", name=f"Famille Banc {n}") for n in range(households)
+        )
+        Guardian.objects.bulk_create(
+            Guardian(household=home, user=user) for home, user in zip(homes, users, strict=True)
+        )
+        children = []
+        for n, home in enumerate(homes):
+            for k in range(rng.choice((1, 1, 2, 2, 3))):
+                children.append(
+                    Child(
+                        household=home,
+                        first_name=f"Enfant{chr(65 + k)}",
+                        last_name=f"Banc{n}",
+                        birth_date=date(2017, 1 + k, 10),
+                        group=group,
+                    )
+                )
+        Child.objects.bulk_create(children)
+    by_home: dict[int, list[int]] = {}
+    for child in Child.objects.filter(household__in=homes).order_by("pk"):
+        by_home.setdefault(child.household_id, []).append(child.pk)
+    for n, (home, user) in enumerate(zip(homes, users, strict=True)):
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "guichet.accounts.backends.IdentifierBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.set_expiry(30 * 24 * 3600)
+        store.create()
+        parents.append(Parent(number=n, session_key=store.session_key, children=by_home[home.pk]))
+    assert ActivityRules.objects.count() == ACTIVITIES
+    opening_at = timezone.now() + timedelta(seconds=OPENING_AFTER)
+    period.opens_at = opening_at
+    period.save(update_fields=["opens_at"])
+    period_generate_sessions(period=period, now=timezone.now())  # idempotent: the new window
+    delay = (opening_at - timezone.now()).total_seconds()
+    return Seeded(
+        parents=parents,
+        activity_ids=[r.activity_id for r in rules],
+        month=month,
+        days=days,
+        opening=time.time() + delay,
+    )
+
+
+def database_check(shown: dict[tuple[int, int], tuple[str, str]]) -> list[str]:
+    """What differs between the outcomes shown on result pages and the database, and any
+    session over its limits."""
+    from django.db.models import F
+
+    from guichet.bookings.models import LIVE_STATUSES, Reservation
+    from guichet.bookings.services import seats_mismatches, waiting_mismatches
+    from guichet.catalogue.models import Channel, Session
+
+    rows = {
+        (int(r.holder_key.split(":")[1]), r.session_id): (r.status, r.waiting_rank)
+        for r in Reservation.objects.filter(channel=Channel.FAMILY, status__in=LIVE_STATUSES)
+    }
+    problems = []
+    wrong = []
+    for key, (state, rank) in shown.items():
+        found = rows.get(key)
+        if state in ("valid", "pending"):
+            ok = found is not None and found[0] == state
+        elif state == "waiting":
+            ok = found is not None and found[0] == "waiting" and str(found[1]) == rank
+        else:  # refused
+            ok = found is None
+        if not ok:
+            wrong.append((key, state, rank, found))
+    if wrong:
+        problems.append(f"{len(wrong)} outcomes shown differ from the database: {wrong[:5]}")
+    if unseen := set(rows) - set(shown):
+        problems.append(f"{len(unseen)} live reservations were never shown to a parent")
+    family = Session.objects.filter(activity__channel=Channel.FAMILY)
+    if over := family.filter(seats_taken__gt=F("seat_limit")).count():
+        problems.append(f"{over} sessions over their seat limit")
+    if over := family.filter(waiting_count__gt=F("waiting_limit")).count():
+        problems.append(f"{over} sessions over their waiting limit")
+    if mismatches := seats_mismatches():
+        problems.append(f"seat counters differ from the rows: {mismatches[:5]}")
+    if mismatches := waiting_mismatches():
+        problems.append(f"waiting counters differ from the rows: {mismatches[:5]}")
+    return problems
+
+
+# --- The parent's path --------------------------------------------------------------------------
+
+
+async def _think(rng: random.Random, mean: float) -> None:
+    if mean > 0:
+        await asyncio.sleep(rng.expovariate(1 / mean))
+
+
+class Path_:
+    """One parent's requests, timed; a 5xx, a time-out or an unexpected answer is an error."""
+
+    def __init__(self, target: Target, connection: Connection, stats: Stats):
+        self.target, self.connection, self.stats = target, connection, stats
+
+    async def get(self, step: str, path: str, status: int = 200):
+        started = time.perf_counter()
+        response = await self.connection.request("GET", path)
+        self.stats.add(step, time.perf_counter() - started)
+        if response.status != status:
+            raise HttpError(f"{step}: HTTP {response.status}")
+        return response
+
+    async def post(self, step: str, path: str, form: dict, status: int = 302):
+        started = time.perf_counter()
+        response = await self.connection.request("POST", path, form, origin=self.target.origin)
+        elapsed = time.perf_counter() - started
+        if step == "confirm":
+            self.stats.confirms.append(elapsed)
+        else:
+            self.stats.add(step, elapsed)
+        if response.status != status and not (status == 302 and response.status == 200):
+            raise HttpError(f"{step}: HTTP {response.status}")
+        return response
+
+
+def _csrf(page) -> str:
+    found = CSRF_INPUT.search(page.text)
+    if not found:
+        raise HttpError("no form on the page")
+    return found.group(1)
+
+
+async def _confirm(path: Path_, stats: Stats) -> None:
+    recap = await path.get("recap", "/famille/panier/")
+    sessions = len(set(RECAP_ROW.findall(recap.text)))
+    key = KEY_INPUT.search(recap.text)
+    if not key:
+        raise HttpError("recap: empty basket")
+    answer = await path.post(
+        "confirm",
+        "/famille/panier/valider/",
+        {"csrfmiddlewaretoken": _csrf(recap), "submission_key": key.group(1)},
+    )
+    location = answer.headers.get("location", "")
+    if not SUBMISSION_PATH.search(location):
+        raise HttpError(f"confirm: no result page ({answer.status})")
+    stats.confirm_sql.append((answer.sql or 0, sessions))
+    result = await path.get("result", urllib.parse.urlsplit(location).path)
+    for child, session, action, state, rank in OUTCOME_ROW.findall(result.text):
+        if action == "book" and child and session:
+            stats.shown[(int(child), int(session))] = (state, rank)
+
+
+async def parent_path(
+    target: Target, source: str, parent: Parent, seeded: Seeded, stats: Stats, think: float
+) -> None:
+    rng = random.Random(parent.number)
+    connection = Connection(target.host, target.port, source)
+    connection.cookies["sessionid"] = parent.session_key
+    path = Path_(target, connection, stats)
+    stats.started += 1
+    try:
+        child = parent.children[0]
+        activity = rng.choice(seeded.activity_ids)
+        month = f"{seeded.month:%Y-%m}"
+        calendar = f"/famille/reservations/?enfant={child}&activite={activity}&mois={month}"
+        page = await path.get("calendar", calendar)
+        base = {"enfant": child, "activite": activity, "mois": month}
+        week = seeded.days[5 * rng.randrange(WEEKS)]
+        for step, extra in (
+            ("week arrow", {"semaine": week.isoformat()}),
+            ("weekday arrow", {"jour_semaine": rng.randrange(5)}),
+            ("day", {"jour": rng.choice(seeded.days).isoformat()}),
+        ):
+            await _think(rng, think)
+            form = {"csrfmiddlewaretoken": _csrf(page), **base, **extra}
+            await path.post(step, "/famille/reservations/basculer/", form)
+            page = await path.get("calendar", calendar)
+        await _think(rng, think)
+        await _confirm(path, stats)
+        await _think(rng, think)
+        await path.get("suivi", f"/famille/suivi/?enfant={child}")
+        if len(parent.children) > 1 and parent.number % 2 == 0:
+            await _think(rng, think)
+            second = parent.children[1]
+            copy = f"/famille/reservations/copier/?enfant={second}&activite={activity}&mois={month}"
+            page = await path.get("copy", copy)
+            form = {
+                "csrfmiddlewaretoken": _csrf(page),
+                "enfant": second,
+                "activite": activity,
+                "mois": month,
+                "source_child": child,
+                "source_activity": activity,
+                "first_day": seeded.days[0].isoformat(),
+                "last_day": seeded.days[-1].isoformat(),
+                "weeks_later": 0,
+            }
+            await path.post("copy submit", "/famille/reservations/copier/", form)
+            await _think(rng, think)
+            await _confirm(path, stats)
+        stats.flows += 1
+    except (HttpError, OSError, TimeoutError) as exc:
+        stats.errors[str(exc) or type(exc).__name__] += 1
+    finally:
+        connection.close()
+
+
+def arrivals(count: int, rng: random.Random) -> list[float]:
+    times = []
+    while len(times) < count:
+        value = rng.expovariate(1 / ARRIVAL_MEAN)
+        if value < ARRIVAL_CUT:
+            times.append(value)
+    return sorted(times)
+
+
+async def opening(args, target: Target, seeded: Seeded) -> Stats:
+    stats = Stats()
+    addresses = Addresses()
+    rng = random.Random(7)
+    for parent, at in zip(seeded.parents, arrivals(len(seeded.parents), rng), strict=True):
+        parent.arrival = at
+    wait = seeded.opening - time.time()
+    print(f"opening in {wait:.1f} s", flush=True)
+    if wait > 0:
+        await asyncio.sleep(wait)
+    started = time.perf_counter()
+
+    async def arrive(parent: Parent) -> None:
+        await asyncio.sleep(max(0.0, parent.arrival - (time.perf_counter() - started)))
+        await parent_path(target, addresses.next(), parent, seeded, stats, args.think)
+
+    await asyncio.gather(*(arrive(parent) for parent in seeded.parents))
+    print(f"last parent done {time.perf_counter() - started:.1f} s after the opening")
+    return stats
+
+
+def report(stats: Stats) -> list[str]:
+    failures = []
+    print(f"\nParents: {stats.started} arrived, {stats.flows} finished their path")
+    print(f"  errors        {sum(stats.errors.values())} {dict(stats.errors) or ''}")
+    if stats.errors:
+        failures.append("server errors or broken paths")
+    for step, values in stats.pages.items():
+        print(f"  {step:<14}{len(values):>6}  {milliseconds(values)}")
+        if percentile(values, 99) > PAGE_P99:
+            failures.append(f"{step}: p99 over {PAGE_P99 * 1000:.0f} ms")
+    print(f"  {'confirm':<14}{len(stats.confirms):>6}  {milliseconds(stats.confirms)}")
+    if stats.confirms and percentile(stats.confirms, 99) > CONFIRM_P99:
+        failures.append(f"confirm: p99 over {CONFIRM_P99 * 1000:.0f} ms")
+    over = [(sql, n) for sql, n in stats.confirm_sql if sql > 10 + 2 * n]
+    if stats.confirm_sql:
+        worst = max(sql - 2 * n for sql, n in stats.confirm_sql)
+        print(
+            f"  SQL/confirm   max {max(sql for sql, _n in stats.confirm_sql)} statements, "
+            f"worst margin: {worst} ≤ 10 + 2 × sessions ({len(over)} over)"
+        )
+    if over:
+        failures.append(f"{len(over)} confirms over 10 + 2 × sessions SQL statements")
+    return failures
+
+
+async def run(args, seeded: Seeded) -> int:
+    target = Target("127.0.0.1", args.port)
+    await _server_ready(target)
+    stats = await opening(args, target, seeded)
+    failures = report(stats)
+    problems = await asyncio.to_thread(database_check, stats.shown)
+    print(
+        f"\nDatabase: {len(stats.shown)} outcomes shown to parents: "
+        + ("; ".join(problems) if problems else "exactly those in the database, within limits")
+    )
+    failures += problems
+    load_average("after")
+    print("\n" + ("Targets met." if not failures else "Targets missed: " + "; ".join(failures)))
+    return 1 if failures else 0
+
+
+async def _server_ready(target: Target, seconds: float = 60) -> None:
+    deadline = time.perf_counter() + seconds
+    while True:
+        try:
+            connection = Connection(target.host, target.port, "127.0.0.1")
+            response = await connection.request("GET", "/bench/ok/")
+            connection.close()
+            if response.status == 200:
+                return
+        except OSError:
+            pass
+        if time.perf_counter() > deadline:
+            raise SystemExit("the server did not start")
+        await asyncio.sleep(0.5)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/guichet_bench_family"
+    )
+    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--households", type=int, default=HOUSEHOLDS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds between a parent's clicks"
+    )
+    args = parser.parse_args()
+    # server_environment() reads these two of booking_flow's options.
+    args.rate_limit, args.page_cache = "", 5
+    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
+        parser.error("the database is dropped and created again: its name must contain 'bench'")
+    load_average("before")
+    args.port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        environment = server_environment(args, args.port, folder)
+        database_recreate(args.database_url)
+        django_setup(environment, migrate=True)
+        started = time.perf_counter()
+        seeded = seed(args.households, random.Random(14))
+        print(
+            f"seeded {len(seeded.parents)} households, {sum(len(p.children) for p in seeded.parents)}"
+            f" children, {ACTIVITIES} activities × {len(seeded.days)} days in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        if seeded.opening - time.time() < 5:
+            raise SystemExit("seeding took longer than the 30 s before the opening")
+        with gunicorn(args, environment, args.port, Path(folder) / "server.log"):
+            return asyncio.run(run(args, seeded))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

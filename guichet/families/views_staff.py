@@ -1,0 +1,242 @@
+"""The staff pages of the family portal ("Gestionnaire famille"), in the back-office's layout and
+behind its sign-in (second factor included): "Demandes à traiter" (pending requests by activity
+and day, "Accepter", "Refuser" with a reason, through fam-core's services) and "Liste du jour"
+(children, group, hours; print, CSV, XLSX, formula-safe as guichet.bookings.exports)."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, time
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+from openpyxl import Workbook
+
+from guichet.bookings.exports import _csv_value, _xlsx_cells
+from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
+from guichet.core import dates
+from guichet.core.db import ServiceBusy, with_retry
+from guichet.core.permissions import FAMILY_MANAGER_GROUP
+from guichet.families.calendar import hour_text
+from guichet.families.deadlines import PARIS
+from guichet.families.forms_portal import DayListForm, RefuseForm
+from guichet.families.models import Child, holder_key_child_id
+from guichet.families.selectors import pending_requests, session_day, sessions_of_days
+from guichet.families.services import FamilyError, request_accept, request_refuse
+
+
+def _staff_only(request) -> None:
+    user = request.user
+    if not (user.is_superuser or user.groups.filter(name=FAMILY_MANAGER_GROUP).exists()):
+        raise PermissionDenied
+
+
+def _children_of(reservations) -> dict[int, Child]:
+    ids = {holder_key_child_id(r.holder_key) for r in reservations} - {None}
+    return {c.pk: c for c in Child.objects.filter(pk__in=ids).select_related("group")}
+
+
+@dataclass
+class StaffRow:
+    reservation: Reservation
+    child: Child | None
+    arrival: time | None
+    departure: time | None
+
+    @property
+    def child_label(self) -> str:
+        if self.child is not None:
+            return f"{self.child.last_name.upper()} {self.child.first_name}"
+        return f"{self.reservation.last_name.upper()} {self.reservation.first_name}"
+
+    @property
+    def group(self) -> str:
+        return self.child.group.name if self.child is not None and self.child.group else ""
+
+    @property
+    def hours(self) -> tuple[str, str]:
+        return hour_text(self.arrival), hour_text(self.departure)
+
+
+def _rows(reservations) -> list[StaffRow]:
+    reservations = list(reservations)
+    children = _children_of(reservations)
+    rows = []
+    for reservation in reservations:
+        hours = getattr(reservation, "family_hours", None)
+        rows.append(
+            StaffRow(
+                reservation=reservation,
+                child=children.get(holder_key_child_id(reservation.holder_key)),
+                arrival=hours.arrival if hours else None,
+                departure=hours.departure if hours else None,
+            )
+        )
+    return rows
+
+
+def _render(request, template: str, context: dict):
+    context = {**admin.site.each_context(request), **context}
+    return TemplateResponse(request, template, context)
+
+
+@require_safe
+def _requests_view(request):
+    _staff_only(request)
+    groups: dict[tuple, list[StaffRow]] = {}
+    for row in _rows(pending_requests()):
+        session = row.reservation.session
+        groups.setdefault((session.activity.name, session_day(session), session.pk), []).append(row)
+    context = {
+        "title": _("Demandes à traiter"),
+        "groups": [
+            {"activity": key[0], "day": key[1], "rows": rows} for key, rows in groups.items()
+        ],
+        "refuse_form": RefuseForm(),
+    }
+    return _render(request, "families/staff/requests.html", context)
+
+
+@require_POST
+def _request_decide_view(request, reservation_id: int):
+    _staff_only(request)
+    back = reverse("families:staff_requests")
+    reservation = pending_requests().filter(pk=reservation_id).first()
+    if reservation is None:
+        messages.error(request, _("Cette demande a déjà été traitée."))
+        return HttpResponseRedirect(back)
+    now = timezone.now()
+    try:
+        if "accepter" in request.POST:
+            with_retry(request_accept, reservation=reservation, staff_user=request.user, now=now)
+            messages.success(request, _("Demande acceptée."))
+        else:
+            form = RefuseForm(request.POST)
+            if not form.is_valid():
+                for error in form.errors.get("reason", []):
+                    messages.error(request, error)
+                return HttpResponseRedirect(back)
+            with_retry(
+                request_refuse,
+                reservation=reservation,
+                staff_user=request.user,
+                reason=form.cleaned_data["reason"],
+                now=now,
+            )
+            messages.success(request, _("Demande refusée."))
+    except (FamilyError, ServiceBusy) as refusal:
+        messages.error(request, str(refusal))
+    return HttpResponseRedirect(back)
+
+
+def day_list_rows(*, day: date) -> list[StaffRow]:
+    """ "Liste du jour": the children seated on the portal's sessions of `day` (valid and
+    pending), by activity then name."""
+    sessions = list(sessions_of_days(activity_ids=None, first_day=day, last_day=day))
+    reservations = (
+        Reservation.objects.filter(
+            session_id__in=[s.pk for s in sessions], status__in=SEAT_HOLDING_STATUSES
+        )
+        .select_related("session__activity", "family_hours")
+        .order_by("session__activity__name", "session__start", "last_name", "first_name", "pk")
+    )
+    return _rows(reservations)
+
+
+def _table(rows: list[StaffRow]) -> list[list]:
+    table = [
+        [
+            _("Activité"),
+            _("Horaire"),
+            _("Enfant"),
+            _("Groupe"),
+            _("Arrivée"),
+            _("Départ"),
+            _("Statut"),
+        ]
+    ]
+    for row in rows:
+        session = row.reservation.session
+        arrival, departure = row.hours
+        table.append(
+            [
+                session.activity.name,
+                dates.short(session.starts_at, session.ends_at),
+                row.child_label,
+                row.group,
+                arrival,
+                departure,
+                _("À traiter")
+                if row.reservation.status == ReservationStatus.PENDING
+                else _("Acceptée"),
+            ]
+        )
+    return table
+
+
+def _csv(table: list[list]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    for row in table:
+        writer.writerow([_csv_value(value) for value in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _xlsx(table: list[list]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Liste du jour"))
+    for letter, width in zip("ABCDEFG", (30, 26, 30, 16, 10, 10, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in table:
+        sheet.append(list(_xlsx_cells(sheet, row)))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@require_safe
+def _day_list_view(request):
+    _staff_only(request)
+    form = DayListForm(request.GET or None)
+    today = timezone.now().astimezone(PARIS).date()
+    day = today
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("day"):
+        day = form.cleaned_data["day"]
+    rows = day_list_rows(day=day)
+    fmt = request.GET.get("format", "")
+    if fmt in ("csv", "xlsx"):
+        table = _table(rows)
+        body, content_type = (
+            (_csv(table), "text/csv; charset=utf-8")
+            if fmt == "csv"
+            else (
+                _xlsx(table),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        )
+        name = f"liste-du-jour-{day.isoformat()}.{fmt}"  # a file name: a machine format
+        return HttpResponse(
+            body,
+            content_type=content_type,
+            headers={"Content-Disposition": content_disposition_header(True, name)},
+        )
+    context = {
+        "title": _("Liste du jour"),
+        "form": form,
+        "day": day,
+        "day_iso": day.isoformat(),
+        "rows": rows,
+    }
+    return _render(request, "families/staff/day_list.html", context)
+
+
+requests_view = admin.site.admin_view(_requests_view)
+request_decide_view = admin.site.admin_view(_request_decide_view)
+day_list_view = admin.site.admin_view(_day_list_view)
