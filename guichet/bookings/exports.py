@@ -117,7 +117,9 @@ def _exported(count: int) -> str:
     }
 
 
-def _csv_value(value):
+def csv_value(value):
+    """A CSV field: dates in the export's format, text that a spreadsheet would take for a formula
+    quoted (the family portal's day list uses it too)."""
     if isinstance(value, datetime):
         return value.strftime(CSV_DATETIME_FORMAT)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
@@ -132,11 +134,12 @@ def reservations_csv(
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     for row in _table(reservations, session):
-        writer.writerow([_csv_value(value) for value in row])
+        writer.writerow([csv_value(value) for value in row])
     return out.getvalue().encode("utf-8-sig")
 
 
-def _xlsx_cells(sheet, row: Iterable) -> Iterator:
+def xlsx_cells(sheet, row: Iterable) -> Iterator:
+    """The cells of an XLSX row: dates with their format, text always plain text, never a formula."""
     for value in row:
         if isinstance(value, datetime):
             cell = WriteOnlyCell(sheet, value=timezone.make_naive(value))
@@ -160,7 +163,7 @@ def reservations_xlsx(
     for letter, width in zip("ABCDEFGHIJK", widths, strict=True):
         sheet.column_dimensions[letter].width = width
     for row in _table(reservations, session):
-        sheet.append(list(_xlsx_cells(sheet, row)))
+        sheet.append(list(xlsx_cells(sheet, row)))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -234,20 +237,20 @@ def session_reception_xlsx(*, session: Session) -> bytes:
     sheet.title = _("Liste d'accueil")
     for letter, width in zip("ABCDE", RECEPTION_WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
-    sheet.append(list(_xlsx_cells(sheet, [sheet_data.title])))
+    sheet.append(list(xlsx_cells(sheet, [sheet_data.title])))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([])
-    sheet.append(list(_xlsx_cells(sheet, sheet_data.headers())))
+    sheet.append(list(xlsx_cells(sheet, sheet_data.headers())))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for last_name, first_name, places, phone in sheet_data.rows:
         sheet.append(
-            list(_xlsx_cells(sheet, [last_name, first_name, places, phone, RECEPTION_TICK]))
+            list(xlsx_cells(sheet, [last_name, first_name, places, phone, RECEPTION_TICK]))
         )
     sheet.append([])
-    sheet.append(list(_xlsx_cells(sheet, [str(RECEPTION_TOTAL_LABEL), None, sheet_data.total])))
+    sheet.append(list(xlsx_cells(sheet, [str(RECEPTION_TOTAL_LABEL), None, sheet_data.total])))
     if sheet_data.waiting is not None:
-        sheet.append(list(_xlsx_cells(sheet, [reception_waiting_text(sheet_data)])))
+        sheet.append(list(xlsx_cells(sheet, [reception_waiting_text(sheet_data)])))
     sheet.print_title_rows = "3:3"
     sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4

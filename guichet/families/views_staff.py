@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from openpyxl import Workbook
 
-from guichet.bookings.exports import _csv_value, _xlsx_cells
+from guichet.bookings.exports import csv_value, xlsx_cells
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.core import dates
 from guichet.core.db import ServiceBusy, with_retry
@@ -185,7 +185,7 @@ def _csv(table: list[list]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     for row in table:
-        writer.writerow([_csv_value(value) for value in row])
+        writer.writerow([csv_value(value) for value in row])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -195,7 +195,7 @@ def _xlsx(table: list[list]) -> bytes:
     for letter, width in zip("ABCDEFG", (30, 26, 30, 16, 10, 10, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     for row in table:
-        sheet.append(list(_xlsx_cells(sheet, row)))
+        sheet.append(list(xlsx_cells(sheet, row)))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
