@@ -5,18 +5,22 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils import translation
 
+ACCOUNT_KINDS = ("solidarity_invitation", "solidarity_password_reset", "solidarity_email_change")
+
 
 def templates_create(apps, schema_editor):
     from guichet.notifications.default_texts import default_texts
 
     MessageTemplate = apps.get_model("notifications", "MessageTemplate")
     with translation.override("fr"):
-        for kind in (
-            "solidarity_invitation",
-            "solidarity_password_reset",
-            "solidarity_email_change",
-        ):
+        for kind in ACCOUNT_KINDS:
             MessageTemplate.objects.get_or_create(kind=kind, defaults=default_texts(kind))
+
+
+def account_rows_delete(apps, schema_editor):
+    """Backwards: the account kinds' rows go before the constraints without them come back."""
+    for model in ("MessageTemplate", "MessageAttachment", "OutgoingMessage"):
+        apps.get_model("notifications", model).objects.filter(kind__in=ACCOUNT_KINDS).delete()
 
 
 class Migration(migrations.Migration):
@@ -215,5 +219,5 @@ class Migration(migrations.Migration):
                 name="outgoing_account_mail_without_reservation",
             ),
         ),
-        migrations.RunPython(templates_create, migrations.RunPython.noop),
+        migrations.RunPython(templates_create, account_rows_delete),
     ]
