@@ -3,6 +3,8 @@
 from django.db import migrations, models
 from django.utils import translation
 
+from guichet.notifications.migrations._rows import kind_rows_delete
+
 
 def link_template_create(apps, schema_editor):
     from guichet.notifications.default_texts import default_texts
@@ -167,5 +169,5 @@ class Migration(migrations.Migration):
                 name="outgoing_kind_valid",
             ),
         ),
-        migrations.RunPython(link_template_create, migrations.RunPython.noop),
+        migrations.RunPython(link_template_create, kind_rows_delete("reservation_link")),
     ]

@@ -3,6 +3,8 @@
 from django.db import migrations, models
 from django.utils import translation
 
+from guichet.notifications.migrations._rows import kind_rows_delete
+
 
 def template_create(apps, schema_editor):
     """The editable texts of the new "Changement d'horaire" mail, as first installed."""
@@ -147,5 +149,5 @@ class Migration(migrations.Migration):
                 name="outgoing_kind_valid",
             ),
         ),
-        migrations.RunPython(template_create, migrations.RunPython.noop),
+        migrations.RunPython(template_create, kind_rows_delete("schedule_changed")),
     ]

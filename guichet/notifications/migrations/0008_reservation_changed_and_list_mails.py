@@ -3,6 +3,8 @@
 from django.db import migrations, models
 from django.utils import translation
 
+from guichet.notifications.migrations._rows import kind_rows_delete
+
 
 def templates_create(apps, schema_editor):
     from guichet.notifications.default_texts import default_texts
@@ -157,5 +159,7 @@ class Migration(migrations.Migration):
                 name="outgoing_kind_valid",
             ),
         ),
-        migrations.RunPython(templates_create, migrations.RunPython.noop),
+        migrations.RunPython(
+            templates_create, kind_rows_delete("reservation_changed", "reservation_list")
+        ),
     ]

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils import translation
 
+from guichet.notifications.migrations._rows import kind_rows_delete
+
 ACCOUNT_KINDS = ("solidarity_invitation", "solidarity_password_reset", "solidarity_email_change")
 
 
@@ -15,12 +17,6 @@ def templates_create(apps, schema_editor):
     with translation.override("fr"):
         for kind in ACCOUNT_KINDS:
             MessageTemplate.objects.get_or_create(kind=kind, defaults=default_texts(kind))
-
-
-def account_rows_delete(apps, schema_editor):
-    """Backwards: the account kinds' rows go before the constraints without them come back."""
-    for model in ("MessageTemplate", "MessageAttachment", "OutgoingMessage"):
-        apps.get_model("notifications", model).objects.filter(kind__in=ACCOUNT_KINDS).delete()
 
 
 class Migration(migrations.Migration):
@@ -219,5 +215,5 @@ class Migration(migrations.Migration):
                 name="outgoing_account_mail_without_reservation",
             ),
         ),
-        migrations.RunPython(templates_create, account_rows_delete),
+        migrations.RunPython(templates_create, kind_rows_delete(*ACCOUNT_KINDS)),
     ]

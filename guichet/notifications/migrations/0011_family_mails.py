@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils import translation
 
+from guichet.notifications.migrations._rows import kind_rows_delete
+
 
 def templates_create(apps, schema_editor):
     from guichet.notifications.default_texts import default_texts
@@ -25,12 +27,6 @@ FAMILY_KINDS = (
     "family_email_change",
     "family_digest",
 )
-
-
-def family_rows_delete(apps, schema_editor):
-    """Backwards: the family kinds' rows go before the constraints without them come back."""
-    for model in ("MessageTemplate", "MessageAttachment", "OutgoingMessage"):
-        apps.get_model("notifications", model).objects.filter(kind__in=FAMILY_KINDS).delete()
 
 
 class Migration(migrations.Migration):
@@ -248,5 +244,5 @@ class Migration(migrations.Migration):
                 name="outgoing_account_mail_without_reservation",
             ),
         ),
-        migrations.RunPython(templates_create, family_rows_delete),
+        migrations.RunPython(templates_create, kind_rows_delete(*FAMILY_KINDS)),
     ]
