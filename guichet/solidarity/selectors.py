@@ -2,16 +2,35 @@
 through that structure's `StructureScope`: another structure's rows are never in its querysets,
 so a forged id answers 404."""
 
+from datetime import datetime, time, timedelta
+
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
+from guichet.bookings.models import SEAT_HOLDING_STATUSES
+from guichet.catalogue.models import Channel
 from guichet.core.search import search_filter
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
+    Invitation,
+    InvitationRole,
     Membership,
+    SolidaritySettings,
     Structure,
 )
+
+
+def solidarity_settings_get() -> SolidaritySettings:
+    """The portal's rules (window, quota, last call), made on first use with their defaults and
+    kept in the shared cache, which SolidaritySettings.save() clears."""
+    row = cache.get(SolidaritySettings.CACHE_KEY)
+    if row is None:
+        row, _created = SolidaritySettings.objects.get_or_create(pk=SolidaritySettings.SINGLETON_PK)
+        cache.set(SolidaritySettings.CACHE_KEY, row, SolidaritySettings.CACHE_SECONDS)
+    return row
 
 
 def membership_get_for_user(*, user) -> Membership | None:
@@ -73,3 +92,35 @@ class StructureScope:
 
     def member(self, pk: int) -> Membership:
         return _get_or_404(self.members(), pk)
+
+
+def week_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """The ISO week (Monday 00:00 to the next Monday 00:00, Paris time) holding `moment`, as
+    aware datetimes: a week across a clock change is 167 or 169 hours long."""
+    local = timezone.localtime(moment)
+    monday = local.date() - timedelta(days=local.weekday())
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(monday, time(0, 0), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0, 0), tzinfo=zone)
+    return start, end
+
+
+def invitations_seated_in_week(
+    *, beneficiary_id: int, moment: datetime, exclude_reservation_id: int | None = None
+) -> int:
+    """How many invitations count against the person's weekly quota in the ISO week of
+    `moment`: seated ones (valid, pending, archived) as participant or guest, on solidarity
+    sessions whose effective start falls in that week; `exclude_reservation_id` left out (the
+    line being judged). Never stored: read at each decision, under the person's row lock."""
+    start, end = week_bounds(moment)
+    rows = Invitation.objects.filter(
+        beneficiary_id=beneficiary_id,
+        role__in=(InvitationRole.PARTICIPANT, InvitationRole.GUEST),
+        reservation__status__in=SEAT_HOLDING_STATUSES,
+        reservation__channel=Channel.SOLIDARITY,
+        reservation__session__effective_start__gte=start,
+        reservation__session__effective_start__lt=end,
+    )
+    if exclude_reservation_id is not None:
+        rows = rows.exclude(reservation_id=exclude_reservation_id)
+    return rows.count()
