@@ -353,4 +353,8 @@ AUDIT_FAILED_SIGN_IN_RETENTION_DAYS = env.int("AUDIT_FAILED_SIGN_IN_RETENTION_DA
 RESERVATION_RETENTION_DAYS = env.int("RESERVATION_RETENTION_DAYS", default=365)
 # Sent (or given up) e-mails, their text and recipients, are deleted from the outbox after this.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=92)
+# A person followed by a solidarity structure is anonymised this many days after "Désactiver".
+SOLIDARITY_BENEFICIARY_RETENTION_DAYS = env.int(
+    "SOLIDARITY_BENEFICIARY_RETENTION_DAYS", default=365
+)
 # --- end of personal data ---

@@ -1,27 +1,38 @@
 """The solidarity portal's demo: two départements, a social structure in each with its
 responsable and référent (`demo-responsable-1`/`-2`, `demo-referent-1`/`-2`, password
 DEMO_PASSWORD), twenty invented participants, some with a phone or an e-mail, some without, a
-few guests and accompaniers. The staff account of the "Gestionnaire solidaire" group,
+few guests and accompaniers; three cultural venues and eight events with their sessions, relative
+to today (guichet.demo.data's rule: loading again moves them with the day). The staff account of the "Gestionnaire solidaire" group,
 `demo-solidaire`, is one of guichet.demo.data.STAFF_ACCOUNTS.
 
 Found again by natural keys (codes, names, usernames), so that loading twice adds nothing."""
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from guichet.accounts.models import Profile
+from guichet.bookings.services import session_save
+from guichet.catalogue.models import Activity, Audience, Category, Channel, Location, Session
+from guichet.catalogue.services import activity_save
 from guichet.demo.common import account_load, assign
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
+    EventDetails,
     MemberRole,
     Membership,
     Structure,
     StructureCategory,
     StructureState,
     Territory,
+    Venue,
+    VenueCategory,
 )
+from guichet.solidarity.services import event_details_save, venue_save
 
 TERRITORIES = (
     {
@@ -212,3 +223,248 @@ def solidarity_demo_load(*, password: str) -> None:
                 user=user, defaults={"structure": structure, "role": role}
             )
         _people_load(structure, spec.people)
+    solidarity_catalogue_demo_load(today=timezone.localdate())
+
+
+@dataclass(frozen=True)
+class DemoVenue:
+    name: str
+    category: str
+    address: str
+    city: str
+    territory: str
+    website: str
+    place: dict  # its one Location
+
+
+VENUES = (
+    DemoVenue(
+        name="Théâtre du Beffroi (démo)",
+        category="Théâtre",
+        address="1 place du Beffroi",
+        city="Roubaix",
+        territory="59",
+        website="https://theatre-beffroi.example.org/",
+        place={
+            "name": "Théâtre du Beffroi, grande salle (démo)",
+            "address": "1 place du Beffroi\n59100 Roubaix",
+            "latitude": Decimal("50.690100"),
+            "longitude": Decimal("3.181700"),
+            "description": "<p>Salle de 400 places, accessible en fauteuil roulant.</p>",
+        },
+    ),
+    DemoVenue(
+        name="Musée des Tisserands (démo)",
+        category="Musée",
+        address="22 rue des Métiers",
+        city="Lille",
+        territory="59",
+        website="https://musee-tisserands.example.org/",
+        place={
+            "name": "Musée des Tisserands (démo)",
+            "address": "22 rue des Métiers\n59000 Lille",
+            "latitude": Decimal("50.636600"),
+            "longitude": Decimal("3.063500"),
+            "description": "<p>Collections textiles et ateliers.</p>",
+        },
+    ),
+    DemoVenue(
+        name="Stade des Remparts (démo)",
+        category="Club sportif",
+        address="4 chemin des Remparts",
+        city="Arras",
+        territory="62",
+        website="",
+        place={
+            "name": "Stade des Remparts (démo)",
+            "address": "4 chemin des Remparts\n62000 Arras",
+            "latitude": Decimal("50.291000"),
+            "longitude": Decimal("2.777500"),
+            "description": "<p>Tribune couverte, entrée par la porte B.</p>",
+        },
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    name: str
+    venue: str
+    genre: str
+    audience: str
+    description: str
+    advised_age: str
+    minutes: int
+    published_days_ago: int  # "Mis en ligne le", relative to today
+    sessions: tuple[tuple[int, time, int], ...]  # (days from today, start, seats)
+    closes_hours_before: int = 0  # the booking window closes this long before the start
+
+
+EVENTS = (
+    DemoEvent(
+        "Le Songe d'une nuit d'été (démo)",
+        "Théâtre du Beffroi (démo)",
+        "Théâtre",
+        "Tout public",
+        "<p>Shakespeare joué par une troupe de la région, en français.</p>",
+        "À partir de 10 ans",
+        120,
+        3,
+        ((9, time(20), 12), (16, time(15), 12)),
+    ),
+    DemoEvent(
+        "Contes du grenier (démo)",
+        "Théâtre du Beffroi (démo)",
+        "Conte",
+        "Jeune public",
+        "<p>Trois contes en musique pour les plus jeunes.</p>",
+        "Dès 4 ans",
+        45,
+        20,
+        ((2, time(10), 8), (2, time(15), 8)),
+        24,
+    ),
+    DemoEvent(
+        "Concert de l'orchestre des jeunes (démo)",
+        "Théâtre du Beffroi (démo)",
+        "Musique",
+        "Familles",
+        "<p>Le programme de fin d'année de l'orchestre des jeunes.</p>",
+        "Tout public",
+        90,
+        30,
+        ((21, time(18, 30), 20),),
+    ),
+    DemoEvent(
+        "Visite guidée : le fil et la trame (démo)",
+        "Musée des Tisserands (démo)",
+        "Visite",
+        "Adultes",
+        "<p>Une heure avec une médiatrice dans les collections.</p>",
+        "Adultes",
+        60,
+        1,
+        ((5, time(10, 30), 10), (12, time(10, 30), 10), (19, time(14), 10)),
+    ),
+    DemoEvent(
+        "Atelier tissage en famille (démo)",
+        "Musée des Tisserands (démo)",
+        "Atelier",
+        "Familles",
+        "<p>Chacun repart avec son petit métier à tisser.</p>",
+        "Dès 6 ans",
+        90,
+        40,
+        ((3, time(14), 6),),
+        48,
+    ),
+    DemoEvent(
+        "Nocturne au musée (démo)",
+        "Musée des Tisserands (démo)",
+        "Visite",
+        "Tout public",
+        "<p>Le musée à la lampe de poche.</p>",
+        "Dès 8 ans",
+        75,
+        10,
+        ((26, time(19), 15),),
+    ),
+    DemoEvent(
+        "Match de rugby : Arras contre Exempleville (démo)",
+        "Stade des Remparts (démo)",
+        "Sport",
+        "Tout public",
+        "<p>Championnat régional, en tribune couverte.</p>",
+        "Tout public",
+        100,
+        6,
+        ((13, time(15), 30),),
+    ),
+    DemoEvent(
+        "Initiation à l'escrime (démo)",
+        "Stade des Remparts (démo)",
+        "Sport",
+        "Jeune public",
+        "<p>Une séance d'initiation encadrée par le club.</p>",
+        "De 8 à 14 ans",
+        60,
+        25,
+        ((4, time(17), 8), (11, time(17), 8)),
+    ),
+)
+
+
+def _venue_load(spec: DemoVenue) -> Venue:
+    place = Location.objects.filter(name=spec.place["name"]).first() or Location()
+    if assign(place, **spec.place):
+        place.full_clean()
+        place.save()
+    venue = Venue.objects.filter(name=spec.name).first() or Venue(name=spec.name)
+    if (
+        assign(
+            venue,
+            category_id=VenueCategory.objects.get_or_create(name=spec.category)[0].pk,
+            address=spec.address,
+            city=spec.city,
+            territory_id=Territory.objects.get(code=spec.territory).pk,
+            website=spec.website,
+            in_directory=True,
+        )
+        or venue.pk is None
+        or not venue.places.filter(pk=place.pk).exists()
+    ):
+        venue_save(venue=venue, places=[place])
+    return venue
+
+
+def _event_load(spec: DemoEvent, *, venue: Venue, today: date) -> None:
+    place = venue.places.first()
+    activity = Activity.objects.filter(name=spec.name).first() or Activity(
+        name=spec.name, location=place
+    )
+    if assign(
+        activity,
+        channel=Channel.SOLIDARITY,
+        location=place,
+        description=spec.description,
+        category=Category.objects.get_or_create(name=spec.genre)[0],
+        audience=Audience.objects.get_or_create(name=spec.audience)[0],
+        max_places_per_booking=8,
+    ):
+        activity_save(activity=activity)
+    published = timezone.make_aware(
+        datetime.combine(today - timedelta(days=spec.published_days_ago), time(9))
+    )
+    details = EventDetails.objects.filter(activity=activity).first() or EventDetails(
+        activity=activity
+    )
+    if assign(
+        details,
+        venue_id=venue.pk,
+        duration=spec.minutes,
+        advised_age=spec.advised_age,
+        practical_info="<p>Présentez-vous à l'accueil 15 minutes avant, avec la liste des "
+        "invitations.</p>",
+        published_at=published,
+    ):
+        event_details_save(details=details)
+    existing = list(activity.sessions.order_by("pk")[: len(spec.sessions)])
+    for index, (days, at, seats) in enumerate(spec.sessions):
+        start = timezone.make_aware(datetime.combine(today + timedelta(days=days), at))
+        dates = {
+            "start": start,
+            "end": start + timedelta(minutes=spec.minutes),
+            "seat_limit": seats,
+            "closes_at": start - timedelta(hours=spec.closes_hours_before)
+            if spec.closes_hours_before
+            else None,
+        }
+        session = existing[index] if index < len(existing) else Session(activity=activity)
+        if assign(session, **dates) or session.pk is None:
+            session_save(session=session)
+
+
+def solidarity_catalogue_demo_load(*, today: date) -> None:
+    venues = {spec.name: _venue_load(spec) for spec in VENUES}
+    for spec in EVENTS:
+        _event_load(spec, venue=venues[spec.venue], today=today)

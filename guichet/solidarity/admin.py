@@ -1,20 +1,25 @@
 """Back-office of the solidarity portal, for superusers and the "Gestionnaire solidaire" group:
-départements, categories, structures, their référents (invited by mail), and the people they
-follow (read only)."""
+départements, categories, structures, their référents (invited by mail), the people they
+follow (read only), the venues and the events' details (the events' activities and sessions
+are the catalogue's, scoped to the channel by guichet.catalogue.selectors.staff_channels)."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from guichet.accounts.forms import FIRST_NAME_INVALID, LAST_NAME_INVALID
 from guichet.accounts.services import account_profile
+from guichet.catalogue.models import Activity, Channel
+from guichet.catalogue.selectors import staff_channels
 from guichet.core.admin import (
     AccentBlindSearchMixin,
     AuditedAdminMixin,
     NoWritesMixin,
+    RichTextAdmin,
     ServiceModelAdmin,
     date_display,
 )
@@ -22,14 +27,23 @@ from guichet.core.forms import PersonNameField, ServiceModelForm
 from guichet.core.phones import PhoneNumberFormField
 from guichet.solidarity.models import (
     Beneficiary,
+    EventDetails,
     Membership,
     SolidaritySettings,
     Structure,
     StructureCategory,
     Territory,
+    Venue,
+    VenueCategory,
 )
 from guichet.solidarity.selectors import solidarity_settings_get
-from guichet.solidarity.services import member_create, member_invitation_send, member_update
+from guichet.solidarity.services import (
+    event_details_save,
+    member_create,
+    member_invitation_send,
+    member_update,
+    venue_save,
+)
 
 
 @admin.register(Territory)
@@ -211,3 +225,102 @@ class SolidaritySettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return super().changelist_view(request, extra_context)  # 403
         row = solidarity_settings_get()
         return redirect(reverse("admin:solidarity_solidaritysettings_change", args=[row.pk]))
+
+
+@admin.register(VenueCategory)
+class VenueCategoryAdmin(AuditedAdminMixin, AccentBlindSearchMixin, admin.ModelAdmin):
+    search_fields = ("search_text",)
+
+
+class VenueForm(ServiceModelForm):
+    website = forms.URLField(
+        label=_("Site internet"), required=False, max_length=200, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Venue
+        fields = (
+            "name",
+            "category",
+            "address",
+            "city",
+            "territory",
+            "phone",
+            "email",
+            "website",
+            "in_directory",
+            "places",
+        )
+
+    def perform(self, instance):
+        return venue_save(venue=instance, places=self.cleaned_data["places"])
+
+
+@admin.register(Venue)
+class VenueAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
+    """Cultural and sports partners ("coopérateurs culturels/sportifs") and their places."""
+
+    form = VenueForm
+    list_display = ("name", "category", "city", "territory", "in_directory")
+    list_filter = ("territory", "category", "in_directory")
+    list_select_related = ("category", "territory")
+    search_fields = ("search_text",)
+    autocomplete_fields = ("places",)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class EventDetailsForm(ServiceModelForm):
+    class Meta:
+        model = EventDetails
+        fields = ("activity", "venue", "duration", "advised_age", "practical_info", "published_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("activity")
+        if field is not None:
+            # Activities without details yet (and this one's).
+            free = field.queryset.filter(event_details__isnull=True)
+            if self.instance.activity_id:
+                free = free | field.queryset.filter(pk=self.instance.activity_id)
+            field.queryset = free.select_related("location")
+            field.help_text = _(
+                "Une activité de la Billetterie solidaire (portail « Billetterie solidaire » "
+                "dans les activités), dont la localisation est un des lieux de la structure "
+                "culturelle."
+            )
+
+    def perform(self, instance):
+        return event_details_save(details=instance)
+
+
+@admin.register(EventDetails)
+class EventDetailsAdmin(AccentBlindSearchMixin, ServiceModelAdmin, RichTextAdmin):
+    """ "Événements": the details the solidarity catalogue adds to an activity of its channel
+    (its sessions are edited with the sessions, from the link of each row)."""
+
+    form = EventDetailsForm
+    list_display = ("activity", "venue", "published", "sessions_link")
+    list_filter = ("venue__territory", "venue")
+    list_select_related = ("activity", "venue")
+    search_fields = ("activity__search_text", "venue__search_text")
+    autocomplete_fields = ("venue",)
+    published = date_display("published_at", _("Mis en ligne le"), short=True)
+
+    def get_queryset(self, request):
+        channels = staff_channels(user=request.user) & {Channel.SOLIDARITY}
+        return super().get_queryset(request).filter(activity__channel__in=channels)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "activity":
+            channels = staff_channels(user=request.user) & {Channel.SOLIDARITY}
+            kwargs["queryset"] = Activity.objects.filter(channel__in=channels)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("Sessions"))
+    def sessions_link(self, details):
+        url = reverse("admin:catalogue_session_changelist")
+        return format_html(
+            '<a href="{}?activity__id__exact={}">{}</a>', url, details.activity_id, _("Sessions")
+        )

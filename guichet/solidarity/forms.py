@@ -5,11 +5,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.forms import FIRST_NAME_INVALID, LAST_NAME_INVALID, ProfileForm
+from guichet.catalogue.models import SESSION_YEARS
 from guichet.core.forms import PersonNameField
 from guichet.core.phones import PhoneNumberFormField
 from guichet.core.search import MAX_QUERY_WORDS
 from guichet.core.validators import validate_single_line
 from guichet.solidarity.models import BeneficiaryKind, Civility, MemberRole
+from guichet.solidarity.selectors import EventFilters, Moment
 
 
 def _line(label, *, max_length: int, required: bool = False) -> forms.CharField:
@@ -80,3 +82,110 @@ class MemberForm(ProfileForm):
         if not email_editable:
             self.fields["email"].disabled = True
             self.fields["email"].help_text = _("Son titulaire la change depuis « Mon profil ».")
+
+
+class EventSearchForm(forms.Form):
+    """The catalogue's search: the département menu, "Rechercher" (the title, accents and case
+    ignored) and the advanced search (the arrow). Choices come from the events of the chosen
+    département; a value not offered (a forged id, an old link) is refused by name, the rest of
+    the search kept."""
+
+    departement = forms.ChoiceField(
+        label=_("Département"),
+        required=False,
+        error_messages={"invalid_choice": _("Choisissez un département de la liste.")},
+    )
+    q = forms.CharField(label=_("Rechercher un événement"), required=False)
+    genre = forms.TypedChoiceField(
+        label=_("Genre"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choisissez un genre de la liste.")},
+    )
+    public = forms.TypedChoiceField(
+        label=_("Type de publics"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choisissez un type de publics de la liste.")},
+    )
+    ville = forms.ChoiceField(
+        label=_("Ville"),
+        required=False,
+        error_messages={"invalid_choice": _("Choisissez une ville de la liste.")},
+    )
+    horaire = forms.ChoiceField(
+        label=_("Horaire"),
+        required=False,
+        choices=[("", _("Tous"))] + list(Moment.choices),
+        error_messages={"invalid_choice": _("Choisissez un horaire de la liste.")},
+    )
+    du = forms.DateField(
+        label=_("Du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": _("Saisissez une date valide (jj/mm/aaaa).")},
+    )
+    au = forms.DateField(
+        label=_("Au"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": _("Saisissez une date valide (jj/mm/aaaa).")},
+    )
+
+    def __init__(self, data, *, territories, choices, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["departement"].choices = [(t.code, str(t)) for t in territories]
+        everything = [("", _("Tous"))]
+        self.fields["genre"].choices = everything + [
+            (str(pk), name) for pk, name in choices.categories
+        ]
+        self.fields["public"].choices = everything + [
+            (str(pk), name) for pk, name in choices.audiences
+        ]
+        self.fields["ville"].choices = [("", _("Toutes"))] + [
+            (city, city) for city in choices.cities
+        ]
+
+    def clean_q(self) -> str:
+        words = (self.cleaned_data.get("q") or "").split()
+        return " ".join(words[:MAX_QUERY_WORDS])[:200]
+
+    def _clean_day(self, name: str):
+        day = self.cleaned_data.get(name)
+        if day is not None and day.year not in SESSION_YEARS:
+            raise forms.ValidationError(
+                _("Choisissez une date entre %(first)d et %(last)d.")
+                % {"first": SESSION_YEARS.start, "last": SESSION_YEARS.stop - 1}
+            )
+        return day
+
+    def clean_du(self):
+        return self._clean_day("du")
+
+    def clean_au(self):
+        return self._clean_day("au")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("du") and data.get("au") and data["au"] < data["du"]:
+            self.add_error("au", _("La date de fin doit être après la date de début."))
+        return data
+
+    def filters(self, *, territory_id: int | None) -> EventFilters:
+        """The valid part of the search (a refused field filters nothing)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return EventFilters(
+            territory_id=territory_id,
+            query=data.get("q") or "",
+            category_id=data.get("genre"),
+            audience_id=data.get("public"),
+            city=data.get("ville") or "",
+            moment=data.get("horaire") or "",
+            first_day=data.get("du"),
+            last_day=data.get("au"),
+        )

@@ -1,5 +1,7 @@
 """The solidarity portal's people: départements, social structures ("coopérateurs sociaux"),
-their référents (portal accounts) and the people they follow. Nothing about anyone's situation,
+their référents (portal accounts) and the people they follow; its cultural and sports partners
+("coopérateurs culturels/sportifs", Venue) and what their events add to a core activity
+(EventDetails). Nothing about anyone's situation,
 income, health or origin is recorded: names and how to reach them suffice."""
 
 from datetime import time
@@ -7,11 +9,15 @@ from datetime import time
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guichet.catalogue.models import Activity, Channel, Location
 from guichet.core.phones import PhoneNumberField, phone_search_text
+from guichet.core.richtext import RichTextField
 from guichet.core.search import SearchableModel
 from guichet.core.validators import validate_single_line
 
@@ -213,6 +219,10 @@ class Beneficiary(SearchableModel):
     phone = PhoneNumberField(_("téléphone"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
+    # When "Désactiver" was last used (the retention counts from it), and when the person's
+    # fields were blanked (by the retention or on request, guichet.solidarity.privacy).
+    deactivated_at = models.DateTimeField(_("désactivé le"), null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -253,6 +263,154 @@ class Beneficiary(SearchableModel):
     @property
     def phone_search(self) -> str:
         return phone_search_text(self.phone)
+
+
+class VenueCategory(SearchableModel):
+    """The kinds of cultural and sports partners, a list staff keep ("Théâtre", "Musée"…)."""
+
+    search_sources = ("name",)
+
+    name = models.CharField(
+        _("nom"), max_length=100, unique=True, validators=[validate_single_line]
+    )
+
+    class Meta:
+        verbose_name = _("catégorie de structure culturelle")
+        verbose_name_plural = _("catégories de structure culturelle")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="venue_category_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Venue(SearchableModel):
+    """A cultural or sports partner ("coopérateur culturel/sportif") offering invitations; its
+    places are core locations, where its events take place."""
+
+    search_sources = ("name", "city")
+
+    name = models.CharField(_("nom"), max_length=200, validators=[validate_single_line])
+    category = models.ForeignKey(
+        VenueCategory,
+        on_delete=models.PROTECT,
+        related_name="venues",
+        verbose_name=_("catégorie"),
+    )
+    address = models.CharField(
+        _("adresse"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    city = models.CharField(_("ville"), max_length=100, validators=[validate_single_line])
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="venues",
+        verbose_name=_("département"),
+    )
+    phone = PhoneNumberField(_("téléphone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("site internet"), blank=True)
+    in_directory = models.BooleanField(_("paraît dans l'annuaire"), default=False)
+    places = models.ManyToManyField(
+        Location,
+        related_name="solidarity_venues",
+        blank=True,
+        verbose_name=_("lieux"),
+        help_text=_("Les lieux où se tiennent ses événements."),
+    )
+
+    class Meta:
+        verbose_name = _("structure culturelle")
+        verbose_name_plural = _("structures culturelles")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name="") & ~Q(city=""), name="venue_name_city_required"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+VENUE_PLACE_MISMATCH = _("Ce lieu n'appartient pas à la structure culturelle choisie.")
+NOT_SOLIDARITY_CHANNEL = _("Cette activité n'est pas de la Billetterie solidaire.")
+
+
+class EventDetails(models.Model):
+    """What the solidarity catalogue adds to a core activity of channel `solidaire` (an
+    "événement"): its venue, duration, advised age, practical information and when it was put
+    online. Genre is the activity's category, "Types de publics" its audience."""
+
+    activity = models.OneToOneField(
+        Activity,
+        on_delete=models.CASCADE,
+        related_name="event_details",
+        verbose_name=_("activité"),
+        limit_choices_to={"channel": Channel.SOLIDARITY},
+    )
+    venue = models.ForeignKey(
+        Venue,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("structure culturelle"),
+    )
+    duration = models.PositiveSmallIntegerField(
+        _("durée (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(60 * 24 * 7)],
+        help_text=_("En minutes ; vide si elle n'est pas connue."),
+    )
+    advised_age = models.CharField(
+        _("âge conseillé"),
+        max_length=60,
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("Par exemple « À partir de 6 ans » ou « Tout public »."),
+    )
+    practical_info = RichTextField(
+        verbose_name=_("informations pratiques"),
+        blank=True,
+        help_text=_("Accès, entrée, accueil des groupes…"),
+    )
+    published_at = models.DateTimeField(_("mis en ligne le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("détails de l'événement")
+        verbose_name_plural = _("détails des événements")
+        indexes = [models.Index(fields=["published_at"], name="event_published_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration__isnull=True) | Q(duration__gte=1),
+                name="event_duration_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.activity)
+
+    def clean(self) -> None:
+        errors = {}
+        activity = self.activity if self.activity_id else None
+        if activity is not None and activity.channel != Channel.SOLIDARITY:
+            errors["activity"] = NOT_SOLIDARITY_CHANNEL
+        if (
+            activity is not None
+            and self.venue_id
+            and not venue_has_place(venue_id=self.venue_id, location_id=activity.location_id)
+        ):
+            errors["venue"] = VENUE_PLACE_MISMATCH
+        if errors:
+            raise ValidationError(errors)
+
+
+def venue_has_place(*, venue_id: int, location_id: int) -> bool:
+    """Is the location one of the venue's places? (the rule of EventDetails.clean and of the
+    event services)."""
+    return Venue.places.through.objects.filter(venue_id=venue_id, location_id=location_id).exists()
 
 
 class SolidaritySettings(models.Model):

@@ -2,16 +2,31 @@
 through that structure's `StructureScope`: another structure's rows are never in its querysets,
 so a forged id answers 404."""
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, ExtractHour
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import SEAT_HOLDING_STATUSES
-from guichet.catalogue.models import Channel
-from guichet.core.search import search_filter
+from guichet.bookings.selectors import local_midnight
+from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
+from guichet.catalogue.selectors import session_over_q
+from guichet.core.search import search_filter, search_normalise
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
@@ -20,6 +35,7 @@ from guichet.solidarity.models import (
     Membership,
     SolidaritySettings,
     Structure,
+    Territory,
 )
 
 
@@ -124,3 +140,208 @@ def invitations_seated_in_week(
     if exclude_reservation_id is not None:
         rows = rows.exclude(reservation_id=exclude_reservation_id)
     return rows.count()
+
+
+# --- The events catalogue ("Billetterie Solidaire") ---
+
+# "Nouveaux événements": put online within these days; "Réservation bientôt close": a session
+# whose booking closes within these hours.
+NEW_EVENT_DAYS = 14
+CLOSING_SOON_HOURS = 72
+
+
+class Moment(models.TextChoices):
+    """ "Horaire" of the advanced search, by the session's start in Paris time."""
+
+    MORNING = "matin", _("Matin (avant 12 h)")
+    AFTERNOON = "apres-midi", _("Après-midi (de 12 h à 18 h)")
+    EVENING = "soir", _("Soir (à partir de 18 h)")
+
+
+# The [first, last) local hours of each moment.
+MOMENT_HOURS = {Moment.MORNING: (0, 12), Moment.AFTERNOON: (12, 18), Moment.EVENING: (18, 24)}
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What the référent asked for; empty values filter nothing."""
+
+    territory_id: int | None = None
+    query: str = ""
+    category_id: int | None = None
+    audience_id: int | None = None
+    city: str = ""
+    moment: str = ""
+    first_day: date | None = None
+    last_day: date | None = None
+
+    @property
+    def advanced(self) -> bool:
+        return bool(
+            self.category_id
+            or self.audience_id
+            or self.city
+            or self.moment
+            or self.first_day
+            or self.last_day
+        )
+
+
+def session_to_come_q(*, now: datetime, prefix: str = "") -> Q:
+    """Sessions not over nor cancelled (full or closed ones included: the sheet says so)."""
+    return ~session_over_q(now=now, prefix=prefix) & ~Q(
+        **{f"{prefix}status": SessionStatus.CANCELLED}
+    )
+
+
+def session_closes_at_expression():
+    """When a session's booking closes, in SQL: its window's end, else the activity's delay
+    before its start (Session.booking_closes_at)."""
+    return Coalesce(
+        F("closes_at"),
+        ExpressionWrapper(
+            F("effective_start") - F("activity__booking_delay"), output_field=DateTimeField()
+        ),
+    )
+
+
+def _sessions_matching(*, filters: EventFilters, now: datetime) -> QuerySet[Session]:
+    sessions = Session.objects.filter(session_to_come_q(now=now), activity=OuterRef("pk"))
+    if filters.first_day:
+        sessions = sessions.filter(effective_start__gte=local_midnight(filters.first_day))
+    if filters.last_day:
+        sessions = sessions.filter(
+            effective_start__lt=local_midnight(filters.last_day + timedelta(days=1))
+        )
+    if filters.moment in MOMENT_HOURS:
+        first, last = MOMENT_HOURS[filters.moment]
+        sessions = sessions.annotate(
+            local_hour=ExtractHour("effective_start", tzinfo=timezone.get_current_timezone())
+        ).filter(local_hour__gte=first, local_hour__lt=last)
+    return sessions
+
+
+def event_list_for_portal(
+    *, filters: EventFilters, now: datetime, section: str = ""
+) -> QuerySet[Activity]:
+    """The events of the catalogue: solidarity activities with their details, put online, with a
+    session to come that matches the filters (dates and "horaire" apply to one same session),
+    each with `next_start`, the first such session's start, in the order they next happen.
+    `section`: "new" (put online within NEW_EVENT_DAYS) or "closing" (a session whose booking
+    closes within CLOSING_SOON_HOURS)."""
+    sessions = _sessions_matching(filters=filters, now=now)
+    events = (
+        Activity.objects.filter(
+            Exists(sessions),
+            channel=Channel.SOLIDARITY,
+            event_details__isnull=False,
+            event_details__published_at__lte=now,
+        )
+        .select_related("event_details__venue", "category", "audience")
+        .annotate(
+            next_start=Subquery(
+                sessions.order_by("effective_start", "pk").values("effective_start")[:1]
+            )
+        )
+        .order_by("next_start", "name", "pk")
+    )
+    if filters.territory_id:
+        events = events.filter(event_details__venue__territory_id=filters.territory_id)
+    if filters.category_id:
+        events = events.filter(category_id=filters.category_id)
+    if filters.audience_id:
+        events = events.filter(audience_id=filters.audience_id)
+    if filters.city:
+        events = events.filter(event_details__venue__city=filters.city)
+    if filters.query:
+        events = search_filter(events, filters.query)
+    if section == "new":
+        events = events.filter(
+            event_details__published_at__gte=now - timedelta(days=NEW_EVENT_DAYS)
+        ).order_by("-event_details__published_at", "pk")
+    elif section == "closing":
+        closing = (
+            sessions.annotate(closes=session_closes_at_expression())
+            .filter(closes__gt=now, closes__lte=now + timedelta(hours=CLOSING_SOON_HOURS))
+            .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        )
+        events = events.filter(Exists(closing))
+    return events
+
+
+def territory_list() -> list[Territory]:
+    """The département menu."""
+    return list(Territory.objects.order_by("code"))
+
+
+@dataclass(frozen=True)
+class EventChoices:
+    """The choices of the advanced search: the genres, publics and towns of the events of a
+    département (id, name pairs; towns by name)."""
+
+    categories: list[tuple[int, str]]
+    audiences: list[tuple[int, str]]
+    cities: list[str]
+
+
+def event_choices_for_portal(*, territory_id: int | None) -> EventChoices:
+    """In one statement, whatever the number of events."""
+    rows = Activity.objects.filter(channel=Channel.SOLIDARITY, event_details__isnull=False)
+    if territory_id:
+        rows = rows.filter(event_details__venue__territory_id=territory_id)
+    rows = rows.values_list(
+        "category_id",
+        "category__name",
+        "audience_id",
+        "audience__name",
+        "event_details__venue__city",
+    ).distinct()
+    categories, audiences, cities = {}, {}, set()
+    for category_id, category, audience_id, audience, city in rows:
+        if category_id:
+            categories[category_id] = category
+        if audience_id:
+            audiences[audience_id] = audience
+        cities.add(city)
+    return EventChoices(
+        categories=sorted(categories.items(), key=lambda item: search_normalise(item[1])),
+        audiences=sorted(audiences.items(), key=lambda item: search_normalise(item[1])),
+        cities=sorted(cities, key=search_normalise),
+    )
+
+
+def event_get_for_portal(*, activity_id: int, now: datetime) -> Activity:
+    """An event's sheet: put online, of the solidarity channel (even without a session to come:
+    a link kept from last week still answers); else Http404."""
+    return _get_or_404(
+        Activity.objects.filter(
+            channel=Channel.SOLIDARITY,
+            event_details__isnull=False,
+            event_details__published_at__lte=now,
+        ).select_related("event_details__venue", "location", "category", "audience"),
+        activity_id,
+    )
+
+
+@dataclass(frozen=True)
+class EventSlot:
+    """One line of "Créneaux disponibles" (solidarity/_session_slots.html)."""
+
+    session: Session
+
+    @property
+    def seats_left(self) -> int | None:
+        """Invitations left; None when the session has no limit."""
+        return self.session.seats_left
+
+
+def event_slots(*, activity: Activity, now: datetime) -> list[EventSlot]:
+    """The sessions to come of an event, in the order they happen."""
+    sessions = activity.sessions.filter(session_to_come_q(now=now)).order_by(
+        "effective_start", "pk"
+    )
+    slots = []
+    for session in sessions:
+        session.activity = activity  # its booking_closes_at reads the activity's delay
+        slots.append(EventSlot(session=session))
+    return slots

@@ -41,18 +41,20 @@ from guichet.bookings.services import (
     waiting_list_close,
     waiting_promote,
 )
-from guichet.catalogue.models import Channel, Session, SessionStatus
+from guichet.catalogue.models import Channel, Location, Session, SessionStatus
 from guichet.core.audit import audit_before, audit_saved
 from guichet.notifications.models import MessageKind
 from guichet.notifications.services import notify_account_mail, notify_group_mails
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
+    EventDetails,
     Invitation,
     InvitationRole,
     MemberRole,
     Membership,
     Structure,
+    Venue,
 )
 from guichet.solidarity.policy import InvitationLine, holder_key
 from guichet.solidarity.selectors import solidarity_settings_get, week_bounds
@@ -147,7 +149,8 @@ def beneficiary_active_set(*, beneficiary: Beneficiary, active: bool) -> Benefic
     if locked.is_active != active:
         before = audit_before(locked)
         locked.is_active = active
-        locked.save(update_fields=["is_active"])
+        locked.deactivated_at = None if active else timezone.now()
+        locked.save(update_fields=["is_active", "deactivated_at"])
         audit_saved(locked, before=before)
     return locked
 
@@ -704,3 +707,44 @@ def _waiting_people_lock(*, session_id: int) -> None:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+# --- Venues and events (staff) ---
+
+PLACE_IN_USE = _(
+    "Ces lieux accueillent des événements de la structure culturelle : %(places)s. "
+    "Changez d'abord le lieu de ces événements."
+)
+
+
+@transaction.atomic
+def venue_save(*, venue: Venue, places) -> Venue:
+    """A venue and its places. A place where one of its events takes place stays."""
+    venue.full_clean()
+    chosen = {place.pk for place in places}
+    if venue.pk is not None:
+        used = (
+            Location.objects.filter(activities__event_details__venue=venue)
+            .exclude(pk__in=chosen)
+            .distinct()
+        )
+        names = sorted(place.name for place in used)
+        if names:
+            raise ValidationError({"places": PLACE_IN_USE % {"places": ", ".join(names)}})
+    before = audit_before(venue)
+    venue.save()
+    venue.places.set(list(places))
+    audit_saved(venue, before=before)
+    return venue
+
+
+@transaction.atomic
+def event_details_save(*, details: EventDetails) -> EventDetails:
+    """An event's details: its activity must be of the solidarity channel and take place at
+    one of the venue's places (EventDetails.clean: "Ce lieu n'appartient pas à la structure
+    culturelle choisie.")."""
+    details.full_clean()
+    before = audit_before(details)
+    details.save()
+    audit_saved(details, before=before)
+    return details

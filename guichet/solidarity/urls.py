@@ -68,6 +68,7 @@ urlpatterns = [
         views.member_remove_view,
         name="member_remove",
     ),
-    path("billetterie/", views.coming_soon, {"tab": "events"}, name="events"),
+    path("billetterie/", views.event_list, name="events"),
+    path("billetterie/<int:event_id>/", views.event_detail, name="event_detail"),
     path("reservations/", views.coming_soon, {"tab": "reservations"}, name="reservations"),
 ]

@@ -5,6 +5,7 @@ structure". Views are thin: every read goes through the signed-in référent's S
 from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -15,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -43,12 +45,23 @@ from guichet.accounts.tokens import (
 )
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.selectors import organisation_get
-from guichet.solidarity.forms import BeneficiaryForm, MemberForm, SearchForm, StructureForm
+from guichet.solidarity.forms import (
+    BeneficiaryForm,
+    EventSearchForm,
+    MemberForm,
+    SearchForm,
+    StructureForm,
+)
 from guichet.solidarity.models import Membership
 from guichet.solidarity.selectors import (
     StructureScope,
+    event_choices_for_portal,
+    event_get_for_portal,
+    event_list_for_portal,
+    event_slots,
     membership_get_for_user,
     structure_get_for_user,
+    territory_list,
 )
 from guichet.solidarity.services import (
     beneficiary_active_set,
@@ -66,6 +79,9 @@ from guichet.solidarity.services import (
 # "Rester connecté" keeps the session this long; unchecked, it ends when the browser closes.
 REMEMBER_SECONDS = 30 * 24 * 3600
 BENEFICIARIES_PER_PAGE = 25
+EVENTS_PER_PAGE = 10
+# The landing page of the catalogue shows this many events of each section.
+EVENTS_PER_SECTION = 4
 IDENTIFIER_BACKEND = "guichet.accounts.backends.IdentifierBackend"
 PORTAL_NAME = gettext_lazy("Billetterie solidaire")
 NO_ACCESS = gettext_lazy(
@@ -280,9 +296,108 @@ def home(request):
 @portal_view
 @require_safe
 def coming_soon(request, tab: str):
-    """ "Billetterie Solidaire" and "Mes réservations" come with the next issues."""
-    titles = {"events": _("Billetterie Solidaire"), "reservations": _("Mes réservations")}
+    """ "Mes réservations" comes with the next issue."""
+    titles = {"reservations": _("Mes réservations")}
     return _render(request, "solidarity/coming_soon.html", {"tab": tab, "title": titles[tab]})
+
+
+# --- Billetterie Solidaire ---
+
+SECTIONS = {
+    "new": gettext_lazy("Nouveaux événements"),
+    "closing": gettext_lazy("Réservation bientôt close"),
+    "all": gettext_lazy("Tous les événements"),
+}
+
+
+@portal_view
+@require_safe
+def event_list(request):
+    """The catalogue: the département menu (the structure's by default), "Rechercher", the
+    advanced search; without a search, the three sections, each with "voir la liste"; with one,
+    or a section's list, the events found, page by page."""
+    territories = territory_list()
+    code = request.GET.get("departement", "")
+    territory = next((t for t in territories if t.code == code), None) or next(
+        (t for t in territories if t.pk == request.portal.structure.territory_id), None
+    )
+    territory_id = territory.pk if territory else None
+    choices = event_choices_for_portal(territory_id=territory_id)
+    form = EventSearchForm(
+        request.GET or None,
+        territories=territories,
+        choices=choices,
+        initial={"departement": territory.code if territory else ""},
+    )
+    filters = form.filters(territory_id=territory_id)
+    section = request.GET.get("section", "")
+    section = section if section in SECTIONS else ""
+    now = timezone.now()
+    context = {
+        "form": form,
+        "territory": territory,
+        "filters": filters,
+        "tab": "events",
+        "list_query": _list_query(request, section=section),
+    }
+    if section or filters.query or filters.advanced:
+        rows = event_list_for_portal(
+            filters=filters, now=now, section="" if section == "all" else section
+        )
+        page = Paginator(rows, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+        context |= {
+            "section": section,
+            "section_title": SECTIONS.get(section) or _("Résultats de la recherche"),
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(
+                page.number, on_each_side=2, on_ends=1
+            ),
+            "range_text": _page_range_text(page),
+        }
+    else:
+        context["sections"] = [
+            _section(name, filters=filters, now=now) for name in ("new", "closing", "all")
+        ]
+    return _render(request, "solidarity/event_list.html", context)
+
+
+def _section(name: str, *, filters, now) -> dict:
+    events = list(
+        event_list_for_portal(filters=filters, now=now, section="" if name == "all" else name)[
+            : EVENTS_PER_SECTION + 1
+        ]
+    )
+    return {
+        "name": name,
+        "title": SECTIONS[name],
+        "events": events[:EVENTS_PER_SECTION],
+        "more": len(events) > EVENTS_PER_SECTION,
+    }
+
+
+def _list_query(request, *, section: str) -> str:
+    """The search in a link of the page (pages, "voir la liste"), without page nor section."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("section", None)
+    return query.urlencode()
+
+
+@portal_view
+@require_safe
+def event_detail(request, event_id: int):
+    """An event's sheet, and its "Créneaux disponibles"."""
+    now = timezone.now()
+    event = event_get_for_portal(activity_id=event_id, now=now)
+    slots = event_slots(activity=event, now=now)
+    context = {
+        "event": event,
+        "details": event.event_details,
+        "slots": slots,
+        "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+        "tab": "events",
+    }
+    return _render(request, "solidarity/event_detail.html", context)
 
 
 @portal_view

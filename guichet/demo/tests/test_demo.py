@@ -28,10 +28,12 @@ from guichet.notifications.models import MessageKind, OutgoingMessage
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
+    EventDetails,
     Membership,
     Structure,
     StructureState,
     Territory,
+    Venue,
 )
 
 pytestmark = pytest.mark.django_db
@@ -140,12 +142,13 @@ ALL_STATES = {
 def test_demo_has_the_guide_catalogue_and_every_session_state():
     demo_load()
 
-    assert dict(Activity.objects.values_list("name", "bookable_online")) == GUIDE_ACTIVITIES
+    parks = Activity.objects.filter(channel="parcs")
+    assert dict(parks.values_list("name", "bookable_online")) == GUIDE_ACTIVITIES
     garden = Location.objects.get(name="Jardin Botanique de Tourcoing")
     assert garden.address == "32 rue du Moulin Fagot\n59200 Tourcoing"
     assert (garden.latitude, garden.longitude) == (Decimal("50.731800"), Decimal("3.160100"))
-    assert set(Activity.objects.values_list("location", flat=True)) == {garden.pk}
-    assert set(Activity.objects.values_list("channel", flat=True)) == {"parcs"}
+    assert set(parks.values_list("location", flat=True)) == {garden.pk}
+    assert set(Activity.objects.values_list("channel", flat=True)) == {"parcs", "solidaire"}
     organisation = Organisation.objects.get()
     assert organisation.phone == "+33320000000"
     assert organisation.sender_email.endswith("@example.org")
@@ -284,6 +287,29 @@ def test_load_demo_data_refuses_with_debug_off_unless_forced():
     with pytest.raises(CommandError, match="DEBUG est désactivé"):
         command_output("load_demo_data")
     output = command_output("load_demo_data", "--force")
-    assert "10 activités" in output
+    assert "18 activités" in output  # 10 in the parks, 8 solidarity events
     assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output
     assert "portails : demo-solidaire, demo-famille" in output
+
+
+def test_demo_solidarity_catalogue(client):
+    demo_load()
+
+    assert Venue.objects.count() == 3
+    events = EventDetails.objects.select_related("activity", "venue")
+    assert events.count() == 8
+    for details in events:
+        assert details.activity.channel == "solidaire"
+        details.full_clean()  # its place is one of its venue's
+        assert details.activity.sessions.filter(start__gt=timezone.now()).exists()
+    assert all(
+        url.endswith(".example.org/")
+        for url in Venue.objects.exclude(website="").values_list("website", flat=True)
+    )
+    client.login(username="demo-referent-1", password=DEMO_PASSWORD)
+    page = client.get("/solidaire/billetterie/").content.decode()
+    new = page.split('id="section-new"')[1].split("</section>")[0]
+    closing = page.split('id="section-closing"')[1].split("</section>")[0]
+    assert "Visite guidée" in new  # put online yesterday
+    assert "Contes du grenier" in closing  # its booking closes tomorrow
+    assert "Match de rugby" not in page  # in the Pas-de-Calais

@@ -68,7 +68,8 @@ def test_a_reservation_is_anonymised_one_retention_period_after_its_session(
     assert "Élodie" not in str(entry.object_repr) + str(entry.changes)
     assert entry.changes["first_name"] == ["—", "—"]
     # A second run changes nothing.
-    assert retention_apply() == {"reservations": 0, "outbox": 0, "journal": 0}
+    again = retention_apply()
+    assert {"reservations", "outbox", "journal"} <= again.keys() and set(again.values()) == {0}
 
 
 def test_an_anonymised_reservation_link_answers_the_french_404(booked, client, time_machine):

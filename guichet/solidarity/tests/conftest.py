@@ -1,6 +1,8 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 
+from guichet.core.permissions import SOLIDARITY_MANAGER_GROUP
 from guichet.core.selectors import organisation_get
 from guichet.solidarity.models import MemberRole
 from guichet.solidarity.tests.factories import MembershipFactory, StructureFactory
@@ -46,4 +48,19 @@ def responsable_client(client, responsable):
 @pytest.fixture
 def referent_client(client, referent):
     client.force_login(referent.user, backend="guichet.accounts.backends.IdentifierBackend")
+    return client
+
+
+@pytest.fixture
+def solidarity_staff(django_user_model):
+    user = django_user_model.objects.create_user(
+        username="solidaire", email="solidaire@example.org", password="x", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=SOLIDARITY_MANAGER_GROUP))
+    return django_user_model.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def solidarity_client(client, solidarity_staff):
+    client.force_login(solidarity_staff)
     return client

@@ -10,11 +10,16 @@ from django.test import Client
 from django.urls import reverse
 
 from guichet.accounts.tokens import invitation_token_generator, user_uid
+from guichet.catalogue.tests.factories import SessionFactory
 from guichet.core.db import ServiceBusy
 from guichet.public.tests.test_hostile_input import HOSTILE_RAW, HOSTILE_VALUES
 from guichet.solidarity import views
 from guichet.solidarity.models import Beneficiary
-from guichet.solidarity.tests.factories import BeneficiaryFactory
+from guichet.solidarity.tests.factories import (
+    BeneficiaryFactory,
+    EventDetailsFactory,
+    TerritoryFactory,
+)
 from guichet.solidarity.tests.test_isolation import portal_patterns
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -38,7 +43,14 @@ def own(structure, referent):
         "member_id": str(referent.pk),
         "uidb64": user_uid(referent.user),
         "token": invitation_token_generator.make_token(referent.user),
+        "event_id": str(_event().activity_id),
     }
+
+
+def _event():
+    details = EventDetailsFactory(venue__territory=TerritoryFactory())
+    SessionFactory(activity=details.activity)
+    return details
 
 
 def test_no_hostile_path_or_query_gives_a_server_error(browser, own, responsable):
@@ -60,6 +72,30 @@ def test_no_hostile_path_or_query_gives_a_server_error(browser, own, responsable
                 response = browser.generic(method, url)
                 if response.status_code >= 500:
                     errors.append(f"{method} {url[:120]}: {response.status_code}")
+    assert errors == []
+
+
+CATALOGUE_FIELDS = (
+    "departement",
+    "q",
+    "genre",
+    "public",
+    "ville",
+    "horaire",
+    "du",
+    "au",
+    "section",
+)
+
+
+def test_no_hostile_catalogue_search_gives_a_server_error(browser, own):
+    url = reverse("solidarity:events")
+    errors = []
+    for field in CATALOGUE_FIELDS:
+        for value in HOSTILE_RAW + MORE_VALUES:
+            response = browser.get(f"{url}?{field}={value}&page={value}")
+            if response.status_code >= 500:
+                errors.append(f"{field}={value[:40]!r}: {response.status_code}")
     assert errors == []
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from guichet.accounts.tokens import user_uid
+from guichet.catalogue.tests.factories import ActivityFactory
 from guichet.solidarity import views
 from guichet.solidarity.models import BeneficiaryKind, MemberRole
 from guichet.solidarity.tests.factories import (
@@ -25,6 +26,9 @@ ARGUMENTS = {
     "member_id": lambda first: first["member"].pk,
     "uidb64": lambda first: user_uid(first["member"].user),
     "token": lambda first: "k3zz-0123456789abcdef",  # a link guessed at
+    # Events are shared by every structure: the id of an activity the portal does not offer (a
+    # parks one) must answer 404 as a forged one.
+    "event_id": lambda first: first["parks_activity"].pk,
 }
 
 
@@ -60,7 +64,13 @@ def first():
         guest_of=host,
         last_name="Ancolie-Invitee",
     )
-    return {"structure": structure, "member": member, "host": host, "guest": guest}
+    return {
+        "structure": structure,
+        "member": member,
+        "host": host,
+        "guest": guest,
+        "parks_activity": ActivityFactory(name="Visite Ancolie"),
+    }
 
 
 @pytest.fixture

@@ -3,8 +3,14 @@
 import pytest
 from django.urls import reverse
 
+from guichet.catalogue.tests.factories import SessionFactory
 from guichet.solidarity.models import BeneficiaryKind
-from guichet.solidarity.tests.factories import BeneficiaryFactory, MembershipFactory
+from guichet.solidarity.tests.factories import (
+    BeneficiaryFactory,
+    EventDetailsFactory,
+    MembershipFactory,
+    VenueFactory,
+)
 
 MAX_STATEMENTS = 10
 
@@ -40,3 +46,27 @@ def test_the_participant_form_and_its_hosts(
         page = referent_client.get(reverse("solidarity:beneficiary_create"))
     hosts = page.content.decode().split('name="guest_of"')[1].split("</select>")[0]
     assert hosts.count("<option") == rows + 1  # and "---------"
+
+
+def test_the_events_catalogue(referent_client, structure, rows, django_assert_max_num_queries):
+    venue = VenueFactory(territory=structure.territory)
+    for _ in range(rows):
+        details = EventDetailsFactory(venue=venue, activity__location=venue.places.first())
+        SessionFactory(activity=details.activity)
+    url = reverse("solidarity:events")
+    for query in (
+        {},
+        {"section": "all"},
+        {"section": "new", "page": "2"},
+        {"q": "spectacle", "horaire": "soir", "du": "2026-01-01", "ville": "Exempleville"},
+    ):
+        with django_assert_max_num_queries(MAX_STATEMENTS):
+            assert referent_client.get(url, query).status_code == 200
+
+
+def test_an_event_sheet(referent_client, rows, django_assert_max_num_queries):
+    details = EventDetailsFactory()
+    SessionFactory.create_batch(rows, activity=details.activity)
+    with django_assert_max_num_queries(MAX_STATEMENTS):
+        page = referent_client.get(reverse("solidarity:event_detail", args=[details.activity_id]))
+    assert page.content.decode().count('data-label="Horaire"') == rows

@@ -2,33 +2,25 @@
 référents invited from it; people followed read only; each group its own mails."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from guichet.core.permissions import SOLIDARITY_MANAGER_GROUP
 from guichet.notifications.models import MessageKind, MessageTemplate, OutgoingMessage
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 from guichet.solidarity.models import MemberRole, Membership
 from guichet.solidarity.services import member_invitation_send
 from guichet.solidarity.tests.factories import BeneficiaryFactory
 
-SOLIDARITY_PAGES = ("territory", "structurecategory", "structure", "membership", "beneficiary")
-
-
-@pytest.fixture
-def solidarity_staff(django_user_model):
-    user = django_user_model.objects.create_user(
-        username="solidaire", email="solidaire@example.org", password="x", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=SOLIDARITY_MANAGER_GROUP))
-    return django_user_model.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def solidarity_client(client, solidarity_staff):
-    client.force_login(solidarity_staff)
-    return client
+SOLIDARITY_PAGES = (
+    "territory",
+    "structurecategory",
+    "structure",
+    "membership",
+    "beneficiary",
+    "venuecategory",
+    "venue",
+    "eventdetails",
+)
 
 
 @pytest.mark.parametrize("model", SOLIDARITY_PAGES)

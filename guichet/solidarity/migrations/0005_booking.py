@@ -24,7 +24,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0010_reservation_person_key_fields_services_only"),
-        ("solidarity", "0002_gestionnaire_solidaire"),
+        ("solidarity", "0004_beneficiary_retention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,233 @@
+"""The solidarity portal's personal data, registered with guichet.privacy (from
+SolidarityConfig.ready()): the people followed and the référents' accounts can be found, exported
+and anonymised from "Données d'une personne"; a person deactivated for
+SOLIDARITY_BENEFICIARY_RETENTION_DAYS is anonymised by the nightly retention."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from guichet.accounts.models import Profile
+from guichet.core.models import AuditEntry
+from guichet.core.search import search_filter, search_text_of
+from guichet.privacy.registry import (
+    PersonQuery,
+    PersonSource,
+    RetentionRule,
+    person_source_register,
+    retention_rule_register,
+)
+from guichet.solidarity.models import Beneficiary, Membership
+
+# The names stay non-empty (a database constraint): they become this mark.
+REDACTED = "—"
+BENEFICIARY_COLUMNS = (
+    "structure",
+    "kind",
+    "guest_of",
+    "civility",
+    "last_name",
+    "first_name",
+    "address",
+    "phone",
+    "email",
+    "is_active",
+    "created_at",
+    "deactivated_at",
+)
+
+
+PERSON_FIELDS = ("last_name", "first_name", "civility", "address", "phone", "email")
+ACCOUNT_FIELDS = ("first_name", "last_name", "email", "username")
+
+
+def _journal_redact(model, ids: list, fields: tuple[str, ...], *, by_field: str = "pk") -> None:
+    """Entries of the journal about anonymised rows lose the person's name and the values of
+    their personal fields (as guichet.privacy.parks does for reservations)."""
+    if by_field != "pk":
+        ids = list(model.objects.filter(**{f"{by_field}__in": ids}).values_list("pk", flat=True))
+    if not ids:
+        return
+    entries = list(
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in ids],
+        )
+    )
+    for entry in entries:
+        entry.object_repr = f"#{entry.object_id}"
+        entry.changes = {
+            name: [REDACTED, REDACTED] if name in fields else pair
+            for name, pair in (entry.changes or {}).items()
+        }
+    AuditEntry.objects.bulk_update(entries, ["object_repr", "changes"])
+
+
+def beneficiaries_find(query: PersonQuery) -> QuerySet[Beneficiary]:
+    rows = Beneficiary.objects.filter(anonymised_at__isnull=True).select_related(
+        "structure", "guest_of"
+    )
+    if query.email:
+        return rows.filter(email__iexact=query.email)
+    if query.phone:
+        return rows.filter(phone=query.phone)
+    if not query.text.strip():
+        return rows.none()
+    return search_filter(rows, query.text)
+
+
+def _beneficiary_export(person: Beneficiary) -> dict:
+    return {
+        "structure": person.structure.name,
+        "kind": person.get_kind_display(),
+        "guest_of": str(person.guest_of) if person.guest_of else "",
+        "civility": person.get_civility_display(),
+        "last_name": person.last_name,
+        "first_name": person.first_name,
+        "address": person.address,
+        "phone": person.phone,
+        "email": person.email,
+        "is_active": person.is_active,
+        "created_at": person.created_at.isoformat(),
+        "deactivated_at": person.deactivated_at.isoformat() if person.deactivated_at else None,
+    }
+
+
+def beneficiaries_anonymise(rows: QuerySet[Beneficiary], now: datetime) -> int:
+    """Blanks the person's fields; the row stays (deactivated) for what was booked for them."""
+    batch = list(
+        Beneficiary.objects.filter(pk__in=rows.values("pk"), anonymised_at__isnull=True)
+        .order_by("pk")
+        .select_for_update()
+    )
+    for person in batch:
+        person.last_name = person.first_name = REDACTED
+        person.civility = person.address = person.phone = person.email = ""
+        person.is_active = False
+        person.deactivated_at = person.deactivated_at or now
+        person.anonymised_at = now
+        person.search_text = search_text_of(person, Beneficiary.search_sources)
+    _journal_redact(Beneficiary, [person.pk for person in batch], PERSON_FIELDS)
+    Beneficiary.objects.bulk_update(
+        batch,
+        [
+            "last_name",
+            "first_name",
+            "civility",
+            "address",
+            "phone",
+            "email",
+            "is_active",
+            "deactivated_at",
+            "anonymised_at",
+            "search_text",
+        ],
+    )
+    return len(batch)
+
+
+def referents_find(query: PersonQuery) -> QuerySet[Membership]:
+    """The référents' accounts (a portal account is always a référent's here)."""
+    rows = Membership.objects.select_related("user__profile", "structure")
+    if query.email:
+        return rows.filter(user__profile__email__iexact=query.email)
+    if query.phone:
+        return rows.filter(user__profile__phone=query.phone)
+    if not query.text.strip():
+        return rows.none()
+    return search_filter(rows, query.text, fields=("user__profile__search_text",))
+
+
+def _referent_export(membership: Membership) -> dict:
+    user = membership.user
+    return {
+        "structure": membership.structure.name,
+        "role": membership.get_role_display(),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "phone": user.profile.phone,
+        "is_active": user.is_active,
+        "created_at": membership.created_at.isoformat(),
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+    }
+
+
+def referents_anonymise(rows: QuerySet[Membership], now: datetime) -> int:
+    """The account is deactivated, its password made unusable, its names, e-mail and phone
+    blanked; the membership stays, so that its bookings keep a (now anonymous) author."""
+    user_model = get_user_model()
+    ids = list(rows.values_list("user_id", flat=True))
+    users = list(user_model.objects.filter(pk__in=ids).order_by("pk").select_for_update())
+    profiles = {p.user_id: p for p in Profile.objects.filter(user_id__in=ids).select_for_update()}
+    for user in users:
+        user.first_name = user.last_name = REDACTED
+        user.email = ""
+        user.username = f"anonyme-{user.pk}"
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(
+            update_fields=["first_name", "last_name", "email", "username", "is_active", "password"]
+        )
+        profile = profiles.get(user.pk)
+        if profile is not None:
+            profile.user = user
+            profile.email = profile.phone = ""
+            profile.save(update_fields=["email", "phone"])
+    _journal_redact(user_model, [user.pk for user in users], ACCOUNT_FIELDS)
+    _journal_redact(Profile, list(profiles), ("email", "phone", "names"), by_field="user_id")
+    return len(users)
+
+
+def beneficiaries_expired(now: datetime) -> QuerySet[Beneficiary]:
+    cutoff = now - timedelta(days=settings.SOLIDARITY_BENEFICIARY_RETENTION_DAYS)
+    return Beneficiary.objects.filter(
+        is_active=False, deactivated_at__lt=cutoff, anonymised_at__isnull=True
+    )
+
+
+@transaction.atomic
+def _beneficiaries_retention_batch(now: datetime, batch: int) -> int:
+    ids = list(beneficiaries_expired(now).order_by("pk").values_list("pk", flat=True)[:batch])
+    return beneficiaries_anonymise(Beneficiary.objects.filter(pk__in=ids), now)
+
+
+def register() -> None:
+    person_source_register(
+        PersonSource(
+            name="solidarity_beneficiaries",
+            label=_("Personnes suivies (Billetterie solidaire)"),
+            find=beneficiaries_find,
+            columns=BENEFICIARY_COLUMNS,
+            export_row=_beneficiary_export,
+            anonymise=beneficiaries_anonymise,
+        )
+    )
+    person_source_register(
+        PersonSource(
+            name="solidarity_referents",
+            label=_("Référents (Billetterie solidaire)"),
+            find=referents_find,
+            columns=(
+                "structure",
+                "role",
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "is_active",
+                "created_at",
+                "last_login",
+            ),
+            export_row=_referent_export,
+            anonymise=referents_anonymise,
+        )
+    )
+    retention_rule_register(
+        RetentionRule("solidarity_beneficiaries", _beneficiaries_retention_batch)
+    )
