@@ -19,14 +19,30 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.bookings.channels import SEAT, BookingLine, ChannelPolicy, Refuse, Verdict, Wait
-from guichet.bookings.models import Reservation
+from guichet.bookings.channels import (
+    SEAT,
+    BookingLine,
+    ChannelPolicy,
+    Refuse,
+    Seat,
+    Verdict,
+    Wait,
+)
+from guichet.bookings.models import LIVE_STATUSES, SEAT_HOLDING_STATUSES, Reservation
 from guichet.catalogue.models import Channel, Session
 from guichet.core import dates
 from guichet.core.permissions import SOLIDARITY_MANAGER_GROUP
-from guichet.solidarity.models import Beneficiary, Invitation, InvitationRole
+from guichet.solidarity.models import (
+    Beneficiary,
+    BeneficiaryKind,
+    Invitation,
+    InvitationRole,
+    Structure,
+)
 from guichet.solidarity.selectors import (
     invitations_seated_in_week,
+    lines_ordered,
+    session_waiting_room,
     solidarity_settings_get,
     week_bounds,
 )
@@ -129,6 +145,72 @@ def invitation_eligible(
         if held >= quota:
             return Wait(quota_reason(quota=quota, session=session))
     return SEAT
+
+
+@dataclass(frozen=True)
+class LinePreview:
+    """A line of the booking page, with its likely outcome before "Enregistrer"."""
+
+    person: Beneficiary
+    outcome: str
+    seated: bool
+
+
+def booking_preview(
+    *, structure: Structure, session: Session, people: list[Beneficiary], now: datetime
+) -> list[LinePreview]:
+    """What booking `people` on `session` would likely give, line by line, read without locks
+    through the policy's own `eligible` (the service decides again under the locks):
+    "Invitation", "Liste d'attente : complet", "Liste d'attente : quota atteint (…)",
+    "Déjà inscrit(e) à cette séance"."""
+    ordered = lines_ordered(people)
+    keys = {holder_key(p.pk) for p in ordered} | {
+        holder_key(p.guest_of_id) for p in ordered if p.guest_of_id
+    }
+    rows = Reservation.objects.filter(
+        session_id=session.pk, holder_key__in=keys, status__in=LIVE_STATUSES
+    ).values_list("holder_key", "status")
+    live = {key for key, _status in rows}
+    seated = {key for key, status in rows if status in SEAT_HOLDING_STATUSES}
+    participants = frozenset(
+        holder_key(p.pk) for p in ordered if p.kind == BeneficiaryKind.PARTICIPANT
+    )
+    left = session.seats_left
+    previews = []
+    for person in ordered:
+        key = holder_key(person.pk)
+        if key in live:
+            previews.append(LinePreview(person, _("Déjà inscrit(e) à cette séance"), False))
+            continue
+        line = BookingLine(
+            session_id=session.pk,
+            holder_key=key,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            payload=InvitationLine(
+                beneficiary=person,
+                structure_id=structure.pk,
+                role=person.kind,
+                guest_of_id=person.guest_of_id,
+                group_participant_keys=participants,
+            ),
+        )
+        verdict = invitation_eligible(line, session=session, seated=seated, now=now)
+        if isinstance(verdict, Seat) and (left is None or left > 0):
+            previews.append(LinePreview(person, _("Invitation"), True))
+            seated.add(key)
+            left = None if left is None else left - 1
+        elif isinstance(verdict, Seat | Wait) and session_waiting_room(session):
+            reason = verdict.reason if isinstance(verdict, Wait) else _("complet")
+            previews.append(
+                LinePreview(person, _("Liste d'attente : %(reason)s") % {"reason": reason}, False)
+            )
+        else:
+            reason = verdict.reason or _("complet, liste d'attente comprise")
+            previews.append(
+                LinePreview(person, _("Refusé : %(reason)s") % {"reason": reason}, False)
+            )
+    return previews
 
 
 SOLIDARITY_POLICY = ChannelPolicy(

@@ -57,7 +57,7 @@ from guichet.solidarity.models import (
     Venue,
 )
 from guichet.solidarity.policy import InvitationLine, holder_key
-from guichet.solidarity.selectors import solidarity_settings_get, week_bounds
+from guichet.solidarity.selectors import lines_ordered, solidarity_settings_get, week_bounds
 
 LAST_MANAGER = _("La structure doit garder au moins un responsable.")
 HOST_REQUIRED = _("Choisissez le participant qui invite cette personne.")
@@ -302,21 +302,6 @@ class BookingResult:
     replayed: bool = False
 
 
-def _lines_ordered(people: Sequence[Beneficiary]) -> list[Beneficiary]:
-    """The order lines are allocated in: each participant followed by its guests, then the
-    guests whose participant is not in this booking, then the accompaniers (last, so that they
-    see which participants got a seat)."""
-    participants = [p for p in people if p.kind == BeneficiaryKind.PARTICIPANT]
-    guests = [p for p in people if p.kind == BeneficiaryKind.GUEST]
-    ordered = []
-    for participant in participants:
-        ordered.append(participant)
-        ordered += [g for g in guests if g.guest_of_id == participant.pk]
-    ordered += [g for g in guests if g not in ordered]
-    ordered += [p for p in people if p.kind == BeneficiaryKind.ACCOMPANIER]
-    return ordered
-
-
 def _booking_check(*, session: Session, people: list[Beneficiary], live_keys: set[str]) -> None:
     """The rules on the whole booking, read on the locked rows: the activity's most per
     booking, active people only, a guest with its participant (in the booking or booked on the
@@ -439,7 +424,7 @@ def _booking_make(
     people.sort(key=lambda person: ids.index(person.pk))  # the référent's order
     live = _live_keys(session_id=locked.pk)
     _booking_check(session=locked, people=people, live_keys=live)
-    ordered = _lines_ordered(people)
+    ordered = lines_ordered(people)
     participant_keys = frozenset(
         holder_key(p.pk) for p in ordered if p.kind == BeneficiaryKind.PARTICIPANT
     )

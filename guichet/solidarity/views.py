@@ -293,14 +293,6 @@ def home(request):
     return _render(request, "solidarity/home.html", {"tab": "home"})
 
 
-@portal_view
-@require_safe
-def coming_soon(request, tab: str):
-    """ "Mes réservations" comes with the next issue."""
-    titles = {"reservations": _("Mes réservations")}
-    return _render(request, "solidarity/coming_soon.html", {"tab": tab, "title": titles[tab]})
-
-
 # --- Billetterie Solidaire ---
 
 SECTIONS = {
