@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from guichet.bookings.models import (
+    LIVE_STATUSES,
     SEAT_HOLDING_STATUSES,
     Reservation,
     ReservationGroup,
@@ -165,6 +166,20 @@ class StructureScope:
             )
             .distinct()
             .order_by("name", "pk")
+        )
+
+    def future_invitations(
+        self, beneficiary: Beneficiary, *, now: datetime
+    ) -> QuerySet[Reservation]:
+        """A person's live lines on sessions to come (listed before deactivating them)."""
+        return (
+            self.invitations()
+            .filter(
+                invitation__beneficiary_id=beneficiary.pk,
+                status__in=LIVE_STATUSES,
+                session__effective_start__gt=now,
+            )
+            .order_by("session__effective_start", "pk")
         )
 
     def booking_lines(self, booking: ReservationGroup) -> QuerySet[Reservation]:

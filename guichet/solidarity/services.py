@@ -604,30 +604,23 @@ def invitations_cancel(
     return cancelled
 
 
-def beneficiary_future_invitations(*, beneficiary: Beneficiary, now: datetime):
-    """The live invitations of a person on sessions to come: listed before deactivating."""
-    return (
-        Reservation.objects.select_related("session__activity", "invitation")
-        .filter(
-            invitation__beneficiary_id=beneficiary.pk,
-            status__in=LIVE_STATUSES,
-            session__effective_start__gt=now,
-        )
-        .order_by("session__effective_start", "pk")
-    )
-
-
 @transaction.atomic
 def beneficiary_deactivate(*, beneficiary: Beneficiary, by=None, now: datetime | None = None):
     """ "Désactiver", confirmed: the person's invitations to come are cancelled (with their
     guests and lone accompaniers, whatever the cancellation deadline: the person will not come),
     then the person is made inactive."""
     now = now or timezone.now()
-    future = list(beneficiary_future_invitations(beneficiary=beneficiary, now=now))
+    future = list(
+        Reservation.objects.filter(
+            invitation__beneficiary_id=beneficiary.pk,
+            status__in=LIVE_STATUSES,
+            session__effective_start__gt=now,
+        ).values_list("pk", flat=True)
+    )
     if future:
         invitations_cancel(
             structure=beneficiary.structure,
-            reservation_ids=[row.pk for row in future],
+            reservation_ids=future,
             by=by,
             now=now,
             staff=True,

@@ -279,3 +279,19 @@ def test_too_late_to_cancel_gives_the_phones(
     assert "Le délai d&#x27;annulation est expiré" in html
     assert "03 20 00 00 00" in html and "03 21 00 00 00" in html
     assert Reservation.objects.get(pk=line.pk).status == ReservationStatus.VALID
+
+
+def test_deactivating_a_person_lists_their_invitations_then_cancels_them(
+    referent_client, structure, session
+):
+    person = participant(structure)
+    line = book(session, [person], now=timezone.now()).outcomes[0].reservation
+    url = reverse("solidarity:beneficiary_state", args=[person.pk])
+    html = page(referent_client.post(url, {"active": "0"}))
+    assert "Désactiver et annuler ses invitations" in html and "Musée des Exemples" in html
+    person.refresh_from_db()
+    assert person.is_active
+    referent_client.post(url, {"active": "0", "confirm": "1"})
+    person.refresh_from_db()
+    line.refresh_from_db()
+    assert not person.is_active and line.status == ReservationStatus.CANCELLED
