@@ -2,6 +2,7 @@
 structure". Views are thin: every read goes through the signed-in référent's StructureScope
 (guichet.solidarity.selectors), every write through a service."""
 
+import hashlib
 from dataclasses import dataclass
 from functools import wraps
 
@@ -11,13 +12,16 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -303,16 +307,42 @@ SECTIONS = {
 }
 
 
+def catalogue_cache_seconds() -> int:
+    """The catalogue is the same for every structure of a département: with
+    PUBLIC_PAGE_CACHE_SECONDS set (at most 5), its search and results are served from the shared
+    cache for that long. Nothing personal is in them (a GET form, no CSRF token, no name)."""
+    return max(0, min(settings.PUBLIC_PAGE_CACHE_SECONDS, 5))
+
+
 @portal_view
 @require_safe
 def event_list(request):
     """The catalogue: the département menu (the structure's by default), "Rechercher", the
     advanced search; without a search, the three sections, each with "voir la liste"; with one,
     or a section's list, the events found, page by page."""
+    seconds = catalogue_cache_seconds()
+    # The structure's département is the default: it is part of what the page depends on.
+    territory_id = request.portal.structure.territory_id
+    key = (
+        "solidarity.catalogue."
+        + hashlib.sha256(f"{territory_id}?{request.GET.urlencode()}".encode()).hexdigest()
+    )
+    entry = cache.get(key) if seconds else None
+    if entry is None:
+        entry = _catalogue(request, default_territory_id=territory_id)
+        if seconds:
+            cache.set(key, entry, seconds)
+    # Rendered by _catalogue from our templates (escaped there), kept as text in the cache.
+    context = {"tab": "events"} | entry | {"catalogue": mark_safe(entry["catalogue"])}  # noqa: S308
+    return _render(request, "solidarity/event_list.html", context)
+
+
+def _catalogue(request, *, default_territory_id: int) -> dict:
+    """The rendered search and results (`catalogue`), with what the page's title says."""
     territories = territory_list()
     code = request.GET.get("departement", "")
     territory = next((t for t in territories if t.code == code), None) or next(
-        (t for t in territories if t.pk == request.portal.structure.territory_id), None
+        (t for t in territories if t.pk == default_territory_id), None
     )
     territory_id = territory.pk if territory else None
     choices = event_choices_for_portal(territory_id=territory_id)
@@ -328,9 +358,7 @@ def event_list(request):
     now = timezone.now()
     context = {
         "form": form,
-        "territory": territory,
         "filters": filters,
-        "tab": "events",
         "list_query": _list_query(request, section=section),
     }
     if section or filters.query or filters.advanced:
@@ -339,6 +367,7 @@ def event_list(request):
         )
         page = Paginator(rows, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
         context |= {
+            "listing": True,
             "section": section,
             "section_title": SECTIONS.get(section) or _("Résultats de la recherche"),
             "page": page,
@@ -351,7 +380,11 @@ def event_list(request):
         context["sections"] = [
             _section(name, filters=filters, now=now) for name in ("new", "closing", "all")
         ]
-    return _render(request, "solidarity/event_list.html", context)
+    return {
+        "catalogue": render_to_string("solidarity/_event_catalogue.html", context),
+        "section_title": str(context.get("section_title", "")),
+        "page_number": context["page"].number if "page" in context else 1,
+    }
 
 
 def _section(name: str, *, filters, now) -> dict:
@@ -383,10 +416,13 @@ def event_detail(request, event_id: int):
     now = timezone.now()
     event = event_get_for_portal(activity_id=event_id, now=now)
     slots = event_slots(activity=event, now=now)
+    days = [timezone.localdate(slot.session.starts_at) for slot in slots]
     context = {
         "event": event,
         "details": event.event_details,
         "slots": slots,
+        "first_day": min(days, default=None),
+        "last_day": max(days, default=None),
         "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
         "tab": "events",
     }

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from guichet.accounts.tests.factories import PASSWORD
 from guichet.accounts.tokens import email_change_token, invitation_token_generator, user_uid
+from guichet.catalogue.tests.factories import SessionFactory
 from guichet.public.tests.browsing import keep_offline
 from guichet.public.tests.test_accessibility import (
     VIEWPORTS,
@@ -17,7 +18,12 @@ from guichet.public.tests.test_accessibility import (
     describe,
 )
 from guichet.solidarity.models import BeneficiaryKind
-from guichet.solidarity.tests.factories import BeneficiaryFactory, MembershipFactory
+from guichet.solidarity.tests.factories import (
+    BeneficiaryFactory,
+    EventDetailsFactory,
+    MembershipFactory,
+    VenueFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["axe_script"]  # the fixture, used by name
@@ -35,6 +41,10 @@ def test_portal_pages_have_no_serious_violation(
     )
     BeneficiaryFactory(structure=structure, kind=BeneficiaryKind.GUEST, guest_of=host)
     BeneficiaryFactory(structure=structure, is_active=False, address="3 rue des Exemples")
+    venue = VenueFactory(territory=structure.territory)
+    event = EventDetailsFactory(venue=venue, activity__name="Le Songe").activity
+    SessionFactory(activity=event)
+    SessionFactory(activity=event, seat_limit=None)
     invited = MembershipFactory(structure=structure, user__first_name="Inès")
     invited.user.set_unusable_password()
     invited.user.save()
@@ -118,6 +128,22 @@ def test_portal_pages_have_no_serious_violation(
     confirm = reverse("solidarity:email_confirm", kwargs={"token": token})
     visit(confirm, "confirmer l'adresse", "Confirmer ma nouvelle adresse e-mail")
     visit(reverse("solidarity:events"), "billetterie", "Billetterie Solidaire")
+    page.locator(".event-search__advanced summary").click()
+    found["billetterie, recherche avancée ouverte"] = blocking_violations(page, axe_script)
+    visit(
+        reverse("solidarity:events") + "?q=songe", "billetterie, recherche", "Billetterie Solidaire"
+    )
+    visit(
+        reverse("solidarity:events") + "?section=new&du=31/02/2026",
+        "billetterie, erreurs",
+        "La recherche contient des erreurs",
+    )
+    visit(
+        reverse("solidarity:events") + "?q=personne",
+        "billetterie, aucun résultat",
+        "Résultats de la recherche",
+    )
+    visit(reverse("solidarity:event_detail", args=[event.pk]), "fiche événement", "Le Songe")
     visit(reverse("solidarity:reservations"), "mes réservations", "Mes réservations")
 
     # A référent sees "Ma structure" and a colleague's page without the forms.
@@ -130,5 +156,5 @@ def test_portal_pages_have_no_serious_violation(
     visit(member, "fiche d'un référent, lecture", str(invited))
     context.close()
 
-    assert len(found) >= 28
+    assert len(found) >= 33
     assert not any(found.values()), describe(found)

@@ -5,11 +5,16 @@ import pytest
 from playwright.sync_api import expect
 
 from guichet.accounts.tests.factories import PASSWORD
+from guichet.catalogue.tests.factories import SessionFactory
 from guichet.notifications.models import MessageKind, OutgoingMessage
 from guichet.public.tests.browsing import keep_offline, record_errors
 from guichet.public.tests.test_browser import tab_to
 from guichet.solidarity.models import Beneficiary, Membership
-from guichet.solidarity.tests.factories import BeneficiaryFactory
+from guichet.solidarity.tests.factories import (
+    BeneficiaryFactory,
+    EventDetailsFactory,
+    VenueFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,3 +148,45 @@ def test_the_account_menu_opens_with_the_keyboard(live_server, page, referent):
     tab_to(page, page.get_by_role("button", name="Se déconnecter"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Connexion à votre espace")).to_be_visible()
+
+
+def test_find_an_event_and_its_slots_with_the_keyboard(live_server, page, referent):
+    errors = record_errors(page, live_server.url)
+    venue = VenueFactory(territory=referent.structure.territory)
+    evening = EventDetailsFactory(venue=venue, activity__name="Concert d'été").activity
+    session = SessionFactory(activity=evening, seat_limit=20)
+    session.start = session.start.replace(hour=19)  # UTC: 20 h or 21 h in Paris
+    session.end = session.start.replace(hour=21)
+    session.save()
+    morning = EventDetailsFactory(venue=venue, activity__name="Concert du matin").activity
+    early = SessionFactory(activity=morning)
+    early.start, early.end = early.start.replace(hour=8), early.start.replace(hour=9)
+    early.save()
+
+    sign_in_with_the_keyboard(page, live_server, referent.user.email)
+    tab_to(page, tab_bar(page, "Billetterie Solidaire"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Billetterie Solidaire", level=1)).to_be_visible()
+    tab_to(
+        page,
+        page.get_by_role("searchbox", name="Rechercher un événement").or_(
+            page.get_by_role("textbox", name="Rechercher un événement")
+        ),
+    )
+    page.keyboard.type("CONCERT")
+    tab_to(page, page.locator(".event-search__advanced summary"))
+    page.keyboard.press("Enter")  # the arrow opens the advanced search
+    tab_to(page, page.get_by_label("Horaire"))
+    page.keyboard.press("End")  # "Soir (à partir de 18 h)"
+    expect(page.get_by_label("Horaire")).to_have_value("soir")
+    tab_to(page, page.locator(".event-search__advanced").get_by_role("button", name="Rechercher"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("1 à 1 sur 1 élément")).to_be_visible()
+    expect(page.get_by_role("link", name="Concert du matin")).to_have_count(0)
+    tab_to(page, page.get_by_role("link", name="Concert d'été"), limit=60)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Concert d'été", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Créneaux disponibles")).to_be_visible()
+    expect(page.locator("td[data-label='Invitations restantes']")).to_have_text("20")
+    assert errors == []

@@ -109,6 +109,8 @@ def test_search_by_title_ignores_accents_and_case(referent_client):
     event("Concert")
     page = listed(referent_client, q="THEATRE ete")
     assert "Théâtre d&#x27;été" in page and "Concert" not in page
+    page = listed(referent_client, q="opéra")
+    assert "Aucun événement à venir ne correspond à cette recherche." in page
 
 
 def test_the_departement_menu_defaults_to_the_structures(referent_client, structure):
@@ -244,6 +246,7 @@ def test_the_event_sheet(referent_client):
     assert "<script>alert" not in html and "<script>x()" not in html
     assert details.venue.name in html
     assert 'class="map__canvas js-map"' in html
+    assert "Du vendredi 4 décembre 2026 au dimanche 6 décembre 2026" in html
     slots = html.split('id="slots-title"')[1]
     assert slots.count("<tr") == 3  # the heading and two sessions to come
     assert "7 invitations disponibles" in slots
@@ -255,3 +258,22 @@ def test_an_activity_of_another_channel_or_unpublished_answers_404(referent_clie
     for pk in (parks.pk, hidden.pk, 999999999, 10**20):
         url = f"/solidaire/billetterie/{pk}/"
         assert referent_client.get(url).status_code == 404, url
+
+
+def test_the_catalogue_is_cached_per_departement_and_search(
+    referent_client, structure, settings, django_assert_max_num_queries
+):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 5
+    event("Le Songe")
+    first = listed(referent_client)
+    assert "Le Songe" in first
+    event("Nouvelle pièce")
+    # The session, the account, its structure, and two cache reads (the tests' cache is the
+    # database's): the sections are not queried again.
+    with django_assert_max_num_queries(5):
+        again = listed(referent_client)
+    assert "Nouvelle pièce" not in again  # at most 5 seconds old
+    assert "Nouvelle pièce" in listed(referent_client, section="all")  # another search
+    # Nothing personal is cached: another structure's référent gets its own menu and name.
+    assert structure.name not in first.split("<h1>")[1]
+    assert 'name="csrfmiddlewaretoken"' not in first.split("<h1>")[1].split("</main>")[0]
