@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from guichet.bookings.models import LIVE_STATUSES, ReservationStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.solidarity.forms import QuickPersonForm, ReservationFilterForm, SearchForm
+from guichet.solidarity.invitations_pdf import invitations_pdf
 from guichet.solidarity.models import BeneficiaryKind
 from guichet.solidarity.policy import booking_preview
 from guichet.solidarity.selectors import invitation_state_text, session_slot_state
@@ -364,3 +366,23 @@ def reservation_list(request):
         "tab": "reservations",
     }
     return _render(request, "solidarity/reservation_list.html", context)
+
+
+@portal_view
+@require_safe
+def booking_pdf(request, booking_id: int):
+    """ "Imprimer": the seated invitations of a booking, one A4 page each; 404 when none is
+    seated. Never kept by a cache (names on it)."""
+    booking = request.portal.scope.booking(booking_id)
+    lines = [line for line in request.portal.scope.booking_lines(booking) if line.holds_seats]
+    if not lines:
+        raise Http404
+    content = invitations_pdf(
+        lines=lines,
+        team_phone=request.portal.structure.territory.phone,
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="invitations-{booking.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -74,6 +74,11 @@ urlpatterns = [
     path("reservations/", booking_views.reservation_list, name="reservations"),
     path("reservations/<int:booking_id>/", booking_views.booking_detail, name="booking_detail"),
     path(
+        "reservations/<int:booking_id>/invitations.pdf",
+        booking_views.booking_pdf,
+        name="booking_pdf",
+    ),
+    path(
         "reservations/<int:booking_id>/annuler/",
         booking_views.booking_cancel,
         name="booking_cancel",
