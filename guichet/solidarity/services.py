@@ -3,7 +3,7 @@ and the people it follows."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -57,7 +57,7 @@ from guichet.solidarity.models import (
     Venue,
 )
 from guichet.solidarity.policy import InvitationLine, holder_key
-from guichet.solidarity.selectors import lines_ordered, solidarity_settings_get, week_bounds
+from guichet.solidarity.selectors import lines_ordered, week_bounds
 
 LAST_MANAGER = _("La structure doit garder au moins un responsable.")
 HOST_REQUIRED = _("Choisissez le participant qui invite cette personne.")
@@ -631,8 +631,8 @@ def beneficiary_deactivate(*, beneficiary: Beneficiary, by=None, now: datetime |
 def invitations_close(*, now: datetime | None = None) -> int:
     """The minute task: each solidarity session past its `closes_at` whose waiting list is still
     open gets it closed (its entries not served, each booking mailed "Liste d'attente close");
-    each session in its "dernier appel" with people waiting and seats free gets a promotion
-    pass. One transaction per session; safe to run twice or late. Returns the sessions
+    each open session with people waiting and seats free gets a promotion pass (the "dernier
+    appel" lets people over quota in). One transaction per session; safe to run twice or late. Returns the sessions
     handled."""
     now = now or timezone.now()
     due = list(
@@ -652,15 +652,17 @@ def invitations_close(*, now: datetime | None = None) -> int:
                 continue  # another worker was first, or staff moved the closing
             closed = waiting_list_close(session=session, now=now)
             notify_group_mails(event=MailEvent.WAITING_CLOSED, reservations=closed)
-    last_call = timedelta(hours=solidarity_settings_get().last_call_hours)
+    # Every open session with people waiting behind a free seat gets a pass: those entering
+    # their "dernier appel" (people over quota become eligible), and any whose waiting people a
+    # change elsewhere made eligible (a seated session postponed to another week).
     calling = list(
         Session.objects.filter(
             activity__channel=Channel.SOLIDARITY,
             closes_at__gt=now,
-            closes_at__lte=now + last_call,
             waiting_count__gt=0,
             waiting_closed_at__isnull=True,
         )
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         .filter(Q(seat_limit__isnull=True) | Q(seats_taken__lt=F("seat_limit")))
         .exclude(status=SessionStatus.CANCELLED)
         .order_by("pk")
