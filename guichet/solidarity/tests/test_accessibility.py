@@ -154,7 +154,9 @@ def test_portal_pages_have_no_serious_violation(
     visit(reverse("solidarity:event_detail", args=[event.pk]), "fiche, créneaux", "Le Songe")
     visit(reverse("solidarity:booking_new", args=[session.pk]), "réserver", "Réserver : Le Songe")
     page.get_by_role("searchbox", name="Rechercher par nom").fill("aubert")
-    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("region", name="Ajouter un participant").get_by_role(
+        "button", name="Rechercher"
+    ).click()
     check("réserver, recherche", "Réserver : Le Songe")
     page.locator("summary", has_text="Créer un nouveau participant").click()
     page.get_by_role("button", name="Créer et ajouter le participant").click()
