@@ -188,7 +188,9 @@ def test_find_an_event_and_its_slots_with_the_keyboard(live_server, page, refere
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Concert d'été", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Créneaux disponibles")).to_be_visible()
-    expect(page.locator("td[data-label='Invitations restantes']")).to_have_text("20")
+    expect(page.locator("td[data-label='Invitations'] .slot__state")).to_have_text(
+        "20 invitations disponibles"
+    )
     assert errors == []
 
 
