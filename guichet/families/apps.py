@@ -9,6 +9,7 @@ class FamiliesConfig(AppConfig):
     def ready(self):
         from guichet.bookings.channels import policy_register
         from guichet.core.scheduler import periodic_job_register
+        from guichet.families import privacy
         from guichet.families.digest import digest_mail_context
         from guichet.families.policy import FAMILY_POLICY
         from guichet.families.tasks import family_digest_task
@@ -20,3 +21,5 @@ class FamiliesConfig(AppConfig):
         # (FamilySettings.digest_time, which staff may change), each household once a day.
         periodic_job_register(family_digest_task, "*/15 * * * *")
         mail_context_register(kind="family_digest", builder=digest_mail_context)
+        # Its people in "Données d'une personne" and the nightly retention (guichet.privacy).
+        privacy.register()
