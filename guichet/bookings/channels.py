@@ -57,6 +57,9 @@ class MailEvent(StrEnum):
     PROMOTED = "promoted"
     SESSION_CANCELLED = "session_cancelled"
     SESSION_POSTPONED = "session_postponed"
+    # The portal's own moments, mailed through the same `notify_group_mails`.
+    WAITING_CLOSED = "waiting_closed"  # the list closed: its entries not served
+    CANCELLED = "cancelled"  # lines cancelled by someone else than the group's author
 
 
 @dataclass(frozen=True)

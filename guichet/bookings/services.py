@@ -998,6 +998,23 @@ def waiting_list_close(*, session: Session, now: datetime) -> list[Reservation]:
     return entries
 
 
+def reservations_holder_rename(*, holder_key: str, first_name: str, last_name: str) -> int:
+    """A portal's person renamed: the names copied on its live rows follow (the search text
+    with them). Its caller holds the person's row lock, so no booking of it runs meanwhile.
+    Returns how many rows changed."""
+    rows = list(
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(holder_key=holder_key, status__in=LIVE_STATUSES)
+        .exclude(first_name=first_name, last_name=last_name)
+        .order_by("pk")
+    )
+    for row in rows:
+        row.first_name, row.last_name = first_name, last_name
+        row.search_text = search_text_of(row, Reservation.search_sources)
+    Reservation.objects.bulk_update(rows, ["first_name", "last_name", "search_text"])
+    return len(rows)
+
+
 # --- nightly job and checks ---------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from guichet.solidarity.models import (
     Venue,
     VenueCategory,
 )
+from guichet.solidarity.policy import session_defaults
 from guichet.solidarity.services import event_details_save, venue_save
 
 TERRITORIES = (
@@ -451,13 +452,21 @@ def _event_load(spec: DemoEvent, *, venue: Venue, today: date) -> None:
     existing = list(activity.sessions.order_by("pk")[: len(spec.sessions)])
     for index, (days, at, seats) in enumerate(spec.sessions):
         start = timezone.make_aware(datetime.combine(today + timedelta(days=days), at))
+        # The window the settings give a new session (the demo's own closing where it has
+        # one), written in full so that reloading the same day changes nothing.
+        window = session_defaults(Session(activity=activity, start=start))
+        closes_at = (
+            start - timedelta(hours=spec.closes_hours_before)
+            if spec.closes_hours_before
+            else window["closes_at"]
+        )
         dates = {
             "start": start,
             "end": start + timedelta(minutes=spec.minutes),
             "seat_limit": seats,
-            "closes_at": start - timedelta(hours=spec.closes_hours_before)
-            if spec.closes_hours_before
-            else None,
+            "opens_at": min(window["opens_at"], closes_at - timedelta(days=1)),
+            "closes_at": closes_at,
+            "cancel_until": closes_at,
         }
         session = existing[index] if index < len(existing) else Session(activity=activity)
         if assign(session, **dates) or session.pk is None:

@@ -5,6 +5,7 @@ are the catalogue's, scoped to the channel by guichet.catalogue.selectors.staff_
 
 from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -28,12 +29,14 @@ from guichet.solidarity.models import (
     Beneficiary,
     EventDetails,
     Membership,
+    SolidaritySettings,
     Structure,
     StructureCategory,
     Territory,
     Venue,
     VenueCategory,
 )
+from guichet.solidarity.selectors import solidarity_settings_get
 from guichet.solidarity.services import (
     event_details_save,
     member_create,
@@ -203,6 +206,25 @@ class BeneficiaryAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdmin):
     readonly_fields = fields
     created = date_display("created_at", _("Créé le"), short=True)
     created_on = date_display("created_at", _("Créé le"))
+
+
+@admin.register(SolidaritySettings)
+class SolidaritySettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """One row (pk=1), made with its defaults on first use: the list leads straight to it."""
+
+    fields = ("opening_days", "opening_time", "closing_hours", "weekly_quota", "last_call_hours")
+
+    def has_add_permission(self, request):
+        return False  # the row exists once read (solidarity_settings_get)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)  # 403
+        row = solidarity_settings_get()
+        return redirect(reverse("admin:solidarity_solidaritysettings_change", args=[row.pk]))
 
 
 @admin.register(VenueCategory)

@@ -8,10 +8,13 @@ class SolidarityConfig(AppConfig):
 
     def ready(self):
         from guichet.bookings.channels import policy_register
+        from guichet.core.scheduler import periodic_job_register
         from guichet.solidarity import privacy
         from guichet.solidarity.policy import SOLIDARITY_POLICY
+        from guichet.solidarity.tasks import invitations_close_task
 
         # In place of the bookings app's default policy for the channel.
         policy_register(SOLIDARITY_POLICY)
+        periodic_job_register(invitations_close_task, "* * * * *")  # every minute
         # Its people in "Données d'une personne" and the nightly retention (guichet.privacy).
         privacy.register()

@@ -189,3 +189,32 @@ class EventSearchForm(forms.Form):
             first_day=data.get("du"),
             last_day=data.get("au"),
         )
+
+
+class QuickPersonForm(forms.Form):
+    """ "Créer un nouveau participant" (or guest, or accompanier) inside the booking page:
+    Civilité, Nom, Prénom. Its fields are never `required` in HTML: the page's other buttons
+    post the same form."""
+
+    use_required_attribute = False
+
+    civility = forms.ChoiceField(label=_("Civilité"), choices=Civility.choices, required=False)
+    last_name = PersonNameField(label=_("Nom"), invalid=LAST_NAME_INVALID)
+    first_name = PersonNameField(label=_("Prénom"), invalid=FIRST_NAME_INVALID)
+
+
+class ReservationFilterForm(forms.Form):
+    """ "Filtrer" in "Mes réservations": a person or an event, among the structure's."""
+
+    personne = forms.TypedChoiceField(label=_("Personne"), required=False, coerce=int)
+    evenement = forms.TypedChoiceField(label=_("Événement"), required=False, coerce=int)
+
+    def __init__(self, *args, people, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["personne"].choices = [("", _("Toutes"))] + [(p.pk, str(p)) for p in people]
+        self.fields["evenement"].choices = [("", _("Tous"))] + [(e.pk, e.name) for e in events]
+
+    def value(self, name: str) -> int | None:
+        if not self.is_valid():
+            return None
+        return self.cleaned_data.get(name) or None

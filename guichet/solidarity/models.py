@@ -4,10 +4,13 @@ their référents (portal accounts) and the people they follow; its cultural and
 (EventDetails). Nothing about anyone's situation,
 income, health or origin is recorded: names and how to reach them suffice."""
 
+from datetime import time
+
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -408,3 +411,155 @@ def venue_has_place(*, venue_id: int, location_id: int) -> bool:
     """Is the location one of the venue's places? (the rule of EventDetails.clean and of the
     event services)."""
     return Venue.places.through.objects.filter(venue_id=venue_id, location_id=location_id).exists()
+
+
+class SolidaritySettings(models.Model):
+    """The portal's booking rules, one row staff edit (like core's Organisation), read through
+    `guichet.solidarity.selectors.solidarity_settings_get`, which keeps it in the shared cache.
+    A change moves no existing session: the window is written on each session when it is made
+    (`session_defaults`), where staff may still change it."""
+
+    SINGLETON_PK = 1
+    CACHE_KEY = "solidarity.settings"
+    CACHE_SECONDS = 600
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    opening_days = models.PositiveSmallIntegerField(
+        _("ouverture (jours avant)"),
+        default=30,
+        help_text=_("Les réservations d'une séance ouvrent tant de jours avant sa date."),
+    )
+    opening_time = models.TimeField(
+        _("heure d'ouverture"), default=time(9, 0), help_text=_("Heure de Paris.")
+    )
+    closing_hours = models.PositiveSmallIntegerField(
+        _("clôture (heures avant)"),
+        default=48,
+        help_text=_(
+            "Les réservations et les annulations ferment tant d'heures avant le début ; "
+            "la liste des invités part alors au partenaire."
+        ),
+    )
+    weekly_quota = models.PositiveSmallIntegerField(
+        _("quota hebdomadaire"),
+        default=2,
+        help_text=_(
+            "Invitations au plus par personne (participant ou invité) et par semaine, du lundi "
+            "au dimanche ; 0 : pas de quota. Les accompagnateurs n'y sont pas soumis."
+        ),
+    )
+    last_call_hours = models.PositiveSmallIntegerField(
+        _("dernier appel (heures avant la clôture)"),
+        default=24,
+        help_text=_(
+            "À partir de ce moment, une place encore libre peut aller à une personne qui a "
+            "atteint son quota."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("paramètres de la billetterie solidaire")
+        verbose_name_plural = _("paramètres de la billetterie solidaire")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="solidarity_settings_singleton"),
+            # The opening stays before the closing whatever the session's hour.
+            models.CheckConstraint(
+                condition=Q(closing_hours__lte=models.F("opening_days") * 24 - 24),
+                name="solidarity_settings_opens_before_closing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Paramètres de la billetterie solidaire"))
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Again after the commit: a page may have cached the old row in the meantime.
+        cache.delete(self.CACHE_KEY)
+        transaction.on_commit(lambda: cache.delete(self.CACHE_KEY))
+
+    def clean(self) -> None:
+        if (
+            self.opening_days is not None
+            and self.closing_hours is not None
+            and self.opening_days * 24 < self.closing_hours + 24
+        ):
+            raise ValidationError(
+                {
+                    "opening_days": _(
+                        "L'ouverture doit précéder la clôture d'au moins un jour : "
+                        "augmentez « Ouverture (jours avant) »."
+                    )
+                }
+            )
+
+
+class InvitationRole(models.TextChoices):
+    PARTICIPANT = "participant", _("Participant")
+    GUEST = "guest", _("Invité")
+    ACCOMPANIER = "accompanier", _("Accompagnateur")
+
+
+class Invitation(models.Model):
+    """What a solidarity reservation (one person, one session) is to the portal: whose it is,
+    in which role, whose guest, booked by whom. The reservation (core) holds the seat, the
+    state and the holder's names (`holder_key` "beneficiary:<pk>"); this row, made with it by
+    `booking_create`, is never moved by anything else."""
+
+    reservation = models.OneToOneField(
+        "bookings.Reservation",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="invitation",
+        verbose_name=_("réservation"),
+    )
+    # The beneficiary's structure, copied: every read of the portal filters on it.
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("structure")
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("personne"),
+    )
+    role = models.CharField(_("rôle"), max_length=12, choices=InvitationRole.choices)
+    guest_of = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invité de"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("réservé par"),
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["beneficiary", "role"], name="invitation_person_role")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=InvitationRole.values), name="invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role="guest", guest_of__isnull=False)
+                | (~Q(role="guest") & Q(guest_of__isnull=True)),
+                name="invitation_guest_has_host",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reservation.last_name.upper()} {self.reservation.first_name}"
+
+    @property
+    def number(self) -> str:
+        """ "S-K7PM3QXR": the reservation's short reference, as the invitation shows it."""
+        return f"S-{self.reservation.reference}"

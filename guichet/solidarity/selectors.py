@@ -3,8 +3,9 @@ through that structure's `StructureScope`: another structure's rows are never in
 so a forged id answers 404."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import models
 from django.db.models import (
     DateTimeField,
@@ -20,18 +21,40 @@ from django.db.models.functions import Coalesce, ExtractHour
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from guichet.bookings.models import (
+    LIVE_STATUSES,
+    SEAT_HOLDING_STATUSES,
+    Reservation,
+    ReservationGroup,
+    ReservationStatus,
+)
 from guichet.bookings.selectors import local_midnight
 from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
+from guichet.core import dates
 from guichet.core.search import search_filter, search_normalise
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
+    Invitation,
+    InvitationRole,
     Membership,
+    SolidaritySettings,
     Structure,
     Territory,
 )
+
+
+def solidarity_settings_get() -> SolidaritySettings:
+    """The portal's rules (window, quota, last call), made on first use with their defaults and
+    kept in the shared cache, which SolidaritySettings.save() clears."""
+    row = cache.get(SolidaritySettings.CACHE_KEY)
+    if row is None:
+        row, _created = SolidaritySettings.objects.get_or_create(pk=SolidaritySettings.SINGLETON_PK)
+        cache.set(SolidaritySettings.CACHE_KEY, row, SolidaritySettings.CACHE_SECONDS)
+    return row
 
 
 def membership_get_for_user(*, user) -> Membership | None:
@@ -93,6 +116,106 @@ class StructureScope:
 
     def member(self, pk: int) -> Membership:
         return _get_or_404(self.members(), pk)
+
+    def bookable_people(self, *, query: str = "") -> QuerySet[Beneficiary]:
+        """The active people a booking may name, found by their names."""
+        rows = self.beneficiaries().filter(is_active=True)
+        return search_filter(rows, query).order_by("last_name", "first_name", "pk")
+
+    def invitations(self) -> QuerySet[Reservation]:
+        """The structure's lines (reservations with their invitation), with what the lists
+        show."""
+        return Reservation.objects.filter(
+            invitation__structure_id=self.structure.pk
+        ).select_related(
+            "session__activity", "invitation__beneficiary", "invitation__guest_of", "group__author"
+        )
+
+    def invitation(self, pk: int) -> Reservation:
+        return _get_or_404(self.invitations(), pk)
+
+    def bookings(self) -> QuerySet[ReservationGroup]:
+        """The structure's bookings: the groups holding its lines."""
+        return ReservationGroup.objects.filter(
+            Exists(
+                Reservation.objects.filter(
+                    group_id=OuterRef("pk"), invitation__structure_id=self.structure.pk
+                )
+            )
+        )
+
+    def booking(self, pk: int) -> ReservationGroup:
+        return _get_or_404(self.bookings().select_related("author"), pk)
+
+    def session(self, pk: int, *, now: datetime) -> Session:
+        """A session of an event the portal offers (shared by every structure); else 404."""
+        return _get_or_404(
+            Session.objects.filter(
+                activity__channel=Channel.SOLIDARITY,
+                activity__event_details__isnull=False,
+                activity__event_details__published_at__lte=now,
+            ).select_related("activity__event_details__venue", "activity__location"),
+            pk,
+        )
+
+    def events_booked(self) -> QuerySet[Activity]:
+        """The events the structure has lines on (the filter of "Mes réservations")."""
+        return (
+            Activity.objects.filter(
+                sessions__reservations__invitation__structure_id=self.structure.pk
+            )
+            .distinct()
+            .order_by("name", "pk")
+        )
+
+    def future_invitations(
+        self, beneficiary: Beneficiary, *, now: datetime
+    ) -> QuerySet[Reservation]:
+        """A person's live lines on sessions to come (listed before deactivating them)."""
+        return (
+            self.invitations()
+            .filter(
+                invitation__beneficiary_id=beneficiary.pk,
+                status__in=LIVE_STATUSES,
+                session__effective_start__gt=now,
+            )
+            .order_by("session__effective_start", "pk")
+        )
+
+    def booking_lines(self, booking: ReservationGroup) -> QuerySet[Reservation]:
+        return self.invitations().filter(group_id=booking.pk).order_by("pk")
+
+
+def week_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """The ISO week (Monday 00:00 to the next Monday 00:00, Paris time) holding `moment`, as
+    aware datetimes: a week across a clock change is 167 or 169 hours long."""
+    local = timezone.localtime(moment)
+    monday = local.date() - timedelta(days=local.weekday())
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(monday, time(0, 0), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0, 0), tzinfo=zone)
+    return start, end
+
+
+def invitations_seated_in_week(
+    *, beneficiary_id: int, moment: datetime, exclude_reservation_id: int | None = None
+) -> int:
+    """How many invitations count against the person's weekly quota in the ISO week of
+    `moment`: seated ones (valid, pending, archived) as participant or guest, on solidarity
+    sessions whose effective start falls in that week; `exclude_reservation_id` left out (the
+    line being judged). Never stored: read at each decision, under the person's row lock."""
+    start, end = week_bounds(moment)
+    rows = Invitation.objects.filter(
+        beneficiary_id=beneficiary_id,
+        role__in=(InvitationRole.PARTICIPANT, InvitationRole.GUEST),
+        reservation__status__in=SEAT_HOLDING_STATUSES,
+        reservation__channel=Channel.SOLIDARITY,
+        reservation__session__effective_start__gte=start,
+        reservation__session__effective_start__lt=end,
+    )
+    if exclude_reservation_id is not None:
+        rows = rows.exclude(reservation_id=exclude_reservation_id)
+    return rows.count()
 
 
 # --- The events catalogue ("Billetterie Solidaire") ---
@@ -278,9 +401,11 @@ def event_get_for_portal(*, activity_id: int, now: datetime) -> Activity:
 
 @dataclass(frozen=True)
 class EventSlot:
-    """One line of "Créneaux disponibles" (solidarity/_session_slots.html)."""
+    """One line of "Créneaux disponibles" (solidarity/_session_slots.html): its session and
+    what `session_slot_state` says of it."""
 
     session: Session
+    state: "SlotState"
 
     @property
     def seats_left(self) -> int | None:
@@ -289,12 +414,122 @@ class EventSlot:
 
 
 def event_slots(*, activity: Activity, now: datetime) -> list[EventSlot]:
-    """The sessions to come of an event, in the order they happen."""
-    sessions = activity.sessions.filter(session_to_come_q(now=now)).order_by(
-        "effective_start", "pk"
-    )
+    """The sessions of an event not over yet, in the order they happen, cancelled ones
+    included (their slot says "Annulé" and why)."""
+    sessions = activity.sessions.filter(~session_over_q(now=now)).order_by("effective_start", "pk")
     slots = []
     for session in sessions:
         session.activity = activity  # its booking_closes_at reads the activity's delay
-        slots.append(EventSlot(session=session))
+        slots.append(EventSlot(session=session, state=session_slot_state(session=session, now=now)))
     return slots
+
+
+# --- bookings: slots, previews, "Mes réservations" ------------------------------------------
+
+CLOSING_SOON = timedelta(hours=72)
+
+
+class SlotKind(models.TextChoices):
+    """The states of a session's slot, the first that applies (issue 13)."""
+
+    CANCELLED = "cancelled", _("Annulé")
+    NOT_OPEN = "not_open", _("Pas encore ouvert")
+    CLOSED = "closed", _("Réservations closes")
+    OPEN = "open", _("Invitations disponibles")
+    WAITING_LIST = "waiting_list", _("Complet")
+    FULL = "full", _("Complet (liste d'attente comprise)")
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """What a slot says and allows: `text` (its state), `detail` (the reason of a cancellation,
+    "Liste d'attente"), `bookable` ("Réserver"), `postponed` ("Reporté — nouvelle date : …"),
+    `closing_soon` ("Bientôt clos")."""
+
+    kind: str
+    text: str
+    detail: str = ""
+    bookable: bool = False
+    postponed: str = ""
+    closing_soon: bool = False
+
+
+def session_waiting_room(session: Session) -> bool:
+    """May someone still join the session's waiting list?"""
+    return session.waiting_closed_at is None and (
+        session.waiting_limit is None or session.waiting_count < session.waiting_limit
+    )
+
+
+def session_slot_state(*, session: Session, now: datetime) -> SlotState:
+    """The one function that says what a session's slot is at `now` (the sheet, the booking
+    page); the booking service checks the same again under the session's lock."""
+    postponed = ""
+    if session.is_postponed:
+        postponed = _("Reporté — nouvelle date : %(when)s") % {
+            "when": dates.long(session.starts_at, session.ends_at)
+        }
+    if session.is_cancelled:
+        detail = _("Motif : %(reason)s") % {"reason": session.reason} if session.reason else ""
+        return SlotState(kind=SlotKind.CANCELLED, text=_("Annulé"), detail=detail)
+    if not session.is_booking_open(now):
+        return SlotState(
+            kind=SlotKind.NOT_OPEN,
+            text=_("Ouverture des réservations %(when)s") % {"when": dates.when(session.opens_at)},
+            postponed=postponed,
+        )
+    closes_at = session.booking_closes_at
+    if now >= closes_at:
+        return SlotState(kind=SlotKind.CLOSED, text=_("Réservations closes"), postponed=postponed)
+    soon = closes_at - now <= CLOSING_SOON
+    left = session.seats_left
+    if left is None or left > 0:
+        text = (
+            _("Invitations disponibles")
+            if left is None
+            else ngettext(
+                "%(count)d invitation disponible", "%(count)d invitations disponibles", left
+            )
+            % {"count": left}
+        )
+        return SlotState(
+            kind=SlotKind.OPEN, text=text, bookable=True, postponed=postponed, closing_soon=soon
+        )
+    if session_waiting_room(session):
+        return SlotState(
+            kind=SlotKind.WAITING_LIST,
+            text=_("Complet"),
+            detail=_("Liste d'attente"),
+            bookable=True,
+            postponed=postponed,
+            closing_soon=soon,
+        )
+    return SlotState(
+        kind=SlotKind.FULL, text=_("Complet (liste d'attente comprise)"), postponed=postponed
+    )
+
+
+def lines_ordered(people: list[Beneficiary]) -> list[Beneficiary]:
+    """The order a booking's lines are allocated in: each participant followed by its guests,
+    then the guests whose participant is not in this booking, then the accompaniers (last, so
+    that they see which participants got a seat)."""
+    participants = [p for p in people if p.kind == BeneficiaryKind.PARTICIPANT]
+    guests = [p for p in people if p.kind == BeneficiaryKind.GUEST]
+    ordered = []
+    for participant in participants:
+        ordered.append(participant)
+        ordered += [g for g in guests if g.guest_of_id == participant.pk]
+    ordered += [g for g in guests if g not in ordered]
+    ordered += [p for p in people if p.kind == BeneficiaryKind.ACCOMPANIER]
+    return ordered
+
+
+def invitation_state_text(reservation: Reservation) -> str:
+    """The "Etat" of a line in "Mes réservations" (the button aside)."""
+    if reservation.status == ReservationStatus.WAITING:
+        return _("Sur liste d'attente (rang %(rank)d)") % {"rank": reservation.waiting_rank}
+    if reservation.status == ReservationStatus.CANCELLED:
+        return _("Annulée")
+    if reservation.status in (ReservationStatus.NOT_SERVED, ReservationStatus.REFUSED):
+        return _("Non servie")
+    return _("Invitation n° %(number)s") % {"number": f"S-{reservation.reference}"}

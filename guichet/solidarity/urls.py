@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from guichet.solidarity import views
+from guichet.solidarity import booking_views, views
 
 
 class UidConverter(StringConverter):
@@ -70,5 +70,22 @@ urlpatterns = [
     ),
     path("billetterie/", views.event_list, name="events"),
     path("billetterie/<int:event_id>/", views.event_detail, name="event_detail"),
-    path("reservations/", views.coming_soon, {"tab": "reservations"}, name="reservations"),
+    path("seances/<int:session_id>/reserver/", booking_views.booking_new, name="booking_new"),
+    path("reservations/", booking_views.reservation_list, name="reservations"),
+    path("reservations/<int:booking_id>/", booking_views.booking_detail, name="booking_detail"),
+    path(
+        "reservations/<int:booking_id>/invitations.pdf",
+        booking_views.booking_pdf,
+        name="booking_pdf",
+    ),
+    path(
+        "reservations/<int:booking_id>/annuler/",
+        booking_views.booking_cancel,
+        name="booking_cancel",
+    ),
+    path(
+        "invitations/<int:invitation_id>/annuler/",
+        booking_views.invitation_cancel,
+        name="invitation_cancel",
+    ),
 ]

@@ -70,6 +70,7 @@ from guichet.solidarity.selectors import (
 from guichet.solidarity.services import (
     beneficiary_active_set,
     beneficiary_create,
+    beneficiary_deactivate,
     beneficiary_update,
     email_change_request,
     member_create,
@@ -295,14 +296,6 @@ def password_reset(request, uidb64: str, token: str):
 @require_safe
 def home(request):
     return _render(request, "solidarity/home.html", {"tab": "home"})
-
-
-@portal_view
-@require_safe
-def coming_soon(request, tab: str):
-    """ "Mes réservations" comes with the next issue."""
-    titles = {"reservations": _("Mes réservations")}
-    return _render(request, "solidarity/coming_soon.html", {"tab": tab, "title": titles[tab]})
 
 
 # --- Billetterie Solidaire ---
@@ -586,11 +579,24 @@ def beneficiary_update_view(request, beneficiary_id: int):
 @portal_view
 @require_POST
 def beneficiary_state(request, beneficiary_id: int):
-    """ "Désactiver" / "Réactiver"."""
+    """ "Désactiver" / "Réactiver". A person with invitations to come is deactivated only once
+    those are listed and the cancellation confirmed (`confirm`)."""
     beneficiary = request.portal.scope.beneficiary(beneficiary_id)
     active = request.POST.get("active") == "1"
+    now = timezone.now()
+    future = []
+    if not active and beneficiary.is_active:
+        future = list(request.portal.scope.future_invitations(beneficiary, now=now))
+    if future and request.POST.get("confirm") != "1":
+        context = {"beneficiary": beneficiary, "future": future, "tab": "beneficiaries"}
+        return _render(request, "solidarity/beneficiary_deactivate.html", context)
     try:
-        beneficiary = with_retry(beneficiary_active_set, beneficiary=beneficiary, active=active)
+        if future:
+            beneficiary = with_retry(
+                beneficiary_deactivate, beneficiary=beneficiary, by=request.user, now=now
+            )
+        else:
+            beneficiary = with_retry(beneficiary_active_set, beneficiary=beneficiary, active=active)
     except ServiceBusy as busy:
         messages.error(request, str(busy))
     else:

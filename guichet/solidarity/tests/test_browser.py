@@ -188,5 +188,75 @@ def test_find_an_event_and_its_slots_with_the_keyboard(live_server, page, refere
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Concert d'été", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Créneaux disponibles")).to_be_visible()
-    expect(page.locator("td[data-label='Invitations restantes']")).to_have_text("20")
+    expect(page.locator("td[data-label='Invitations'] .slot__state")).to_have_text(
+        "20 invitations disponibles"
+    )
     assert errors == []
+
+
+def test_booking_with_the_keyboard_only(live_server, page, referent):
+    """Book a participant found by name, a guest created inline and an accompanier; the booking's
+    page and its PDF; cancel the guest, which seats the accompanier waiting (a promotion)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from guichet.bookings.models import Reservation
+    from guichet.solidarity.models import BeneficiaryKind
+    from guichet.solidarity.tests.booking_helpers import solidarity_session
+
+    structure = referent.structure
+    host = BeneficiaryFactory(structure=structure, last_name="Aubert", first_name="Nadia")
+    helper = BeneficiaryFactory(
+        structure=structure, kind=BeneficiaryKind.ACCOMPANIER, last_name="Aide", first_name="Paul"
+    )
+    event = EventDetailsFactory(activity__name="Le Songe").activity
+    session = solidarity_session(timezone.now() + timedelta(days=10), seats=2, activity=event)
+    errors = record_errors(page, live_server.url)
+    sign_in_with_the_keyboard(page, live_server, referent.user.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text(structure.name)
+    page.goto(f"{live_server.url}/solidaire/billetterie/{event.pk}/")
+    tab_to(page, page.get_by_role("link", name="Réserver", exact=False), limit=60)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Réserver : Le Songe")).to_be_visible()
+    tab_to(page, page.get_by_role("searchbox", name="Rechercher par nom"), limit=60)
+    page.keyboard.type("aubert")
+    page.keyboard.press("Enter")
+    add_host = page.get_by_role("button", name=f"Ajouter {host}")
+    tab_to(page, add_host, limit=60)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("cell", name="Invitation")).to_have_count(1)
+    tab_to(page, page.locator("summary", has_text="Ajouter un invité de"), limit=60)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Civilité, then Nom
+    page.keyboard.type("Amie")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Zoé")
+    tab_to(page, page.get_by_role("button", name="Créer et ajouter l'invité"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("rowheader", name="AMIE Zoé")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name=f"Ajouter {helper}"), limit=80)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Liste d'attente : complet")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Enregistrer"), limit=80)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Le Songe")).to_be_visible()
+    reference = Reservation.objects.get(holder_key=f"beneficiary:{host.pk}").reference
+    expect(page.get_by_text(f"Invitation n° S-{reference}")).to_be_visible()
+    expect(page.get_by_text("Sur liste d'attente (rang 1)")).to_be_visible()
+    printing = page.get_by_role("link", name="Imprimer les invitations (PDF)")
+    tab_to(page, printing, limit=60)
+    pdf = page.request.get(live_server.url + printing.get_attribute("href"))
+    assert pdf.headers["content-type"] == "application/pdf"
+    tab_to(page, page.get_by_role("link", name="Annuler l'invitation AMIE Zoé"), limit=60)
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Confirmer l'annulation"), limit=60)
+    page.keyboard.press("Enter")
+    expect(
+        page.get_by_text("Votre annulation est confirmée : les invitations sont remises en ligne.")
+    ).to_be_visible()
+    helper_row = Reservation.objects.get(holder_key=f"beneficiary:{helper.pk}")
+    expect(page.get_by_text(f"Invitation n° S-{helper_row.reference}")).to_be_visible()
+    assert helper_row.status == "valid"  # promoted when the guest's seat came back
+    assert session.pk and errors == []

@@ -3,11 +3,13 @@ values, markup, control characters and numbers out of range, in the path, the qu
 each posted field. An answer may be a refusal, never a server error."""
 
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from guichet.accounts.tokens import invitation_token_generator, user_uid
 from guichet.catalogue.tests.factories import SessionFactory
@@ -15,6 +17,7 @@ from guichet.core.db import ServiceBusy
 from guichet.public.tests.test_hostile_input import HOSTILE_RAW, HOSTILE_VALUES
 from guichet.solidarity import views
 from guichet.solidarity.models import Beneficiary
+from guichet.solidarity.tests.booking_helpers import book, solidarity_session
 from guichet.solidarity.tests.factories import (
     BeneficiaryFactory,
     EventDetailsFactory,
@@ -38,17 +41,25 @@ def own(structure, referent):
     person = BeneficiaryFactory(structure=structure)
     referent.user.set_unusable_password()
     referent.user.save()
+    details = _event()
+    session = solidarity_session(timezone.now() + timedelta(days=10), activity=details.activity)
+    booking = book(session, [person], now=timezone.now())
     return {
         "beneficiary_id": str(person.pk),
         "member_id": str(referent.pk),
         "uidb64": user_uid(referent.user),
         "token": invitation_token_generator.make_token(referent.user),
-        "event_id": str(_event().activity_id),
+        "event_id": str(details.activity_id),
+        "session_id": str(session.pk),
+        "booking_id": str(booking.group.pk),
+        "invitation_id": str(booking.outcomes[0].reservation.pk),
     }
 
 
 def _event():
-    details = EventDetailsFactory(venue__territory=TerritoryFactory())
+    details = EventDetailsFactory(
+        venue__territory=TerritoryFactory(), published_at=timezone.now() - timedelta(days=1)
+    )
     SessionFactory(activity=details.activity)
     return details
 

@@ -3,18 +3,22 @@ another structure's responsable, answers 404 for the first structure's ids and s
 its names; and the portal's views read nothing but through StructureScope."""
 
 import ast
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from guichet.accounts.tokens import user_uid
-from guichet.catalogue.tests.factories import ActivityFactory
-from guichet.solidarity import views
+from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
+from guichet.solidarity import booking_views, views
 from guichet.solidarity.models import BeneficiaryKind, MemberRole
+from guichet.solidarity.tests.booking_helpers import book, solidarity_session
 from guichet.solidarity.tests.factories import (
     BeneficiaryFactory,
+    EventDetailsFactory,
     MembershipFactory,
     StructureFactory,
 )
@@ -29,6 +33,10 @@ ARGUMENTS = {
     # Events are shared by every structure: the id of an activity the portal does not offer (a
     # parks one) must answer 404 as a forged one.
     "event_id": lambda first: first["parks_activity"].pk,
+    # Sessions too: a parks session's id answers 404 on the booking page.
+    "session_id": lambda first: first["parks_session"].pk,
+    "booking_id": lambda first: first["booking"].group.pk,
+    "invitation_id": lambda first: first["booking"].outcomes[0].reservation.pk,
 }
 
 
@@ -64,12 +72,17 @@ def first():
         guest_of=host,
         last_name="Ancolie-Invitee",
     )
+    event = EventDetailsFactory(published_at=timezone.now() - timedelta(days=1))
+    session = solidarity_session(timezone.now() + timedelta(days=10), activity=event.activity)
+    booking = book(session, [host, guest], author=member.user, now=timezone.now())
     return {
         "structure": structure,
         "member": member,
         "host": host,
         "guest": guest,
         "parks_activity": ActivityFactory(name="Visite Ancolie"),
+        "parks_session": SessionFactory(activity__name="Visite Ancolie"),
+        "booking": booking,
     }
 
 
@@ -153,10 +166,11 @@ def test_forged_ids_answer_404_not_500(first, other):
         assert client.get(url).status_code == 404, url
 
 
-def test_portal_views_read_only_through_the_structure_scope():
+@pytest.mark.parametrize("module", [views, booking_views])
+def test_portal_views_read_only_through_the_structure_scope(module):
     """No `Model.objects` (nor `_default_manager`) in the portal's views: every read is one of
     StructureScope's querysets or a selector."""
-    tree = ast.parse(Path(views.__file__).read_text())
+    tree = ast.parse(Path(module.__file__).read_text())
     managers = [
         f"line {node.lineno}: .{node.attr}"
         for node in ast.walk(tree)

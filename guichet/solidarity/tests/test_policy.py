@@ -16,7 +16,15 @@ def test_the_app_registers_its_policy_in_place_of_the_default():
         policy.staff_group == SOLIDARITY_MANAGER_GROUP == CHANNEL_STAFF_GROUPS[Channel.SOLIDARITY]
     )
     assert not policy.core_mails  # no wave-1 mail per reservation
-    assert not policy.group_mails and not policy.waiting_list  # the booking issue's
+    assert policy.waiting_list and policy.eligible.__name__ == "invitation_eligible"
+
+
+def test_the_minute_task_is_registered():
+    from guichet.core.scheduler import periodic_jobs
+    from guichet.solidarity.tasks import invitations_close_task
+
+    [job] = [job for job in periodic_jobs() if job.task == invitations_close_task]
+    assert job.crontab == "* * * * *"
 
 
 def test_the_account_mails_belong_to_the_channel():

@@ -55,9 +55,9 @@ def test_the_shell(referent_client, structure):
     assert "Mentions légales" in page
 
 
-def test_the_tab_to_come_has_a_page(referent_client):
+def test_mes_reservations_has_its_page(referent_client):
     page = referent_client.get(reverse("solidarity:reservations")).content.decode()
-    assert "arrive bientôt" in page
+    assert "Réservations en cours" in page and "Toutes les réservations" in page
 
 
 def test_the_list_of_people_as_cpt_shows_it(referent_client, structure):

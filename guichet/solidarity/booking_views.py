@@ -1,0 +1,388 @@
+"""The portal's booking pages (/solidaire/): "Réserver" a session for several people, the
+booking's page (its result, "Imprimer", "Annuler"), "Mes réservations", the cancellations with
+their confirmation step. Thin, as the portal's other views: reads through the référent's
+StructureScope, writes through guichet.solidarity.services, retried on lock conflicts."""
+
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from guichet.bookings.models import LIVE_STATUSES, ReservationStatus
+from guichet.catalogue.selectors import session_over_q
+from guichet.core.db import ServiceBusy, with_retry
+from guichet.solidarity.forms import QuickPersonForm, ReservationFilterForm, SearchForm
+from guichet.solidarity.invitations_pdf import invitations_pdf
+from guichet.solidarity.models import BeneficiaryKind
+from guichet.solidarity.policy import booking_preview
+from guichet.solidarity.selectors import invitation_state_text, session_slot_state
+from guichet.solidarity.services import (
+    TOO_LATE,
+    UNKNOWN_PERSON,
+    InvitationError,
+    beneficiary_create,
+    booking_create,
+    invitation_cancellable,
+    invitations_cancel,
+)
+from guichet.solidarity.views import _page_range_text, _render, portal_view
+
+SEARCH_RESULTS = 20
+RESERVATIONS_PER_PAGE = 25
+CANCELLED = gettext_lazy("Votre annulation est confirmée : les invitations sont remises en ligne.")
+# Ids are posted back by the page: anything else than a short number is a forged one.
+_ID_DIGITS = 12
+
+
+def _ids(values) -> tuple[list[int], bool]:
+    """The posted person ids, in order, without repeats; and whether some were not ids."""
+    ids, forged = [], False
+    for value in values:
+        if value.isdigit() and len(value) <= _ID_DIGITS:
+            if int(value) not in ids:
+                ids.append(int(value))
+        else:
+            forged = True
+    return ids, forged
+
+
+def _selection(request, scope) -> list:
+    """The people chosen so far (posted back as `person`), read through the scope: another
+    structure's, an inactive or a forged id is dropped with a message."""
+    ids, forged = _ids(request.POST.getlist("person"))
+    found = {p.pk: p for p in scope.bookable_people().filter(pk__in=ids)}
+    if forged or len(found) != len(ids):
+        messages.error(request, UNKNOWN_PERSON)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _posted_id(request, name: str) -> int | None:
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() and len(value) <= _ID_DIGITS else None
+
+
+def _venue_and_team_phones(request, session) -> dict:
+    details = getattr(session.activity, "event_details", None)
+    venue = details.venue if details else None
+    return {"venue": venue, "territory": request.portal.structure.territory}
+
+
+@portal_view
+@never_cache
+@require_http_methods(["GET", "POST"])
+def booking_new(request, session_id: int):
+    """ "Réserver": the people of the booking, each line's likely outcome, then "Enregistrer".
+    Without JavaScript every button posts the whole page back (the people chosen as hidden
+    fields), so nothing typed is lost."""
+    scope = request.portal.scope
+    now = timezone.now()
+    session = scope.session(session_id, now=now)
+    most = session.activity.max_places_per_booking
+    people = _selection(request, scope) if request.method == "POST" else []
+    key = request.POST.get("submission", "")
+    if not (key.isalnum() and len(key) <= 64):
+        key = secrets.token_hex(16)
+    search = SearchForm(request.POST or None)
+    query = search.query() if request.method == "POST" else ""
+    forms = {"new": QuickPersonForm(prefix="new"), "acc": QuickPersonForm(prefix="acc")}
+    guest_forms = {}
+
+    def add(person):
+        if person.pk in {p.pk for p in people}:
+            return
+        if len(people) >= most:
+            messages.error(
+                request,
+                _("Une réservation compte au plus %(count)d personnes.") % {"count": most},
+            )
+            return
+        people.append(person)
+
+    def create(prefix: str, **fields):
+        form = QuickPersonForm(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                person = with_retry(
+                    beneficiary_create,
+                    structure=request.portal.structure,
+                    created_by=request.user,
+                    **form.cleaned_data,
+                    **fields,
+                )
+            except (ValidationError, ServiceBusy) as error:
+                form.add_error(None, error.messages if hasattr(error, "messages") else str(error))
+            else:
+                add(person)
+                return QuickPersonForm(prefix=prefix)
+        return form
+
+    if request.method == "POST":
+        if "add" in request.POST:
+            pk = _posted_id(request, "add")
+            person = scope.bookable_people().filter(pk=pk).first() if pk else None
+            if person is None:
+                messages.error(request, UNKNOWN_PERSON)
+            else:
+                add(person)
+        elif "remove" in request.POST:
+            pk = _posted_id(request, "remove")
+            people = [p for p in people if p.pk != pk and p.guest_of_id != pk]
+        elif "create" in request.POST:
+            forms["new"] = create("new", kind=BeneficiaryKind.PARTICIPANT)
+        elif "create_accompanier" in request.POST:
+            forms["acc"] = create("acc", kind=BeneficiaryKind.ACCOMPANIER)
+        elif "create_guest" in request.POST:
+            host = next((p for p in people if p.pk == _posted_id(request, "create_guest")), None)
+            if host is None or host.kind != BeneficiaryKind.PARTICIPANT:
+                messages.error(request, UNKNOWN_PERSON)
+            else:
+                guest_forms[host.pk] = create(
+                    f"guest{host.pk}", kind=BeneficiaryKind.GUEST, guest_of=host
+                )
+        elif "save" in request.POST:
+            try:
+                result = with_retry(
+                    booking_create,
+                    structure=request.portal.structure,
+                    author=request.user,
+                    session=session,
+                    lines=[p.pk for p in people],
+                    submission_key=key,
+                    now=timezone.now(),
+                )
+            except (InvitationError, ServiceBusy) as refusal:
+                messages.error(request, str(refusal))
+            else:
+                for outcome in result.outcomes:
+                    if outcome.reservation is None:
+                        messages.warning(
+                            request,
+                            _("%(name)s : %(reason)s")
+                            % {"name": outcome.line.payload.beneficiary, "reason": outcome.reason},
+                        )
+                return redirect("solidarity:booking_detail", booking_id=result.group.pk)
+    selected = {p.pk for p in people}
+    previews = booking_preview(
+        structure=request.portal.structure, session=session, people=people, now=now
+    )
+    lines = []
+    for preview in previews:
+        guests = []
+        if preview.person.kind == BeneficiaryKind.PARTICIPANT:
+            guests = list(
+                scope.bookable_people()
+                .filter(guest_of_id=preview.person.pk)
+                .exclude(pk__in=selected)[:SEARCH_RESULTS]
+            )
+            guest_forms.setdefault(
+                preview.person.pk, QuickPersonForm(prefix=f"guest{preview.person.pk}")
+            )
+        lines.append(
+            {
+                "preview": preview,
+                "guests": guests,
+                "guest_form": guest_forms.get(preview.person.pk),
+            }
+        )
+    found = []
+    if query:
+        found = list(
+            scope.bookable_people(query=query)
+            .filter(kind=BeneficiaryKind.PARTICIPANT)
+            .exclude(pk__in=selected)[:SEARCH_RESULTS]
+        )
+    accompaniers = list(
+        scope.bookable_people()
+        .filter(kind=BeneficiaryKind.ACCOMPANIER)
+        .exclude(pk__in=selected)[:SEARCH_RESULTS]
+    )
+    context = {
+        "session": session,
+        "event": session.activity,
+        "state": session_slot_state(session=session, now=now),
+        "people": people,
+        "lines": lines,
+        "query": query,
+        "searched": request.method == "POST" and "search" in request.POST,
+        "found": found,
+        "accompaniers": accompaniers,
+        "new_form": forms["new"],
+        "accompanier_form": forms["acc"],
+        "submission": key,
+        "most": most,
+        "full": len(people) >= most,
+        "tab": "events",
+    }
+    return _render(request, "solidarity/booking_form.html", context)
+
+
+def _booking_context(request, booking, *, now) -> dict:
+    lines = list(request.portal.scope.booking_lines(booking))
+    session = lines[0].session
+    rows = [
+        {
+            "reservation": line,
+            "state": invitation_state_text(line),
+            "cancellable": invitation_cancellable(reservation=line, now=now),
+        }
+        for line in lines
+    ]
+    return {
+        "booking": booking,
+        "session": session,
+        "event": session.activity,
+        "rows": rows,
+        "seated": any(line.holds_seats for line in lines),
+        "cancellable": any(row["cancellable"] for row in rows),
+        "tab": "reservations",
+    }
+
+
+@portal_view
+@require_safe
+def booking_detail(request, booking_id: int):
+    """A booking: its event, its people ("Invitation n° S-…" or "Sur liste d'attente (rang
+    N)"), "Imprimer", "Annuler"; the result page after "Enregistrer"."""
+    booking = request.portal.scope.booking(booking_id)
+    return _render(
+        request,
+        "solidarity/booking_detail.html",
+        _booking_context(request, booking, now=timezone.now()),
+    )
+
+
+def _cancel(request, *, lines, back):
+    """The confirmation step of a cancellation (GET), the cancellation (POST); too late, the
+    page says so with the phones to call."""
+    now = timezone.now()
+    live = [line for line in lines if line.status in LIVE_STATUSES]
+    session = lines[0].session
+    late = not any(invitation_cancellable(reservation=line, now=now) for line in live)
+    if request.method == "POST" and live and not late:
+        try:
+            with_retry(
+                invitations_cancel,
+                structure=request.portal.structure,
+                reservation_ids=[line.pk for line in live],
+                by=request.user,
+                now=now,
+            )
+        except InvitationError:
+            late = True
+        except ServiceBusy as busy:
+            messages.error(request, str(busy))
+        else:
+            messages.success(request, CANCELLED)
+            return back
+    context = {
+        "lines": live,
+        "session": session,
+        "event": session.activity,
+        "late": late and bool(live),
+        "too_late": TOO_LATE,
+        "tab": "reservations",
+        **_venue_and_team_phones(request, session),
+    }
+    return _render(request, "solidarity/booking_cancel.html", context, status=200)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def booking_cancel(request, booking_id: int):
+    """ "Annuler" a whole booking."""
+    booking = request.portal.scope.booking(booking_id)
+    lines = list(request.portal.scope.booking_lines(booking))
+    back = redirect("solidarity:booking_detail", booking_id=booking.pk)
+    return _cancel(request, lines=lines, back=back)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def invitation_cancel(request, invitation_id: int):
+    """ "Annuler l'invitation": one line (with its guests, or a lone accompanier)."""
+    line = request.portal.scope.invitation(invitation_id)
+    back = redirect("solidarity:booking_detail", booking_id=line.group_id)
+    return _cancel(request, lines=[line], back=back)
+
+
+@portal_view
+@require_safe
+def reservation_list(request):
+    """ "Mes réservations": "Réservations en cours" (live lines of sessions to come) or "Toutes
+    les réservations", filtered by person or event, 25 a page."""
+    scope = request.portal.scope
+    now = timezone.now()
+    everything = request.GET.get("vue") == "toutes"
+    rows = scope.invitations()
+    people = (
+        scope.beneficiaries()
+        .filter(invitations__isnull=False)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+    events = scope.events_booked()
+    filters = ReservationFilterForm(request.GET or None, people=people, events=events)
+    person, event = filters.value("personne"), filters.value("evenement")
+    if person:
+        rows = rows.filter(invitation__beneficiary_id=person)
+    if event:
+        rows = rows.filter(session__activity_id=event)
+    if everything:
+        rows = rows.order_by("-session__effective_start", "-pk")
+    else:
+        rows = rows.filter(
+            Q(status__in=LIVE_STATUSES) & ~session_over_q(now=now, prefix="session__")
+        )
+        rows = rows.order_by("session__effective_start", "pk")
+    page = Paginator(rows, RESERVATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    lines = [
+        {
+            "reservation": line,
+            "state": invitation_state_text(line),
+            "cancellable": invitation_cancellable(reservation=line, now=now),
+            "waiting": line.status == ReservationStatus.WAITING,
+        }
+        for line in page
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "lines": lines,
+        "range_text": _page_range_text(page),
+        "page_range": page.paginator.get_elided_page_range(page.number),
+        "filters": filters,
+        "everything": everything,
+        "query": query.urlencode(),
+        "tab": "reservations",
+    }
+    return _render(request, "solidarity/reservation_list.html", context)
+
+
+@portal_view
+@require_safe
+def booking_pdf(request, booking_id: int):
+    """ "Imprimer": the seated invitations of a booking, one A4 page each; 404 when none is
+    seated. Never kept by a cache (names on it)."""
+    booking = request.portal.scope.booking(booking_id)
+    lines = [line for line in request.portal.scope.booking_lines(booking) if line.holds_seats]
+    if not lines:
+        raise Http404
+    content = invitations_pdf(
+        lines=lines,
+        team_phone=request.portal.structure.territory.phone,
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="invitations-{booking.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,161 @@
+"""The invitations of a booking as a PDF ("contremarque"): A4, one page per seated person, with
+a vector QR code of the check-in link of the reservation. No structure's name nor anyone's
+contact data; the same booking printed again gives the same bytes (reportlab's `invariant`:
+no creation date nor random document id)."""
+
+import io
+import re
+from pathlib import Path
+
+import reportlab
+import segno
+from django.utils.html import strip_tags
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from guichet.bookings.models import Reservation
+from guichet.core import dates
+from guichet.core.phones import phone_display
+from guichet.solidarity.models import InvitationRole
+
+FONT, FONT_BOLD = "GuichetVera", "GuichetVeraBold"
+MARGIN = 20 * mm
+QR_SIZE = 45 * mm
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+CHECK_IN_PATH = "/solidaire/controle/{token}/"
+
+
+def _fonts() -> None:
+    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed."""
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        fonts = Path(reportlab.__file__).parent / "fonts"
+        pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
+
+
+def _clean(text: str) -> str:
+    return _CONTROLS.sub(" ", text or "").strip()
+
+
+def check_in_url(*, base_url: str, reservation: Reservation) -> str:
+    """What the QR code holds: the check-in page of the reservation (a later issue's)."""
+    return base_url.rstrip("/") + CHECK_IN_PATH.format(token=reservation.token)
+
+
+def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
+    """The QR code as filled rectangles (one per run of dark modules in a row): vector, sharp
+    at any zoom and printer."""
+    matrix = [list(row) for row in segno.make(url, error="m").matrix]
+    border = 4
+    size = len(matrix) + 2 * border
+    module = QR_SIZE / size
+    canvas.setFillGray(0)
+    for row_index, row in enumerate(matrix):
+        top = y + QR_SIZE - (row_index + border + 1) * module
+        column = 0
+        while column < len(row):
+            if row[column]:
+                start = column
+                while column < len(row) and row[column]:
+                    column += 1
+                canvas.rect(
+                    x + (start + border) * module,
+                    top,
+                    (column - start) * module,
+                    module,
+                    stroke=0,
+                    fill=1,
+                )
+            else:
+                column += 1
+
+
+def _role(reservation: Reservation) -> str:
+    invitation = reservation.invitation
+    if invitation.role == InvitationRole.GUEST and invitation.guest_of is not None:
+        return _("Invité de %(name)s") % {"name": invitation.guest_of}
+    return invitation.get_role_display()
+
+
+def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str) -> bytes:
+    """One page per line given (the caller gives the seated ones), in their order."""
+    _fonts()
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
+    canvas.setTitle(_("Invitations"))
+    width, height = A4
+    text_width = width - 2 * MARGIN
+    for line in lines:
+        session = line.session
+        details = getattr(session.activity, "event_details", None)
+        venue = details.venue if details else None
+        y = height - MARGIN
+
+        def write(text, *, size=11, bold=False, gap=2):
+            nonlocal y
+            font = FONT_BOLD if bold else FONT
+            for part in simpleSplit(_clean(text), font, size, text_width):
+                y -= size + gap
+                canvas.setFont(font, size)
+                canvas.drawString(MARGIN, y, part)
+
+        write(
+            _("Invitation n° %(number)s") % {"number": line.invitation.number}, size=12, bold=True
+        )
+        y -= 6
+        write(session.activity.name, size=20, bold=True, gap=6)
+        write(capfirst(dates.when(session.starts_at)), size=14, bold=True)
+        y -= 6
+        if venue is not None:
+            write(venue.name, bold=True)
+        if venue is not None:
+            address = ", ".join(part for part in (venue.address, venue.city) if part)
+        else:
+            address = getattr(session.activity.location, "address", "")
+        if address:
+            write(address)
+        y -= 10
+        write(f"{line.last_name.upper()} {line.first_name}", size=16, bold=True, gap=4)
+        write(_role(line), size=12)
+        y -= 10
+        if details and strip_tags(details.practical_info).strip():
+            write(_("Informations pratiques"), size=12, bold=True)
+            write(strip_tags(details.practical_info), size=10)
+            y -= 6
+        write(
+            _(
+                "Invitation nominative et strictement personnelle : elle ne peut être cédée à "
+                "une tierce personne."
+            ),
+            size=10,
+            bold=True,
+        )
+        write(_("À présenter à l'accueil le jour de l'événement."), size=10)
+        y -= 6
+        if team_phone:
+            write(
+                _("Équipe de la billetterie solidaire : %(phone)s")
+                % {"phone": phone_display(team_phone)},
+                size=10,
+            )
+        if venue is not None and venue.phone:
+            write(
+                _("%(venue)s : %(phone)s")
+                % {"venue": venue.name, "phone": phone_display(venue.phone)},
+                size=10,
+            )
+        _qr(
+            canvas,
+            check_in_url(base_url=base_url, reservation=line),
+            x=width - MARGIN - QR_SIZE,
+            y=MARGIN,
+        )
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
