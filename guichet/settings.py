@@ -358,4 +358,6 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=92)
 SOLIDARITY_BENEFICIARY_RETENTION_DAYS = env.int(
     "SOLIDARITY_BENEFICIARY_RETENTION_DAYS", default=365
 )
+# A household none of whose children has had a reservation for this long is anonymised.
+FAMILY_HOUSEHOLD_RETENTION_DAYS = env.int("FAMILY_HOUSEHOLD_RETENTION_DAYS", default=730)
 # --- end of personal data ---

@@ -9,8 +9,11 @@ class FamiliesConfig(AppConfig):
     def ready(self):
         from guichet.bookings.channels import policy_register
         from guichet.core.scheduler import periodic_job_register
+        from guichet.core.staff_links import StaffLink, staff_link_register
+        from guichet.families import privacy
         from guichet.families.digest import digest_mail_context
         from guichet.families.policy import FAMILY_POLICY
+        from guichet.families.selectors import family_staff_allowed
         from guichet.families.tasks import family_digest_task
         from guichet.notifications.emails import mail_context_register
 
@@ -20,3 +23,11 @@ class FamiliesConfig(AppConfig):
         # (FamilySettings.digest_time, which staff may change), each household once a day.
         periodic_job_register(family_digest_task, "*/15 * * * *")
         mail_context_register(kind="family_digest", builder=digest_mail_context)
+        # Its people in "Données d'une personne" and the nightly retention (guichet.privacy).
+        privacy.register()
+        # "Demandes à traiter" and "Liste du jour" on the back-office's home, for their staff.
+        for url_name, label in (
+            ("families:staff_requests", _("Demandes à traiter")),
+            ("families:staff_day_list", _("Liste du jour")),
+        ):
+            staff_link_register(StaffLink(self.verbose_name, url_name, label, family_staff_allowed))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import LIVE_STATUSES, Reservation
 from guichet.catalogue.models import Activity, Channel, Session
+from guichet.core.permissions import FAMILY_MANAGER_GROUP
 from guichet.families.models import (
     ActivityRules,
     BasketLine,
@@ -317,3 +318,9 @@ def households_search(query: str) -> QuerySet[Household]:
     from guichet.core.search import search_filter
 
     return search_filter(Household.objects.all(), query).order_by("name", "number")
+
+
+def family_staff_allowed(user) -> bool:
+    """Superusers and the "Gestionnaire famille" group: the staff pages ("Demandes à traiter",
+    "Liste du jour") and their links on the back-office's home (guichet.core.staff_links)."""
+    return user.is_superuser or user.groups.filter(name=FAMILY_MANAGER_GROUP).exists()

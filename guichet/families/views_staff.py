@@ -23,18 +23,21 @@ from guichet.bookings.exports import csv_value, xlsx_cells
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.core import dates
 from guichet.core.db import ServiceBusy, with_retry
-from guichet.core.permissions import FAMILY_MANAGER_GROUP
 from guichet.families.calendar import hour_text
 from guichet.families.deadlines import PARIS
 from guichet.families.forms_portal import DayListForm, RefuseForm
 from guichet.families.models import Child, holder_key_child_id
-from guichet.families.selectors import pending_requests, session_day, sessions_of_days
+from guichet.families.selectors import (
+    family_staff_allowed,
+    pending_requests,
+    session_day,
+    sessions_of_days,
+)
 from guichet.families.services import FamilyError, request_accept, request_refuse
 
 
 def _staff_only(request) -> None:
-    user = request.user
-    if not (user.is_superuser or user.groups.filter(name=FAMILY_MANAGER_GROUP).exists()):
+    if not family_staff_allowed(request.user):
         raise PermissionDenied
 
 

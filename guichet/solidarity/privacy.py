@@ -6,15 +6,12 @@ SOLIDARITY_BENEFICIARY_RETENTION_DAYS is anonymised by the nightly retention."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from guichet.accounts.models import Profile
-from guichet.core.models import AuditEntry
 from guichet.core.search import search_filter, search_text_of
+from guichet.privacy.anonymise import REDACTED, accounts_anonymise, journal_redact
 from guichet.privacy.registry import (
     PersonQuery,
     PersonSource,
@@ -24,8 +21,6 @@ from guichet.privacy.registry import (
 )
 from guichet.solidarity.models import Beneficiary, Membership
 
-# The names stay non-empty (a database constraint): they become this mark.
-REDACTED = "—"
 BENEFICIARY_COLUMNS = (
     "structure",
     "kind",
@@ -43,29 +38,6 @@ BENEFICIARY_COLUMNS = (
 
 
 PERSON_FIELDS = ("last_name", "first_name", "civility", "address", "phone", "email")
-ACCOUNT_FIELDS = ("first_name", "last_name", "email", "username")
-
-
-def _journal_redact(model, ids: list, fields: tuple[str, ...], *, by_field: str = "pk") -> None:
-    """Entries of the journal about anonymised rows lose the person's name and the values of
-    their personal fields (as guichet.privacy.parks does for reservations)."""
-    if by_field != "pk":
-        ids = list(model.objects.filter(**{f"{by_field}__in": ids}).values_list("pk", flat=True))
-    if not ids:
-        return
-    entries = list(
-        AuditEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id__in=[str(pk) for pk in ids],
-        )
-    )
-    for entry in entries:
-        entry.object_repr = f"#{entry.object_id}"
-        entry.changes = {
-            name: [REDACTED, REDACTED] if name in fields else pair
-            for name, pair in (entry.changes or {}).items()
-        }
-    AuditEntry.objects.bulk_update(entries, ["object_repr", "changes"])
 
 
 def beneficiaries_find(query: PersonQuery) -> QuerySet[Beneficiary]:
@@ -112,7 +84,7 @@ def beneficiaries_anonymise(rows: QuerySet[Beneficiary], now: datetime) -> int:
         person.deactivated_at = person.deactivated_at or now
         person.anonymised_at = now
         person.search_text = search_text_of(person, Beneficiary.search_sources)
-    _journal_redact(Beneficiary, [person.pk for person in batch], PERSON_FIELDS)
+    journal_redact(Beneficiary, [person.pk for person in batch], PERSON_FIELDS)
     Beneficiary.objects.bulk_update(
         batch,
         [
@@ -159,29 +131,9 @@ def _referent_export(membership: Membership) -> dict:
 
 
 def referents_anonymise(rows: QuerySet[Membership], now: datetime) -> int:
-    """The account is deactivated, its password made unusable, its names, e-mail and phone
-    blanked; the membership stays, so that its bookings keep a (now anonymous) author."""
-    user_model = get_user_model()
-    ids = list(rows.values_list("user_id", flat=True))
-    users = list(user_model.objects.filter(pk__in=ids).order_by("pk").select_for_update())
-    profiles = {p.user_id: p for p in Profile.objects.filter(user_id__in=ids).select_for_update()}
-    for user in users:
-        user.first_name = user.last_name = REDACTED
-        user.email = ""
-        user.username = f"anonyme-{user.pk}"
-        user.is_active = False
-        user.set_unusable_password()
-        user.save(
-            update_fields=["first_name", "last_name", "email", "username", "is_active", "password"]
-        )
-        profile = profiles.get(user.pk)
-        if profile is not None:
-            profile.user = user
-            profile.email = profile.phone = ""
-            profile.save(update_fields=["email", "phone"])
-    _journal_redact(user_model, [user.pk for user in users], ACCOUNT_FIELDS)
-    _journal_redact(Profile, list(profiles), ("email", "phone", "names"), by_field="user_id")
-    return len(users)
+    """The account is anonymised (guichet.privacy.anonymise); the membership stays, so that its
+    bookings keep a (now anonymous) author."""
+    return accounts_anonymise(list(rows.values_list("user_id", flat=True)))
 
 
 def beneficiaries_expired(now: datetime) -> QuerySet[Beneficiary]:

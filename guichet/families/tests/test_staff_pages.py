@@ -6,6 +6,7 @@ from datetime import date, time
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -91,3 +92,23 @@ def test_parents_and_parks_staff_are_kept_out(now, client, manager_client, guard
     assert manager_client.get(url).status_code == 403
     client.force_login(guardian.user, backend="guichet.accounts.backends.IdentifierBackend")
     assert client.get(url).status_code == 302
+
+
+def test_the_staff_pages_are_linked_from_the_back_office_for_family_staff_only(
+    family_staff, manager, admin_client
+):
+    links = (
+        f'<a href="{reverse("families:staff_requests")}">Demandes à traiter</a>',
+        f'<a href="{reverse("families:staff_day_list")}">Liste du jour</a>',
+    )
+    for url in (reverse("admin:index"), reverse("admin:app_list", args=["families"])):
+        page = family_staff.get(url).content.decode()
+        assert all(link in page for link in links), url
+        assert "Portail famille" in page
+    assert all(link in admin_client.get(reverse("admin:index")).content.decode() for link in links)
+    parks_client = Client()
+    parks_client.force_login(manager)
+    parks = parks_client.get(reverse("admin:index"))
+    assert parks.status_code == 200
+    assert reverse("families:staff_requests") not in parks.content.decode()
+    assert reverse("families:staff_day_list") not in parks.content.decode()
