@@ -91,6 +91,8 @@ def test_sign_in_create_a_participant_and_find_it(live_server, page, referent):
 
 def test_a_wrong_password_then_modifier(live_server, page, referent):
     page.goto(live_server.url + "/solidaire/connexion/")
+    # Typing before the autofocus lands would lose the first characters.
+    expect(page.get_by_role("textbox", name="Email ou téléphone")).to_be_focused()
     page.keyboard.type("personne@example.org")
     page.keyboard.press("Enter")
     expect(page.get_by_role("textbox", name="Mot de passe", exact=True)).to_be_focused()
