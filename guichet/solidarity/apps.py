@@ -7,6 +7,7 @@ class SolidarityConfig(AppConfig):
     verbose_name = _("Billetterie solidaire")
 
     def ready(self):
+        from guichet.accounts.backends import account_page_relation_register
         from guichet.bookings.channels import policy_register
         from guichet.core.scheduler import periodic_job_register
         from guichet.solidarity import privacy
@@ -18,3 +19,6 @@ class SolidarityConfig(AppConfig):
         periodic_job_register(invitations_close_task, "* * * * *")  # every minute
         # Its people in "Données d'une personne" and the nightly retention (guichet.privacy).
         privacy.register()
+        # Every portal page reads the référent's membership and structure
+        # (selectors.membership_get_for_user): loaded with the account.
+        account_page_relation_register("solidarity_membership__structure__territory")

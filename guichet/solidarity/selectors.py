@@ -58,12 +58,17 @@ def solidarity_settings_get() -> SolidaritySettings:
 
 
 def membership_get_for_user(*, user) -> Membership | None:
-    """The account's place in its structure (with the structure), or None."""
+    """The account's place in its structure (with the structure), or None. Read with the
+    account when the request loaded it (accounts.backends.account_page_relation_register)."""
     if not user.is_authenticated:
         return None
+    if Membership.user.field.remote_field.is_cached(user):
+        return getattr(user, "solidarity_membership", None)
+    # No ordering: one row at most (one-to-one), and Meta.ordering would join the accounts.
     return (
         Membership.objects.select_related("structure__territory", "user")
         .filter(user_id=user.pk)
+        .order_by()
         .first()
     )
 

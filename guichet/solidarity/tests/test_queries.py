@@ -1,6 +1,8 @@
 """Every list page of the portal costs at most 10 SQL statements, with 1 row or 200."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guichet.catalogue.tests.factories import SessionFactory
@@ -70,3 +72,15 @@ def test_an_event_sheet(referent_client, rows, django_assert_max_num_queries):
     with django_assert_max_num_queries(MAX_STATEMENTS):
         page = referent_client.get(reverse("solidarity:event_detail", args=[details.activity_id]))
     assert page.content.decode().count('data-label="Horaire"') == rows
+
+
+def test_the_account_and_its_structure_are_read_in_one_statement(referent_client, structure):
+    """Every portal page needs the référent's membership, structure and département: they are
+    read with the account (accounts.backends.account_page_relation_register)."""
+    with CaptureQueriesContext(connection) as queries:
+        page = referent_client.get(reverse("solidarity:home"))
+    assert page.status_code == 200 and structure.name in page.content.decode()
+    statements = [query["sql"] for query in queries]
+    assert not any('FROM "solidarity_membership"' in sql for sql in statements), statements
+    [account] = [sql for sql in statements if 'FROM "auth_user"' in sql]
+    assert '"solidarity_membership"' in account and '"solidarity_territory"' in account
