@@ -131,6 +131,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://guichet_cache")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "guichet.core.cache.PooledRedisCache"
+    # Sessions read from Redis, written to it and to the database (which stays the reference
+    # when Redis loses them): each signed-in page read its session with one more SQL statement.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # E-mail: EMAIL_URL such as smtp+tls://user:password@host:587, smtps://… or consolemail://
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
