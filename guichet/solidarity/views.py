@@ -412,7 +412,27 @@ def _list_query(request, *, section: str) -> str:
 @portal_view
 @require_safe
 def event_detail(request, event_id: int):
-    """An event's sheet, and its "Créneaux disponibles"."""
+    """An event's sheet, and its "Créneaux disponibles". The same for every structure: served
+    from the shared cache like the catalogue (catalogue_cache_seconds), so its seats are at most
+    that old; the booking decides on the database."""
+    seconds = catalogue_cache_seconds()
+    key = f"solidarity.event_sheet.{event_id}"
+    entry = cache.get(key) if seconds else None
+    if entry is None:
+        entry = _event_sheet(event_id)
+        if seconds:
+            cache.set(key, entry, seconds)
+    # Rendered by _event_sheet from our templates (escaped there), kept as text in the cache.
+    context = {
+        "event_name": entry["event_name"],
+        "sheet": mark_safe(entry["sheet"]),  # noqa: S308
+        "tab": "events",
+    }
+    return _render(request, "solidarity/event_detail.html", context)
+
+
+def _event_sheet(event_id: int) -> dict:
+    """The rendered sheet (`sheet`) and the event's name; Http404 for an event not online."""
     now = timezone.now()
     event = event_get_for_portal(activity_id=event_id, now=now)
     slots = event_slots(activity=event, now=now)
@@ -424,9 +444,11 @@ def event_detail(request, event_id: int):
         "first_day": min(days, default=None),
         "last_day": max(days, default=None),
         "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
-        "tab": "events",
     }
-    return _render(request, "solidarity/event_detail.html", context)
+    return {
+        "event_name": event.name,
+        "sheet": render_to_string("solidarity/_event_sheet.html", context),
+    }
 
 
 @portal_view

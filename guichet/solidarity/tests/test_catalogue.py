@@ -18,6 +18,7 @@ from guichet.catalogue.tests.factories import (
 from guichet.solidarity.models import VENUE_PLACE_MISMATCH
 from guichet.solidarity.tests.factories import (
     EventDetailsFactory,
+    MembershipFactory,
     TerritoryFactory,
     VenueFactory,
 )
@@ -258,6 +259,31 @@ def test_an_activity_of_another_channel_or_unpublished_answers_404(referent_clie
     for pk in (parks.pk, hidden.pk, 999999999, 10**20):
         url = f"/solidaire/billetterie/{pk}/"
         assert referent_client.get(url).status_code == 404, url
+
+
+def test_an_event_sheet_is_cached_for_every_structure(
+    referent_client, client, structure, settings, django_assert_max_num_queries
+):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 5
+    activity = event("Le Songe")
+    url = reverse("solidarity:event_detail", args=[activity.pk])
+    first = referent_client.get(url).content.decode()
+    slots = first.split('id="slots-title"')[1]
+    assert "<h1>Le Songe</h1>" in first and slots.count('data-label="Horaire"') == 1
+    SessionFactory(activity=activity, start=NOW + timedelta(days=20))
+    # The session, the account (with its structure) and two cache reads (the tests' cache is
+    # the database's): neither the event nor its sessions are queried again.
+    with django_assert_max_num_queries(4):
+        again = referent_client.get(url).content.decode()
+    assert again.split('id="slots-title"')[1] == slots  # at most 5 seconds old
+    # Nothing personal is cached: another structure's référent gets its own menu and name.
+    other = MembershipFactory(structure__name="Centre social des Tilleuls")
+    client.force_login(other.user, backend="guichet.accounts.backends.IdentifierBackend")
+    theirs = client.get(url).content.decode()
+    assert "Centre social des Tilleuls" in theirs and structure.name not in theirs
+    assert theirs.split('id="slots-title"')[1] == slots
+    # An event taken offline or unknown is still a 404, and not cached as a sheet.
+    assert referent_client.get(reverse("solidarity:event_detail", args=[999999])).status_code == 404
 
 
 def test_the_catalogue_is_cached_per_departement_and_search(
