@@ -94,3 +94,12 @@ def test_readme_documents_every_variable_the_settings_read():
     documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", configuration, flags=re.MULTILINE))
     assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL"} <= settings_variables()
     assert settings_variables() - documented == set()
+
+
+def test_sessions_are_read_from_redis_only_when_it_is_the_cache():
+    show = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    with_redis = manage("shell", "-c", show, DEBUG="on", CACHE_URL="redis://127.0.0.1:6379/0")
+    assert with_redis.stdout.split()[-1] == "django.contrib.sessions.backends.cached_db"
+    # The database cache: a cache read costs a statement too, the sessions' own table is enough.
+    default = manage("shell", "-c", show, DEBUG="on")
+    assert default.stdout.split()[-1] == "django.contrib.sessions.backends.db"
