@@ -133,17 +133,13 @@ def _sessions_create(events: list, starts: list[datetime], seats: int, opens_at:
 
     sessions = []
     for event, start in zip(events, starts, strict=True):
-        session = Session(activity=event, start=start, end=start + timedelta(minutes=90))
-        window = session_defaults(session)
-        sessions.append(
-            Session(
-                activity=event,
-                start=start,
-                end=start + timedelta(minutes=90),
-                seat_limit=seats,
-                **(window | {"opens_at": opens_at}),
-            )
+        session = Session(
+            activity=event, start=start, end=start + timedelta(minutes=90), seat_limit=seats
         )
+        # The window a new session gets (bulk_create calls no save()), opening at `opens_at`.
+        for name, value in (session_defaults(session) | {"opens_at": opens_at}).items():
+            setattr(session, name, value)
+        sessions.append(session)
     return Session.objects.bulk_create(sessions)
 
 
