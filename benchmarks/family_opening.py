@@ -31,10 +31,8 @@ import asyncio
 import random
 import re
 import sys
-import tempfile
 import time
 import urllib.parse
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,17 +42,19 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a script)
     Addresses,
-    Connection,
     HttpError,
     Target,
-    database_recreate,
-    django_setup,
-    free_port,
-    gunicorn,
     load_average,
-    milliseconds,
     percentile,
-    server_environment,
+    server_ready,
+)
+from benchmarks.portal_clients import (  # noqa: E402
+    PortalClient,
+    Timings,
+    csrf_token,
+    seeded_server,
+    server_options,
+    signed_in_session,
 )
 
 ACTIVITIES = 20
@@ -68,7 +68,6 @@ ARRIVAL_CUT = 120.0
 PAGE_P99 = 0.5
 CONFIRM_P99 = 1.5
 
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY_INPUT = re.compile(r'name="submission_key" value="([^"]+)"')
 RECAP_ROW = re.compile(r'<tr data-session="(\d+)"')
 OUTCOME_ROW = re.compile(
@@ -76,6 +75,7 @@ OUTCOME_ROW = re.compile(
     r'data-state="(\w*)" data-rank="(\d*)"'
 )
 SUBMISSION_PATH = re.compile(r"/famille/envois/(\d+)/$")
+TOGGLED = (302, 200)  # a POST redirected, or its page shown again with a message
 
 
 @dataclass
@@ -97,16 +97,11 @@ class Seeded:
 
 @dataclass
 class Stats:
-    pages: dict[str, list[float]] = field(default_factory=dict)
-    confirms: list[float] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
     confirm_sql: list[tuple[int, int]] = field(default_factory=list)  # (statements, sessions)
-    errors: Counter = field(default_factory=Counter)
     shown: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     flows: int = 0
     started: int = 0
-
-    def add(self, step: str, seconds: float) -> None:
-        self.pages.setdefault(step, []).append(seconds)
 
 
 # --- Seeding (in this process, with the server's settings) --------------------------------------
@@ -124,15 +119,7 @@ def _month_for_period(today: date) -> tuple[date, date]:
 
 
 def seed(households: int, rng: random.Random) -> Seeded:
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
@@ -180,7 +167,6 @@ def seed(households: int, rng: random.Random) -> Seeded:
     group, _created = ChildGroup.objects.get_or_create(name="Élémentaire")
     password = make_password(None)
     User = get_user_model()
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
     parents = []
     with transaction.atomic():
         users = User.objects.bulk_create(
@@ -216,13 +202,9 @@ def seed(households: int, rng: random.Random) -> Seeded:
     for child in Child.objects.filter(household__in=homes).order_by("pk"):
         by_home.setdefault(child.household_id, []).append(child.pk)
     for n, (home, user) in enumerate(zip(homes, users, strict=True)):
-        store = store_class()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "guichet.accounts.backends.IdentifierBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.set_expiry(30 * 24 * 3600)
-        store.create()
-        parents.append(Parent(number=n, session_key=store.session_key, children=by_home[home.pk]))
+        parents.append(
+            Parent(number=n, session_key=signed_in_session(user), children=by_home[home.pk])
+        )
     assert ActivityRules.objects.count() == ACTIVITIES
     opening_at = timezone.now() + timedelta(seconds=OPENING_AFTER)
     period.opens_at = opening_at
@@ -287,41 +269,7 @@ async def _think(rng: random.Random, mean: float) -> None:
         await asyncio.sleep(rng.expovariate(1 / mean))
 
 
-class Path_:
-    """One parent's requests, timed; a 5xx, a time-out or an unexpected answer is an error."""
-
-    def __init__(self, target: Target, connection: Connection, stats: Stats):
-        self.target, self.connection, self.stats = target, connection, stats
-
-    async def get(self, step: str, path: str, status: int = 200):
-        started = time.perf_counter()
-        response = await self.connection.request("GET", path)
-        self.stats.add(step, time.perf_counter() - started)
-        if response.status != status:
-            raise HttpError(f"{step}: HTTP {response.status}")
-        return response
-
-    async def post(self, step: str, path: str, form: dict, status: int = 302):
-        started = time.perf_counter()
-        response = await self.connection.request("POST", path, form, origin=self.target.origin)
-        elapsed = time.perf_counter() - started
-        if step == "confirm":
-            self.stats.confirms.append(elapsed)
-        else:
-            self.stats.add(step, elapsed)
-        if response.status != status and not (status == 302 and response.status == 200):
-            raise HttpError(f"{step}: HTTP {response.status}")
-        return response
-
-
-def _csrf(page) -> str:
-    found = CSRF_INPUT.search(page.text)
-    if not found:
-        raise HttpError("no form on the page")
-    return found.group(1)
-
-
-async def _confirm(path: Path_, stats: Stats) -> None:
+async def _confirm(path: PortalClient, stats: Stats) -> None:
     recap = await path.get("recap", "/famille/panier/")
     sessions = len(set(RECAP_ROW.findall(recap.text)))
     key = KEY_INPUT.search(recap.text)
@@ -330,7 +278,8 @@ async def _confirm(path: Path_, stats: Stats) -> None:
     answer = await path.post(
         "confirm",
         "/famille/panier/valider/",
-        {"csrfmiddlewaretoken": _csrf(recap), "submission_key": key.group(1)},
+        {"csrfmiddlewaretoken": csrf_token(recap), "submission_key": key.group(1)},
+        TOGGLED,
     )
     location = answer.headers.get("location", "")
     if not SUBMISSION_PATH.search(location):
@@ -346,9 +295,7 @@ async def parent_path(
     target: Target, source: str, parent: Parent, seeded: Seeded, stats: Stats, think: float
 ) -> None:
     rng = random.Random(parent.number)
-    connection = Connection(target.host, target.port, source)
-    connection.cookies["sessionid"] = parent.session_key
-    path = Path_(target, connection, stats)
+    path = PortalClient(target, source, parent.session_key, stats.timings)
     stats.started += 1
     try:
         child = parent.children[0]
@@ -364,8 +311,8 @@ async def parent_path(
             ("day", {"jour": rng.choice(seeded.days).isoformat()}),
         ):
             await _think(rng, think)
-            form = {"csrfmiddlewaretoken": _csrf(page), **base, **extra}
-            await path.post(step, "/famille/reservations/basculer/", form)
+            form = {"csrfmiddlewaretoken": csrf_token(page), **base, **extra}
+            await path.post(step, "/famille/reservations/basculer/", form, TOGGLED)
             page = await path.get("calendar", calendar)
         await _think(rng, think)
         await _confirm(path, stats)
@@ -377,7 +324,7 @@ async def parent_path(
             copy = f"/famille/reservations/copier/?enfant={second}&activite={activity}&mois={month}"
             page = await path.get("copy", copy)
             form = {
-                "csrfmiddlewaretoken": _csrf(page),
+                "csrfmiddlewaretoken": csrf_token(page),
                 "enfant": second,
                 "activite": activity,
                 "mois": month,
@@ -387,14 +334,14 @@ async def parent_path(
                 "last_day": seeded.days[-1].isoformat(),
                 "weeks_later": 0,
             }
-            await path.post("copy submit", "/famille/reservations/copier/", form)
+            await path.post("copy submit", "/famille/reservations/copier/", form, TOGGLED)
             await _think(rng, think)
             await _confirm(path, stats)
         stats.flows += 1
-    except (HttpError, OSError, TimeoutError) as exc:
-        stats.errors[str(exc) or type(exc).__name__] += 1
+    except (HttpError, OSError) as exc:
+        stats.timings.errors[str(exc) or type(exc).__name__] += 1
     finally:
-        connection.close()
+        path.close()
 
 
 def arrivals(count: int, rng: random.Random) -> list[float]:
@@ -430,16 +377,14 @@ async def opening(args, target: Target, seeded: Seeded) -> Stats:
 def report(stats: Stats) -> list[str]:
     failures = []
     print(f"\nParents: {stats.started} arrived, {stats.flows} finished their path")
-    print(f"  errors        {sum(stats.errors.values())} {dict(stats.errors) or ''}")
-    if stats.errors:
+    timings = stats.timings
+    timings.print_steps()
+    if timings.errors:
         failures.append("server errors or broken paths")
-    for step, values in stats.pages.items():
-        print(f"  {step:<14}{len(values):>6}  {milliseconds(values)}")
-        if percentile(values, 99) > PAGE_P99:
-            failures.append(f"{step}: p99 over {PAGE_P99 * 1000:.0f} ms")
-    print(f"  {'confirm':<14}{len(stats.confirms):>6}  {milliseconds(stats.confirms)}")
-    if stats.confirms and percentile(stats.confirms, 99) > CONFIRM_P99:
-        failures.append(f"confirm: p99 over {CONFIRM_P99 * 1000:.0f} ms")
+    for step, values in timings.seconds.items():
+        most = CONFIRM_P99 if step == "confirm" else PAGE_P99
+        if percentile(values, 99) > most:
+            failures.append(f"{step}: p99 over {most * 1000:.0f} ms")
     over = [(sql, n) for sql, n in stats.confirm_sql if sql > 10 + 2 * n]
     if stats.confirm_sql:
         worst = max(sql - 2 * n for sql, n in stats.confirm_sql)
@@ -454,7 +399,7 @@ def report(stats: Stats) -> list[str]:
 
 async def run(args, seeded: Seeded) -> int:
     target = Target("127.0.0.1", args.port)
-    await _server_ready(target)
+    await server_ready(target, 60)
     stats = await opening(args, target, seeded)
     failures = report(stats)
     problems = await asyncio.to_thread(database_check, stats.shown)
@@ -468,58 +413,29 @@ async def run(args, seeded: Seeded) -> int:
     return 1 if failures else 0
 
 
-async def _server_ready(target: Target, seconds: float = 60) -> None:
-    deadline = time.perf_counter() + seconds
-    while True:
-        try:
-            connection = Connection(target.host, target.port, "127.0.0.1")
-            response = await connection.request("GET", "/bench/ok/")
-            connection.close()
-            if response.status == 200:
-                return
-        except OSError:
-            pass
-        if time.perf_counter() > deadline:
-            raise SystemExit("the server did not start")
-        await asyncio.sleep(0.5)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/guichet_bench_family"
-    )
-    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/7")
+    server_options(parser, database="guichet_bench_family", cache_db=7)
     parser.add_argument("--households", type=int, default=HOUSEHOLDS)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument(
         "--think", type=float, default=0.0, help="mean seconds between a parent's clicks"
     )
     args = parser.parse_args()
-    # server_environment() reads these two of booking_flow's options.
-    args.rate_limit, args.page_cache = "", 5
-    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
-        parser.error("the database is dropped and created again: its name must contain 'bench'")
     load_average("before")
-    args.port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        environment = server_environment(args, args.port, folder)
-        database_recreate(args.database_url)
-        django_setup(environment, migrate=True)
-        started = time.perf_counter()
+
+    def seeded_households() -> Seeded:
         seeded = seed(args.households, random.Random(14))
         print(
             f"seeded {len(seeded.parents)} households, {sum(len(p.children) for p in seeded.parents)}"
-            f" children, {ACTIVITIES} activities × {len(seeded.days)} days in "
-            f"{time.perf_counter() - started:.1f} s",
+            f" children, {ACTIVITIES} activities × {len(seeded.days)} days",
             flush=True,
         )
         if seeded.opening - time.time() < 5:
             raise SystemExit("seeding took longer than the 30 s before the opening")
-        with gunicorn(args, environment, args.port, Path(folder) / "server.log"):
-            return asyncio.run(run(args, seeded))
+        return seeded
+
+    with seeded_server(parser, args, seeded_households, rate_limit="") as seeded:
+        return asyncio.run(run(args, seeded))
 
 
 if __name__ == "__main__":

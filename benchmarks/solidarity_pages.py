@@ -21,13 +21,11 @@ import asyncio
 import os
 import random
 import re
-import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,15 +38,19 @@ from benchmarks.booking_flow import (  # noqa: E402
     CpuMeter,
     HttpError,
     Target,
-    database_recreate,
-    django_setup,
-    free_port,
-    gunicorn,
     load_average,
     milliseconds,
     percentile,
-    server_environment,
     server_ready,
+)
+from benchmarks.portal_clients import (  # noqa: E402
+    CSRF_INPUT,
+    SESSION_COOKIE,
+    PortalClient,
+    Timings,
+    seeded_server,
+    server_options,
+    signed_in_session,
 )
 
 EVENTS = 200
@@ -74,8 +76,6 @@ FIRST_NAMES = (
     "Anaïs Théo Camille Yanis"
 ).split()
 WORDS = ("concert", "theatre", "danse", "musee", "match", "atelier", "conte", "cirque")
-SESSION_COOKIE = "sessionid"  # Django's default name, kept by guichet.settings
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 EVENT_LINK = re.compile(r'href="/solidaire/billetterie/(\d+)/"')
 
 
@@ -87,105 +87,175 @@ class Catalogue:
     category_ids: list[int]
     audience_ids: list[int]
     cities: list[str]
-    browser_cookies: list[dict[str, str]]
+    browser_sessions: list[str]
     sign_in_emails: list[str]
+
+
+@dataclass
+class Places:
+    """The territory, the catalogue's categories and audiences, the venues with their place."""
+
+    territory: object
+    categories: list
+    audiences: list
+    cities: list[str]
+    venues: list[tuple]  # (Venue, Location)
+
+
+def places_seed() -> Places:
+    from guichet.catalogue.models import Audience, Category, Location
+    from guichet.core.models import Organisation
+    from guichet.solidarity.models import Territory, Venue, VenueCategory
+
+    Organisation.objects.update_or_create(
+        pk=Organisation.SINGLETON_PK, defaults={"name": "Ville d'Exemple"}
+    )
+    territory = Territory.objects.create(code="59", name="Nord", phone="+33320000059")
+    Territory.objects.create(code="62", name="Pas-de-Calais")
+    categories = [Category.objects.create(name=n) for n in ("Théâtre", "Musique", "Danse")]
+    categories += [Category.objects.create(name=n) for n in ("Sport", "Visite", "Cirque")]
+    audiences = [
+        Audience.objects.create(name=n)
+        for n in ("Tout public", "Jeune public", "Familles", "Adultes")
+    ]
+    cities = ["Lille", "Roubaix", "Tourcoing", "Villeneuve-d'Ascq", "Wattrelos"]
+    kind = VenueCategory.objects.create(name="Théâtre")
+    venues = []
+    for n in range(10):
+        place = Location.objects.create(
+            name=f"Salle du banc d'essai {n}",
+            address=f"{n} rue de l'Exemple\n59000 {cities[n % 5]}",
+            latitude="50.630000",
+            longitude="3.060000",
+        )
+        venue = Venue(
+            name=f"Scène du banc d'essai {n}",
+            category=kind,
+            city=cities[n % 5],
+            territory=territory,
+            phone="+33320001000",
+        )
+        venue.save()
+        venue.places.set([place])
+        venues.append((venue, place))
+    return Places(territory, categories, audiences, cities, venues)
+
+
+def events_seed(places: Places, count: int, now) -> list:
+    """`count` published solidarity events (Activity and EventDetails), without sessions."""
+    from datetime import timedelta
+
+    from guichet.catalogue.models import Activity, Channel
+    from guichet.core.search import search_text_of
+    from guichet.solidarity.models import EventDetails
+
+    activities = []
+    for n in range(count):
+        venue, place = places.venues[n % len(places.venues)]
+        activity = Activity(
+            channel=Channel.SOLIDARITY,
+            name=f"{WORDS[n % len(WORDS)].capitalize()} du banc d'essai n° {n + 1}",
+            slug=f"banc-essai-solidaire-{n + 1}",
+            location=place,
+            description="<p>Un événement du banc d'essai.</p>",
+            category=places.categories[n % len(places.categories)],
+            audience=places.audiences[n % len(places.audiences)],
+        )
+        activity.search_text = search_text_of(activity, Activity.search_sources)
+        activities.append(activity)
+    Activity.objects.bulk_create(activities)
+    EventDetails.objects.bulk_create(
+        EventDetails(
+            activity=activity,
+            venue=places.venues[n % len(places.venues)][0],
+            duration=90,
+            advised_age="Tout public",
+            practical_info="<p>Entrée principale.</p>",
+            published_at=now - timedelta(days=n % 30),
+        )
+        for n, activity in enumerate(activities)
+    )
+    return activities
+
+
+def structures_seed(places: Places, count: int, people_per_structure: int) -> list:
+    """`count` active structures of `people_per_structure` participants each."""
+    from guichet.core.search import search_text_of
+    from guichet.solidarity.models import (
+        Beneficiary,
+        Structure,
+        StructureCategory,
+        StructureState,
+    )
+
+    category = StructureCategory.objects.create(name="Centre social")
+    structures = Structure.objects.bulk_create(
+        Structure(
+            name=f"Centre social du banc d'essai {n}",
+            search_text=f"centre social du banc d essai {n}",
+            category=category,
+            city="Lille",
+            territory=places.territory,
+            state=StructureState.ACTIVE,
+        )
+        for n in range(count)
+    )
+    people = []
+    for structure in structures:
+        for k in range(people_per_structure):
+            person = Beneficiary(
+                structure=structure,
+                last_name=LAST_NAMES[k % len(LAST_NAMES)],
+                first_name=FIRST_NAMES[k // len(LAST_NAMES) % len(FIRST_NAMES)],
+                phone=f"+33612{(structure.pk * 1000 + k) % 1_000_000:06d}" if k % 3 == 0 else "",
+            )
+            person.search_text = search_text_of(person, Beneficiary.search_sources)
+            people.append(person)
+    Beneficiary.objects.bulk_create(people, batch_size=5000)
+    return structures
+
+
+def referents_seed(structures: list, count: int) -> list:
+    """`count` référents (managers), spread over the structures in turn, all with PASSWORD."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import User
+
+    from guichet.accounts.models import Profile
+    from guichet.solidarity.models import MemberRole, Membership
+
+    # One hash for every account: hashing each password would cost seconds of CPU apiece.
+    password = make_password(PASSWORD)
+    users = User.objects.bulk_create(
+        User(
+            username=f"referent-{n}",
+            email=f"referent-{n}@example.org",
+            first_name="Référent",
+            last_name=str(n),
+            password=password,
+        )
+        for n in range(count)
+    )
+    Profile.objects.bulk_create(Profile(user=user, email=user.email) for user in users)
+    Membership.objects.bulk_create(
+        Membership(user=user, structure=structures[n % len(structures)], role=MemberRole.MANAGER)
+        for n, user in enumerate(users)
+    )
+    return users
 
 
 def seed() -> Catalogue:
     """Venues, 200 events (three sessions each, at various hours, some closing soon, some new),
     60 active structures of 500 people, their référents; 16 of them signed in."""
-    from django.conf import settings
-    from django.contrib.auth.hashers import make_password
-    from django.contrib.auth.models import User
     from django.db import transaction
-    from django.test import Client
     from django.utils import timezone
 
-    from guichet.accounts.models import Profile
-    from guichet.catalogue.models import (
-        Activity,
-        Audience,
-        Category,
-        Channel,
-        Location,
-        Session,
-    )
-    from guichet.core.models import Organisation
-    from guichet.core.search import search_text_of
-    from guichet.solidarity.models import (
-        Beneficiary,
-        EventDetails,
-        MemberRole,
-        Membership,
-        Structure,
-        StructureCategory,
-        StructureState,
-        Territory,
-        Venue,
-        VenueCategory,
-    )
+    from guichet.catalogue.models import Session
 
     rng = random.Random(12)
     now = timezone.now().replace(second=0, microsecond=0)
-    # One hash for every account: hashing 76 passwords would cost half a minute of CPU.
-    password = make_password(PASSWORD)
     with transaction.atomic():
-        Organisation.objects.update_or_create(
-            pk=Organisation.SINGLETON_PK, defaults={"name": "Ville d'Exemple"}
-        )
-        territory = Territory.objects.create(code="59", name="Nord")
-        Territory.objects.create(code="62", name="Pas-de-Calais")
-        categories = [Category.objects.create(name=n) for n in ("Théâtre", "Musique", "Danse")]
-        categories += [Category.objects.create(name=n) for n in ("Sport", "Visite", "Cirque")]
-        audiences = [
-            Audience.objects.create(name=n)
-            for n in ("Tout public", "Jeune public", "Familles", "Adultes")
-        ]
-        cities = ["Lille", "Roubaix", "Tourcoing", "Villeneuve-d'Ascq", "Wattrelos"]
-        kind = VenueCategory.objects.create(name="Théâtre")
-        venues = []
-        for n in range(10):
-            place = Location.objects.create(
-                name=f"Salle du banc d'essai {n}",
-                address=f"{n} rue de l'Exemple\n59000 {cities[n % 5]}",
-                latitude="50.630000",
-                longitude="3.060000",
-            )
-            venue = Venue(
-                name=f"Scène du banc d'essai {n}",
-                category=kind,
-                city=cities[n % 5],
-                territory=territory,
-            )
-            venue.save()
-            venue.places.set([place])
-            venues.append((venue, place))
-        activities = []
-        for n in range(EVENTS):
-            venue, place = venues[n % len(venues)]
-            activity = Activity(
-                channel=Channel.SOLIDARITY,
-                name=f"{WORDS[n % len(WORDS)].capitalize()} du banc d'essai n° {n + 1}",
-                slug=f"banc-essai-solidaire-{n + 1}",
-                location=place,
-                description="<p>Un événement du banc d'essai.</p>",
-                category=categories[n % len(categories)],
-                audience=audiences[n % len(audiences)],
-            )
-            activity.search_text = search_text_of(activity, Activity.search_sources)
-            activities.append(activity)
-        Activity.objects.bulk_create(activities)
-        EventDetails.objects.bulk_create(
-            EventDetails(
-                activity=activity,
-                venue=venues[n % len(venues)][0],
-                duration=90,
-                advised_age="Tout public",
-                practical_info="<p>Entrée principale.</p>",
-                published_at=now - timedelta(days=n % 30),
-            )
-            for n, activity in enumerate(activities)
-        )
+        places = places_seed()
+        activities = events_seed(places, EVENTS, now)
         sessions = []
         for n, activity in enumerate(activities):
             for k in range(3):
@@ -200,75 +270,19 @@ def seed() -> Catalogue:
                     )
                 )
         Session.objects.bulk_create(sessions)
-
-        category = StructureCategory.objects.create(name="Centre social")
-        structures = Structure.objects.bulk_create(
-            Structure(
-                name=f"Centre social du banc d'essai {n}",
-                search_text=f"centre social du banc d essai {n}",
-                category=category,
-                city="Lille",
-                territory=territory,
-                state=StructureState.ACTIVE,
-            )
-            for n in range(STRUCTURES)
-        )
-        people = []
-        for structure in structures:
-            for k in range(PEOPLE_PER_STRUCTURE):
-                person = Beneficiary(
-                    structure=structure,
-                    last_name=LAST_NAMES[k % len(LAST_NAMES)],
-                    first_name=FIRST_NAMES[k // len(LAST_NAMES) % len(FIRST_NAMES)],
-                    phone=f"+33612{(structure.pk * 1000 + k) % 1_000_000:06d}"
-                    if k % 3 == 0
-                    else "",
-                )
-                person.search_text = search_text_of(person, Beneficiary.search_sources)
-                people.append(person)
-        Beneficiary.objects.bulk_create(people, batch_size=5000)
-
-        accounts = []
-        for n in range(BROWSERS + SIGN_INS):
-            email = f"referent-{n}@example.org"
-            user = User.objects.create(
-                username=f"referent-{n}",
-                email=email,
-                first_name="Référent",
-                last_name=str(n),
-                password=password,
-            )
-            Profile.objects.create(user=user, email=email)
-            Membership.objects.create(
-                user=user, structure=structures[n % STRUCTURES], role=MemberRole.MANAGER
-            )
-            accounts.append(user)
-    cookies = []
-    for user in accounts[:BROWSERS]:
-        client = Client()
-        client.force_login(user, backend="guichet.accounts.backends.IdentifierBackend")
-        cookies.append(
-            {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
-        )
+        structures = structures_seed(places, STRUCTURES, PEOPLE_PER_STRUCTURE)
+        accounts = referents_seed(structures, BROWSERS + SIGN_INS)
     return Catalogue(
         event_ids=[activity.pk for activity in activities],
-        category_ids=[c.pk for c in categories],
-        audience_ids=[a.pk for a in audiences],
-        cities=cities,
-        browser_cookies=cookies,
+        category_ids=[c.pk for c in places.categories],
+        audience_ids=[a.pk for a in places.audiences],
+        cities=places.cities,
+        browser_sessions=[signed_in_session(user) for user in accounts[:BROWSERS]],
         sign_in_emails=[user.email for user in accounts[BROWSERS:]],
     )
 
 
 # --- The référents' loop ---
-
-
-@dataclass
-class PageStats:
-    latencies: list[float] = field(default_factory=list)
-    by_page: dict[str, list[float]] = field(default_factory=dict)
-    sql_by_page: dict[str, list[int]] = field(default_factory=dict)
-    errors: Counter = field(default_factory=Counter)
 
 
 def event_list_query(rng: random.Random, catalogue: Catalogue) -> str:
@@ -301,37 +315,26 @@ def next_page(rng: random.Random, catalogue: Catalogue) -> tuple[str, str]:
 
 async def browse_phase(
     target: Target, addresses: Addresses, catalogue: Catalogue, seconds: float
-) -> tuple[PageStats, float]:
-    stats = PageStats()
+) -> tuple[Timings, float]:
+    timings = Timings()
     deadline = time.perf_counter() + seconds
 
     async def browser(number: int) -> None:
         rng = random.Random(number)
-        connection = Connection(target.host, target.port, addresses.next())
-        connection.cookies = dict(catalogue.browser_cookies[number])
+        client = PortalClient(target, addresses.next(), catalogue.browser_sessions[number], timings)
         try:
             while time.perf_counter() < deadline:
                 kind, path = next_page(rng, catalogue)
-                started = time.perf_counter()
                 try:
-                    response = await connection.request("GET", path)
-                except (HttpError, OSError, TimeoutError) as exc:
-                    stats.errors[f"{kind}: {exc or type(exc).__name__}"] += 1
-                    connection.close()
-                    continue
-                elapsed = time.perf_counter() - started
-                if response.status != 200:
-                    stats.errors[f"{kind}: HTTP {response.status}"] += 1
-                    continue
-                stats.latencies.append(elapsed)
-                stats.by_page.setdefault(kind, []).append(elapsed)
-                stats.sql_by_page.setdefault(kind, []).append(response.sql or 0)
+                    await client.get(kind, path)
+                except (HttpError, OSError) as exc:
+                    timings.errors[f"{kind}: {exc or type(exc).__name__}"] += 1
         finally:
-            connection.close()
+            client.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(browser(n) for n in range(BROWSERS)))
-    return stats, time.perf_counter() - started
+    return timings, time.perf_counter() - started
 
 
 # --- Twenty sign-ins at once ---
@@ -392,33 +395,28 @@ async def sign_in_phase(target: Target, addresses: Addresses, catalogue: Catalog
 # --- Report ---
 
 
-def browse_report(stats: PageStats, elapsed: float, cpu: dict[str, float]) -> list[str]:
-    pages = len(stats.latencies)
+def browse_report(timings: Timings, elapsed: float, cpu: dict[str, float]) -> list[str]:
+    latencies = timings.every()
+    pages = len(latencies)
     rate = pages / elapsed
     print(f"\n{BROWSERS} référents browsing for {elapsed:.1f} s (keep-alive, one address each)")
     print(f"  pages         {pages} = {rate:.1f} per second")
-    print(f"  latency       {milliseconds(stats.latencies)}")
-    for kind, values in stats.by_page.items():
-        sql = stats.sql_by_page[kind]
-        print(
-            f"  {kind:<13} {len(values)} pages, {milliseconds(values)}; SQL statements "
-            f"mean {statistics.mean(sql):.1f}, max {max(sql)}"
-        )
-    print(f"  errors        {sum(stats.errors.values())} {dict(stats.errors) or ''}")
+    print(f"  latency       {milliseconds(latencies)}")
+    timings.print_steps()
     print(CpuMeter.text(cpu, pages, "page"))
     cores = sum(cpu.values()) / elapsed
     print(f"  cores used    {cores:.2f} of {len(os.sched_getaffinity(0))}")
     failures = []
     if rate < PAGES_PER_SECOND:
         failures.append(f"{rate:.0f} pages per second (< {PAGES_PER_SECOND})")
-    p99 = percentile(stats.latencies, 99)
+    p99 = percentile(latencies, 99)
     if not p99 <= P99_SECONDS:
         failures.append(f"p99 {p99 * 1000:.0f} ms (> {P99_SECONDS * 1000:.0f} ms)")
-    most = max((max(values) for values in stats.sql_by_page.values()), default=0)
+    most = max((max(values) for values in timings.sql.values()), default=0)
     if most > MAX_STATEMENTS:
         failures.append(f"{most} SQL statements on a page (> {MAX_STATEMENTS})")
-    if stats.errors:
-        failures.append(f"{sum(stats.errors.values())} errors")
+    if timings.errors:
+        failures.append(f"{sum(timings.errors.values())} errors")
     return failures
 
 
@@ -431,8 +429,8 @@ async def run(args, catalogue: Catalogue) -> int:
     load_average("before")
     meter = CpuMeter(args.server_pid)
     await meter.start()
-    stats, elapsed = await browse_phase(target, addresses, catalogue, args.seconds)
-    failures = browse_report(stats, elapsed, await meter.used())
+    timings, elapsed = await browse_phase(target, addresses, catalogue, args.seconds)
+    failures = browse_report(timings, elapsed, await meter.used())
     failures += await sign_in_phase(target, addresses, catalogue)
     load_average("after")
     print("\n" + ("Targets met." if not failures else "Targets missed: " + "; ".join(failures)))
@@ -441,30 +439,12 @@ async def run(args, catalogue: Catalogue) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/guichet_bench_solidarity"
-    )
-    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/4")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--threads", type=int, default=4)
+    server_options(parser, database="guichet_bench_solidarity", cache_db=4)
     parser.add_argument("--seconds", type=float, default=20, help="length of the browsing loop")
     parser.add_argument("--warmup", type=float, default=3)
     args = parser.parse_args()
-    # What booking_flow.server_environment reads: the product's defaults.
-    args.rate_limit, args.page_cache = "20/m", 5
-    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
-        parser.error("the database is dropped and created again: its name must contain 'bench'")
-    args.port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        environment = server_environment(args, args.port, folder)
-        database_recreate(args.database_url)
-        django_setup(environment, migrate=True)
-        started = time.perf_counter()
-        catalogue = seed()
-        print(f"seeding: {time.perf_counter() - started:.1f} s", flush=True)
-        with gunicorn(args, environment, args.port, Path(folder) / "server.log") as args.server_pid:
-            return asyncio.run(run(args, catalogue))
+    with seeded_server(parser, args, seed) as catalogue:
+        return asyncio.run(run(args, catalogue))
 
 
 if __name__ == "__main__":

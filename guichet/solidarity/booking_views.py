@@ -374,7 +374,13 @@ def booking_pdf(request, booking_id: int):
     """ "Imprimer": the seated invitations of a booking, one A4 page each; 404 when none is
     seated. Never kept by a cache (names on it)."""
     booking = request.portal.scope.booking(booking_id)
-    lines = [line for line in request.portal.scope.booking_lines(booking) if line.holds_seats]
+    lines = [
+        line
+        for line in request.portal.scope.booking_lines(booking).select_related(
+            "session__activity__event_details__venue", "session__activity__location"
+        )
+        if line.holds_seats
+    ]
     if not lines:
         raise Http404
     content = invitations_pdf(

@@ -37,6 +37,7 @@ from guichet.solidarity.models import (
     BeneficiaryKind,
     Invitation,
     InvitationRole,
+    SolidaritySettings,
     Structure,
 )
 from guichet.solidarity.selectors import (
@@ -80,9 +81,10 @@ def session_defaults(session: Session) -> dict:
     return {"opens_at": opens_at, "closes_at": closes_at, "cancel_until": closes_at}
 
 
-def last_call_at(session: Session) -> datetime:
+def last_call_at(session: Session, *, rules: SolidaritySettings | None = None) -> datetime:
     """From then on, a seat still free may go to someone over their weekly quota."""
-    return session.booking_closes_at - timedelta(hours=solidarity_settings_get().last_call_hours)
+    rules = rules or solidarity_settings_get()
+    return session.booking_closes_at - timedelta(hours=rules.last_call_hours)
 
 
 def quota_reason(*, quota: int, session: Session) -> str:
@@ -135,8 +137,9 @@ def invitation_eligible(
         if not line.group_participant_keys & seated:
             return Wait(_("aucun participant de sa réservation n'a de place"))
         return SEAT
-    quota = solidarity_settings_get().weekly_quota
-    if quota and now < last_call_at(session):
+    rules = solidarity_settings_get()  # once per line: a cache round trip each time
+    quota = rules.weekly_quota
+    if quota and now < last_call_at(session, rules=rules):
         held = invitations_seated_in_week(
             beneficiary_id=person.pk,
             moment=session.starts_at,

@@ -422,7 +422,9 @@ def _booking_make(
     if len(people) != len(ids):
         raise InvitationError(UNKNOWN_PERSON)
     people.sort(key=lambda person: ids.index(person.pk))  # the référent's order
-    live = _live_keys(session_id=locked.pk)
+    # The session's live lines matter only to a guest whose participant is not in the booking.
+    lone_guest = any(p.kind == BeneficiaryKind.GUEST and p.guest_of_id not in ids for p in people)
+    live = _live_keys(session_id=locked.pk) if lone_guest else set()
     _booking_check(session=locked, people=people, live_keys=live)
     ordered = lines_ordered(people)
     participant_keys = frozenset(
