@@ -27,9 +27,6 @@ from guichet.solidarity.models import InvitationRole
 FONT, FONT_BOLD = "GuichetVera", "GuichetVeraBold"
 MARGIN = 20 * mm
 QR_SIZE = 45 * mm
-# A fixed mask pattern: scoring the eight of the standard to keep the best one took half the
-# PDF's time (pure Python, for each code); any mask reads, error correction level M.
-QR_MASK = 0
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 CHECK_IN_PATH = "/solidaire/controle/{token}/"
 
@@ -55,7 +52,7 @@ def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
     """The QR code as one filled path of rectangles (one per run of dark modules in a row):
     vector, sharp at any zoom and printer. Drawn in module units (integers), written as PDF
     operators at once (a `canvas.rect` per run formatted four floats each, in pure Python)."""
-    matrix = segno.make_qr(url, error="m", mask=QR_MASK).matrix
+    matrix = segno.make_qr(url, error="m").matrix
     border = 4
     size = len(matrix) + 2 * border
     runs = []
