@@ -21,18 +21,42 @@ LAST_NAME_INVALID = _("Saisissez un nom en lettres (sans chiffres ni adresse web
 PASSWORD_MAX_LENGTH = 1024
 
 
-def identifier_field(**widget_attrs) -> forms.CharField:
+IDENTIFIER_LABEL = _("Email ou téléphone")
+IDENTIFIER_REQUIRED = _("Saisissez votre adresse e-mail ou votre numéro de téléphone.")
+
+
+def identifier_field(
+    *,
+    label=IDENTIFIER_LABEL,
+    help_text="",
+    required_message=IDENTIFIER_REQUIRED,
+    **widget_attrs,
+) -> forms.CharField:
     return forms.CharField(
-        label=_("Email ou téléphone"),
+        label=label,
+        help_text=help_text,
         max_length=IDENTIFIER_MAX_LENGTH,
         validators=[validate_single_line],
         error_messages={
-            "required": _("Saisissez votre adresse e-mail ou votre numéro de téléphone."),
+            "required": required_message,
             "max_length": _("Cet identifiant est trop long (%(limit_value)d caractères au plus)."),
         },
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", **widget_attrs}
         ),
+    )
+
+
+def password_field(
+    label, *, autocomplete: str, required: bool = True, **widget_attrs
+) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        required=required,
+        max_length=PASSWORD_MAX_LENGTH,
+        error_messages={"required": _("Saisissez votre mot de passe.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete, **widget_attrs}),
     )
 
 
@@ -43,24 +67,14 @@ class IdentifierForm(forms.Form):
     identifier = identifier_field(autofocus=True)
 
 
-class SignInForm(forms.Form):
-    """Step 2: the password for the identifier of step 1. Every failure, unknown identifier
-    included, says "Identifiant ou mot de passe incorrect."; LOGIN_RATE_LIMIT counts them."""
-
-    identifier = identifier_field()
-    password = forms.CharField(
-        label=_("Mot de passe"),
-        strip=False,
-        max_length=PASSWORD_MAX_LENGTH,
-        error_messages={"required": _("Saisissez votre mot de passe.")},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )
-    remember = forms.BooleanField(label=_("Rester connecté"), required=False, initial=True)
+class PasswordSignInForm(forms.Form):
+    """The check of a sign-in's `identifier` and `password` fields (each portal's form names
+    them): every failure, unknown identifier included, says "Identifiant ou mot de passe
+    incorrect."; LOGIN_RATE_LIMIT counts them. `user` is the account once valid."""
 
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
-        self.fields["identifier"].widget = forms.HiddenInput()
         self.user = None
 
     def clean(self):
@@ -76,6 +90,18 @@ class SignInForm(forms.Form):
             login_failure_count(self.request, identifier=identifier)
             raise ValidationError(WRONG_PAIR, code="invalid_login")
         return cleaned
+
+
+class SignInForm(PasswordSignInForm):
+    """Step 2: the password for the identifier of step 1."""
+
+    identifier = identifier_field()
+    password = password_field(_("Mot de passe"), autocomplete="current-password", autofocus=True)
+    remember = forms.BooleanField(label=_("Rester connecté"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["identifier"].widget = forms.HiddenInput()
 
 
 class _NewPasswordLimit:

@@ -22,6 +22,7 @@ from guichet.families.models import ActivityRules, BasketLine, Child
 from guichet.families.selectors import (
     HouseholdScope,
     child_refusal,
+    rules_group_ids_read,
     rules_of,
     session_day,
     sessions_of_days,
@@ -162,19 +163,9 @@ def month_last_day(month: date) -> date:
 
 
 def _groups_fill(sessions: list[Session]) -> None:
-    """Read the groups of every activity's rules in one statement, and give each rules instance
-    (one per session row, as select_related builds them) the set `rules_group_ids` caches."""
-    rules = [r for r in (rules_of(s) for s in sessions) if r is not None]
-    if not rules:
-        return
-    through = ActivityRules.groups.through
-    groups: dict[int, set[int]] = {r.pk: set() for r in rules}
-    for rules_id, group_id in through.objects.filter(activityrules_id__in=list(groups)).values_list(
-        "activityrules_id", "childgroup_id"
-    ):
-        groups[rules_id].add(group_id)
-    for r in rules:
-        r._group_ids = groups[r.pk]
+    """The groups of every activity's rules (one instance per session row, as select_related
+    builds them), in one statement."""
+    rules_group_ids_read([r for r in (rules_of(s) for s in sessions) if r is not None])
 
 
 def _waiting_room(session: Session) -> bool:

@@ -3,70 +3,36 @@ together, as parents know it), on the same checks as the other portals' sign-in:
 every failure, LOGIN_RATE_LIMIT, a password hash whatever the identifier."""
 
 from django import forms
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from guichet.accounts.forms import PASSWORD_MAX_LENGTH
-from guichet.accounts.selectors import IDENTIFIER_MAX_LENGTH
-from guichet.core.login_limit import WRONG_PAIR, login_failure_count, login_refusal
+from guichet.accounts.forms import (
+    PASSWORD_MAX_LENGTH,
+    PasswordSignInForm,
+    identifier_field,
+    password_field,
+)
 from guichet.core.validators import validate_single_line
 from guichet.families.models import ACTIVATION_CODE_LENGTH
 
 
 def _identifier_field(**attrs) -> forms.CharField:
-    return forms.CharField(
+    return identifier_field(
         label=_("Identifiant"),
         help_text=_(
             "Votre adresse e-mail, votre numéro de téléphone ou l'identifiant de votre lettre."
         ),
-        max_length=IDENTIFIER_MAX_LENGTH,
-        validators=[validate_single_line],
-        error_messages={
-            "required": _("Saisissez votre identifiant."),
-            "max_length": _("Cet identifiant est trop long (%(limit_value)d caractères au plus)."),
-        },
-        widget=forms.TextInput(
-            attrs={"autocomplete": "username", "autocapitalize": "none", **attrs}
-        ),
+        required_message=_("Saisissez votre identifiant."),
+        **attrs,
     )
 
 
-def _password_field(label, *, autocomplete: str, required: bool = True) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=False,
-        required=required,
-        max_length=PASSWORD_MAX_LENGTH,
-        error_messages={"required": _("Saisissez votre mot de passe.")},
-        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
-    )
-
-
-class SignInForm(forms.Form):
+class SignInForm(PasswordSignInForm):
     identifier = _identifier_field(autofocus=True)
-    password = _password_field(_("Mot de passe"), autocomplete="current-password")
+    password = password_field(_("Mot de passe"), autocomplete="current-password")
     remember = forms.BooleanField(label=_("Se souvenir de moi"), required=False)
-
-    def __init__(self, *args, request, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
-        self.user = None
-
-    def clean(self):
-        cleaned = super().clean()
-        identifier, password = cleaned.get("identifier"), cleaned.get("password")
-        if self.errors or not identifier:
-            return cleaned
-        refusal = login_refusal(self.request, identifier=identifier)
-        if refusal:
-            raise ValidationError(refusal, code="throttled")
-        self.user = authenticate(self.request, identifier=identifier, password=password)
-        if self.user is None:
-            login_failure_count(self.request, identifier=identifier)
-            raise ValidationError(WRONG_PAIR, code="invalid_login")
-        return cleaned
 
 
 class ForgotForm(forms.Form):
@@ -74,8 +40,8 @@ class ForgotForm(forms.Form):
 
 
 class _NewPasswordTwice(forms.Form):
-    new_password1 = _password_field(_("Nouveau mot de passe"), autocomplete="new-password")
-    new_password2 = _password_field(
+    new_password1 = password_field(_("Nouveau mot de passe"), autocomplete="new-password")
+    new_password2 = password_field(
         _("Nouveau mot de passe (double saisie pour confirmation)"), autocomplete="new-password"
     )
 
@@ -117,7 +83,7 @@ class ProfileUpdateForm(_NewPasswordTwice):
     """ "Modifier": "Mot de passe actuel", then a new password and/or a new e-mail address,
     each typed twice ("Double saisie pour confirmation")."""
 
-    old_password = _password_field(_("Mot de passe actuel"), autocomplete="current-password")
+    old_password = password_field(_("Mot de passe actuel"), autocomplete="current-password")
     email1 = forms.EmailField(
         label=_("Saisissez un nouveau courriel"), required=False, max_length=254
     )

@@ -16,9 +16,14 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import Reservation
-from guichet.core.search import search_filter, search_text_of
+from guichet.core.search import search_filter
 from guichet.families.models import Child, Guardian, Household, child_holder_key
-from guichet.privacy.anonymise import REDACTED, accounts_anonymise, journal_redact
+from guichet.privacy.anonymise import (
+    REDACTED,
+    account_rows_find,
+    accounts_anonymise,
+    rows_anonymise,
+)
 from guichet.privacy.parks import reservations_anonymise
 from guichet.privacy.registry import (
     PersonQuery,
@@ -78,21 +83,21 @@ def _household_export(household: Household) -> dict:
     }
 
 
+def _household_blank(household: Household) -> None:
+    household.name = REDACTED
+    household.address = household.notes = ""
+
+
 def households_anonymise(rows: QuerySet[Household], now: datetime) -> int:
     """The name becomes the mark, the address and notes are blanked; the number stays (the
     file's reference), and so do the guardians and children (their own sources)."""
-    batch = list(
-        Household.objects.filter(pk__in=rows.values("pk"))
-        .exclude(name=REDACTED)
-        .order_by("pk")
-        .select_for_update()
+    batch = rows_anonymise(
+        rows,
+        pending=~Q(name=REDACTED),
+        blank=_household_blank,
+        fields=HOUSEHOLD_FIELDS,
+        personal=HOUSEHOLD_FIELDS,
     )
-    for household in batch:
-        household.name = REDACTED
-        household.address = household.notes = ""
-        household.search_text = search_text_of(household, Household.search_sources)
-    journal_redact(Household, [household.pk for household in batch], HOUSEHOLD_FIELDS)
-    Household.objects.bulk_update(batch, [*HOUSEHOLD_FIELDS, "search_text"])
     return len(batch)
 
 
@@ -103,12 +108,7 @@ def guardians_find(query: PersonQuery) -> QuerySet[Guardian]:
     rows = Guardian.objects.select_related("user__profile", "household").exclude(
         user__last_name=REDACTED, user__is_active=False
     )
-    guardians = _guardians_matching(query)
-    if guardians is not None:
-        return rows.filter(pk__in=guardians.values("pk"))
-    if not query.text.strip():
-        return rows.none()
-    return search_filter(rows, query.text, fields=("user__profile__search_text",))
+    return account_rows_find(rows, query)
 
 
 def _guardian_export(guardian: Guardian) -> dict:
@@ -160,23 +160,23 @@ def _child_export(child: Child) -> dict:
     }
 
 
+def _child_blank(child: Child) -> None:
+    child.first_name = child.last_name = REDACTED
+    child.birth_date = date(child.birth_date.year, 1, 1)
+    child.is_active = False
+
+
 def children_anonymise(rows: QuerySet[Child], now: datetime) -> int:
     """Names become the mark, the birth date its year's 1 January (the age groups' statistics
     stay), the child is deactivated; its reservations lose the names they copied
     (guichet.privacy.parks), keeping their session, status and seats."""
-    batch = list(
-        Child.objects.filter(pk__in=rows.values("pk"))
-        .exclude(last_name=REDACTED)
-        .order_by("pk")
-        .select_for_update()
+    batch = rows_anonymise(
+        rows,
+        pending=~Q(last_name=REDACTED),
+        blank=_child_blank,
+        fields=(*CHILD_FIELDS, "is_active"),
+        personal=CHILD_FIELDS,
     )
-    for child in batch:
-        child.first_name = child.last_name = REDACTED
-        child.birth_date = date(child.birth_date.year, 1, 1)
-        child.is_active = False
-        child.search_text = search_text_of(child, Child.search_sources)
-    journal_redact(Child, [child.pk for child in batch], CHILD_FIELDS)
-    Child.objects.bulk_update(batch, [*CHILD_FIELDS, "is_active", "search_text"])
     reservations_anonymise(
         Reservation.objects.filter(holder_key__in=[child_holder_key(c.pk) for c in batch]), now
     )

@@ -194,6 +194,21 @@ def rules_group_ids(rules: ActivityRules) -> set[int]:
     return cached
 
 
+def rules_group_ids_read(rules: list[ActivityRules]) -> None:
+    """Reads the groups of many rules instances in one statement, so that `rules_group_ids`
+    asks none for them (a page or a validation over many sessions)."""
+    if not rules:
+        return
+    groups: dict[int, set[int]] = {r.pk: set() for r in rules}
+    through = ActivityRules.groups.through
+    for rules_id, group_id in through.objects.filter(activityrules_id__in=list(groups)).values_list(
+        "activityrules_id", "childgroup_id"
+    ):
+        groups[rules_id].add(group_id)
+    for r in rules:
+        r._group_ids = groups[r.pk]
+
+
 def session_day(session: Session) -> date:
     from guichet.families.deadlines import PARIS
 

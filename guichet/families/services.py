@@ -81,6 +81,7 @@ from guichet.families.selectors import (
     family_settings_get,
     guardian_get_for_user,
     hours_refusal,
+    rules_group_ids_read,
     rules_of,
     session_day,
     spans_overlap,
@@ -870,10 +871,9 @@ def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submissi
     rules_cache: dict[int, ActivityRules | None] = {}
     for session in sessions.values():
         rules_cache.setdefault(session.activity_id, None)
-    for rules in ActivityRules.objects.filter(activity_id__in=list(rules_cache)).prefetch_related(
-        "groups"
-    ):
-        rules._group_ids = {group.pk for group in rules.groups.all()}
+    found = list(ActivityRules.objects.filter(activity_id__in=list(rules_cache)))
+    rules_group_ids_read(found)
+    for rules in found:
         rules_cache[rules.activity_id] = rules
     for session in sessions.values():
         # Read once for the whole validation (the policy reads them from the activity).

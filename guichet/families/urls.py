@@ -1,29 +1,12 @@
 """The family portal (/famille/). Accounts' pages (views_accounts) first; the calendar, basket,
 "Suivi", "Compte rendu" and staff pages follow (views)."""
 
-from django.urls import path, register_converter
-from django.urls.converters import StringConverter
+from django.urls import path
 
+from guichet.accounts.urls import account_link_paths
 from guichet.families import views_accounts as accounts
 from guichet.families import views_portal as portal
 from guichet.families import views_staff as staff
-
-
-class UidConverter(StringConverter):
-    regex = "[0-9A-Za-z_-]{1,22}"  # an account id in a link (base64 of its number)
-
-
-class PasswordTokenConverter(StringConverter):
-    regex = "[0-9a-z]{1,13}-[0-9a-f]{1,64}"  # an invitation or reset token
-
-
-class SignedConverter(StringConverter):
-    regex = "[0-9A-Za-z_:.-]{1,500}"  # a signed value (a new address's confirmation)
-
-
-register_converter(UidConverter, "family_uid")
-register_converter(PasswordTokenConverter, "family_token")
-register_converter(SignedConverter, "family_signed")
 
 app_name = "families"
 
@@ -32,20 +15,14 @@ urlpatterns = [
     path("connexion/", accounts.login, name="login"),
     path("deconnexion/", accounts.logout, name="logout"),
     path("premiere-connexion/", accounts.first_connection, name="first_connection"),
-    path("mot-de-passe-oublie/", accounts.password_forgot_view, name="password_forgot"),
-    path(
-        "invitation/<family_uid:uidb64>/<family_token:token>/",
-        accounts.invitation,
-        name="invitation",
-    ),
-    path(
-        "mot-de-passe/<family_uid:uidb64>/<family_token:token>/",
-        accounts.password_reset,
-        name="password_reset",
+    *account_link_paths(
+        password_forgot=accounts.password_forgot_view,
+        invitation=accounts.invitation,
+        password_reset=accounts.password_reset,
+        email_confirm=accounts.email_confirm,
     ),
     path("profil/", accounts.profile, name="profile"),
     path("profil/modifier/", accounts.profile_update, name="profile_update"),
-    path("profil/adresse/<family_signed:token>/", accounts.email_confirm, name="email_confirm"),
     # The calendar, basket, "Suivi", "Compte rendu" (views_portal) and staff pages (views_staff).
     path("reservations/", portal.calendar_view, name="calendar"),
     path("reservations/basculer/", portal.toggle_view, name="calendar_toggle"),

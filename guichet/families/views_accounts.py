@@ -5,20 +5,16 @@ household (`household_get_for_user`) and hands the view its `HouseholdScope` as
 `request.family.scope`; nothing else reads a household's rows."""
 
 from dataclasses import dataclass
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,15 +23,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_prose_editor.fields import create_sanitizer
 
-from guichet.accounts.forms import PasswordChooseForm
-from guichet.accounts.selectors import user_from_uid
-from guichet.accounts.services import account_email_set, account_password_set
-from guichet.accounts.tokens import (
-    email_change_read,
-    invitation_token_generator,
-    password_reset_token_generator,
-)
-from guichet.core.db import ServiceBusy, with_retry
+from guichet.accounts import views as account_views
+from guichet.accounts.services import account_password_set
 from guichet.core.richtext import RICH_TEXT_CONFIG
 from guichet.core.selectors import organisation_get
 from guichet.families.forms import (
@@ -63,7 +52,6 @@ _sanitize = create_sanitizer(RICH_TEXT_CONFIG["extensions"])
 # the session ends when the browser closes. Never the password.
 REMEMBER_SECONDS = 30 * 24 * 3600
 REMEMBER_COOKIE = "famille_identifiant"
-IDENTIFIER_BACKEND = "guichet.accounts.backends.IdentifierBackend"
 PORTAL_NAME = gettext_lazy("Portail famille")
 NO_ACCESS = gettext_lazy(
     "Ce compte n'a pas accès au Portail famille. Adressez-vous au pôle périscolaire."
@@ -101,50 +89,31 @@ def family_render(request: HttpRequest, template: str, context: dict, status: in
     return render(request, template, context, status=status)
 
 
-def family_view(view):
-    """A page of a signed-in guardian (`request.family`: guardian and scope). Others are sent
-    to "Authentification", or told they have no access."""
+def _family_of(user) -> Family | None:
+    guardian = guardian_get_for_user(user=user)
+    if guardian is None:
+        return None
+    return Family(guardian=guardian, scope=HouseholdScope(guardian.household, guardian=guardian))
 
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("families:login"))
-        guardian = guardian_get_for_user(user=request.user)
-        if guardian is None:
-            return family_render(request, "families/accounts/no_access.html", {}, status=403)
-        request.family = Family(
-            guardian=guardian, scope=HouseholdScope(guardian.household, guardian=guardian)
-        )
-        return view(request, *args, **kwargs)
 
-    return never_cache(wrapped)
+ACCOUNT_PAGES = account_views.PortalPages(
+    render=family_render,
+    templates="families/accounts/",
+    namespace="families",
+    place=_family_of,
+    attribute="family",
+    account=lambda request: request.family.guardian.user,
+)
+# A page of a signed-in guardian (`request.family`: guardian and scope).
+family_view = account_views.signed_in_view(ACCOUNT_PAGES)
 
 
 def _next_url(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next")
-    if (
-        url
-        and url.startswith("/")
-        and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return url
-    return reverse("families:home")
+    return account_views.next_url(request, reverse("families:home"))
 
 
 def _perform(form: forms.Form, service, **kwargs):
-    """Calls `service` (retried on a lock conflict); a refusal or "busy" goes on the form."""
-    try:
-        return with_retry(service, **kwargs)
-    except ServiceBusy as busy:
-        form.add_error(None, str(busy))
-    except FamilyError as error:
-        form.add_error(None, str(error))
-    except ValidationError as error:
-        for field, errors in error.update_error_dict({}).items():
-            form.add_error(field if field in form.fields else None, errors)
-    return None
+    return account_views.form_service_call(form, service, refusals=(FamilyError,), **kwargs)
 
 
 # --- Authentification ---------------------------------------------------------------------------
@@ -215,69 +184,17 @@ def first_connection(request):
             now=timezone.now(),
         )
         if user is not None:
-            auth_login(request, user, backend=IDENTIFIER_BACKEND)
-            request.session.set_expiry(0)
-            messages.success(request, _("Votre mot de passe est enregistré. Bienvenue !"))
-            return redirect("families:home")
+            return account_views.welcome(request, user, pages=ACCOUNT_PAGES)
     return family_render(request, "families/accounts/first_connection.html", {"form": form})
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def password_forgot_view(request):
-    """ "Le retrouver": one answer whatever exists; the way for accounts without e-mail."""
-    form = ForgotForm(request.POST or None)
-    context = {"form": form}
-    if form.is_valid():
-        _perform(form, password_forgot, identifier=form.cleaned_data["identifier"])
-        if not form.errors:
-            context["answers"] = [FORGOT_ANSWER, FORGOT_WITHOUT_EMAIL]
-    return family_render(request, "families/accounts/password_forgot.html", context)
-
-
-def _password_link(request, uidb64: str, token: str, *, generator, title: str):
-    user = user_from_uid(uidb64)
-    if user is None or not user.is_active or not generator.check_token(user, token):
-        return family_render(request, "families/accounts/link_invalid.html", {}, status=404)
-    form = PasswordChooseForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        account_password_set(user=user, password=form.cleaned_data["new_password1"])
-        if guardian_get_for_user(user=user) is None:
-            return family_render(request, "families/accounts/password_done.html", {})
-        auth_login(request, user, backend=IDENTIFIER_BACKEND)
-        request.session.set_expiry(0)
-        messages.success(request, _("Votre mot de passe est enregistré. Bienvenue !"))
-        return redirect("families:home")
-    context = {"form": form, "title": title, "account": user}
-    return family_render(request, "families/accounts/password_choose.html", context)
-
-
-@never_cache
-@sensitive_post_parameters("new_password1", "new_password2")
-@require_http_methods(["GET", "POST"])
-def invitation(request, uidb64: str, token: str):
-    """ "Choisir mon mot de passe", from an invitation (ACCOUNT_INVITATION_DAYS)."""
-    return _password_link(
-        request,
-        uidb64,
-        token,
-        generator=invitation_token_generator,
-        title=_("Choisir mon mot de passe"),
-    )
-
-
-@never_cache
-@sensitive_post_parameters("new_password1", "new_password2")
-@require_http_methods(["GET", "POST"])
-def password_reset(request, uidb64: str, token: str):
-    """A new password, from "Le retrouver" (one hour)."""
-    return _password_link(
-        request,
-        uidb64,
-        token,
-        generator=password_reset_token_generator,
-        title=_("Choisir un nouveau mot de passe"),
-    )
+password_forgot_view = account_views.password_forgot_view(
+    ACCOUNT_PAGES,
+    form_class=ForgotForm,
+    service=password_forgot,
+    answers=lambda identifier: [FORGOT_ANSWER, FORGOT_WITHOUT_EMAIL],
+)
+invitation, password_reset = account_views.password_link_views(ACCOUNT_PAGES)
 
 
 # --- Accueil, Profil ----------------------------------------------------------------------------
@@ -337,22 +254,4 @@ def profile_update(request):
     return family_render(request, "families/accounts/profile_update.html", context)
 
 
-@family_view
-@require_http_methods(["GET", "POST"])
-def email_confirm(request, token: str):
-    """The link mailed to a new address, confirmed with a button (a mail scanner opening the
-    link changes nothing)."""
-    user = request.family.guardian.user
-    email = email_change_read(user=user, token=token)
-    if email is None:
-        return family_render(request, "families/accounts/link_invalid.html", {}, status=404)
-    if request.method == "POST":
-        try:
-            account_email_set(user=user, email=email)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Votre nouvelle adresse e-mail est enregistrée."))
-        return redirect("families:profile")
-    context = {"email": email, "tab": "profile"}
-    return family_render(request, "families/accounts/email_confirm.html", context)
+email_confirm = account_views.email_confirm_view(ACCOUNT_PAGES)

@@ -1,16 +1,78 @@
 """Helpers shared by the apps that register personal data (the portals): the mark that replaces
-a required name, the redaction of the journal's entries about anonymised rows, and the
-anonymisation of portal accounts (guichet.accounts)."""
+a required name, finding a person's rows, the anonymisation of a batch of rows and the redaction
+of the journal's entries about them, and the anonymisation of portal accounts
+(guichet.accounts)."""
+
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
 
 from guichet.accounts.models import Profile
 from guichet.core.models import AuditEntry
+from guichet.core.search import search_filter, search_text_of
+from guichet.privacy.registry import PersonQuery
 
 # Names stay non-empty (database constraints): they become this mark.
 REDACTED = "—"
 ACCOUNT_FIELDS = ("first_name", "last_name", "email", "username")
+
+
+def person_rows_find(
+    rows: QuerySet,
+    query: PersonQuery,
+    *,
+    email: str = "email",
+    phone: str = "phone",
+    fields: tuple[str, ...] = ("search_text",),
+) -> QuerySet:
+    """The `rows` of the person queried: by the `email` column (any case), else the `phone`
+    one, else the names' words in the search columns `fields`."""
+    if query.email:
+        return rows.filter(**{f"{email}__iexact": query.email})
+    if query.phone:
+        return rows.filter(**{phone: query.phone})
+    if not query.text.strip():
+        return rows.none()
+    return search_filter(rows, query.text, fields=fields)
+
+
+def account_rows_find(rows: QuerySet, query: PersonQuery) -> QuerySet:
+    """The `rows` whose portal account (their `user`) is the person queried."""
+    return person_rows_find(
+        rows,
+        query,
+        email="user__profile__email",
+        phone="user__profile__phone",
+        fields=("user__profile__search_text",),
+    )
+
+
+def rows_anonymise(
+    rows: QuerySet,
+    *,
+    pending: Q,
+    blank: Callable[[object], None],
+    fields: tuple[str, ...],
+    personal: tuple[str, ...],
+) -> list:
+    """Locks the `rows` still `pending` (not anonymised yet), has `blank` change each, refreshes
+    its search column and saves the `fields` changed; the journal's entries about them lose
+    the `personal` fields' values. Returns the rows anonymised."""
+    model = rows.model
+    batch = list(
+        model.objects.filter(pk__in=rows.values("pk"))
+        .filter(pending)
+        .order_by("pk")
+        .select_for_update()
+    )
+    for row in batch:
+        blank(row)
+        row.search_text = search_text_of(row, model.search_sources)
+    journal_redact(model, [row.pk for row in batch], personal)
+    model.objects.bulk_update(batch, [*fields, "search_text"])
+    return batch
 
 
 def journal_redact(model, ids: list, fields: tuple[str, ...], *, by_field: str = "pk") -> None:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import Reservation, reservation_token
 from guichet.core.models import AuditEntry
-from guichet.core.search import search_filter, search_text_of
+from guichet.core.search import search_text_of
 from guichet.notifications.models import MessageState, OutgoingMessage
+from guichet.privacy.anonymise import REDACTED, person_rows_find
 from guichet.privacy.registry import (
     PersonQuery,
     PersonSource,
@@ -23,18 +24,10 @@ from guichet.privacy.registry import (
 
 # Blanked by an anonymisation; session, quantity, status, city and dates stay for statistics.
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone")
-REDACTED = "—"
 
 
 def reservations_find(query: PersonQuery) -> QuerySet[Reservation]:
-    rows = Reservation.objects.filter(anonymised_at__isnull=True)
-    if query.email:
-        return rows.filter(email__iexact=query.email)
-    if query.phone:
-        return rows.filter(phone=query.phone)
-    if not query.text.strip():
-        return rows.none()
-    return search_filter(rows, query.text)
+    return person_rows_find(Reservation.objects.filter(anonymised_at__isnull=True), query)
 
 
 def _reservation_export(reservation: Reservation) -> dict:

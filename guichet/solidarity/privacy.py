@@ -7,11 +7,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from guichet.core.search import search_filter, search_text_of
-from guichet.privacy.anonymise import REDACTED, accounts_anonymise, journal_redact
+from guichet.privacy.anonymise import (
+    REDACTED,
+    account_rows_find,
+    accounts_anonymise,
+    person_rows_find,
+    rows_anonymise,
+)
 from guichet.privacy.registry import (
     PersonQuery,
     PersonSource,
@@ -44,13 +49,7 @@ def beneficiaries_find(query: PersonQuery) -> QuerySet[Beneficiary]:
     rows = Beneficiary.objects.filter(anonymised_at__isnull=True).select_related(
         "structure", "guest_of"
     )
-    if query.email:
-        return rows.filter(email__iexact=query.email)
-    if query.phone:
-        return rows.filter(phone=query.phone)
-    if not query.text.strip():
-        return rows.none()
-    return search_filter(rows, query.text)
+    return person_rows_find(rows, query)
 
 
 def _beneficiary_export(person: Beneficiary) -> dict:
@@ -70,35 +69,22 @@ def _beneficiary_export(person: Beneficiary) -> dict:
     }
 
 
+def _beneficiary_blank(person: Beneficiary, now: datetime) -> None:
+    person.last_name = person.first_name = REDACTED
+    person.civility = person.address = person.phone = person.email = ""
+    person.is_active = False
+    person.deactivated_at = person.deactivated_at or now
+    person.anonymised_at = now
+
+
 def beneficiaries_anonymise(rows: QuerySet[Beneficiary], now: datetime) -> int:
     """Blanks the person's fields; the row stays (deactivated) for what was booked for them."""
-    batch = list(
-        Beneficiary.objects.filter(pk__in=rows.values("pk"), anonymised_at__isnull=True)
-        .order_by("pk")
-        .select_for_update()
-    )
-    for person in batch:
-        person.last_name = person.first_name = REDACTED
-        person.civility = person.address = person.phone = person.email = ""
-        person.is_active = False
-        person.deactivated_at = person.deactivated_at or now
-        person.anonymised_at = now
-        person.search_text = search_text_of(person, Beneficiary.search_sources)
-    journal_redact(Beneficiary, [person.pk for person in batch], PERSON_FIELDS)
-    Beneficiary.objects.bulk_update(
-        batch,
-        [
-            "last_name",
-            "first_name",
-            "civility",
-            "address",
-            "phone",
-            "email",
-            "is_active",
-            "deactivated_at",
-            "anonymised_at",
-            "search_text",
-        ],
+    batch = rows_anonymise(
+        rows,
+        pending=Q(anonymised_at__isnull=True),
+        blank=lambda person: _beneficiary_blank(person, now),
+        fields=(*PERSON_FIELDS, "is_active", "deactivated_at", "anonymised_at"),
+        personal=PERSON_FIELDS,
     )
     return len(batch)
 
@@ -106,13 +92,7 @@ def beneficiaries_anonymise(rows: QuerySet[Beneficiary], now: datetime) -> int:
 def referents_find(query: PersonQuery) -> QuerySet[Membership]:
     """The référents' accounts (a portal account is always a référent's here)."""
     rows = Membership.objects.select_related("user__profile", "structure")
-    if query.email:
-        return rows.filter(user__profile__email__iexact=query.email)
-    if query.phone:
-        return rows.filter(user__profile__phone=query.phone)
-    if not query.text.strip():
-        return rows.none()
-    return search_filter(rows, query.text, fields=("user__profile__search_text",))
+    return account_rows_find(rows, query)
 
 
 def _referent_export(membership: Membership) -> dict:

@@ -1,30 +1,7 @@
-from django.urls import path, register_converter
-from django.urls.converters import StringConverter
+from django.urls import path
 
+from guichet.accounts.urls import account_link_paths
 from guichet.solidarity import booking_views, views
-
-
-class UidConverter(StringConverter):
-    """An account id in a link (base64 of its number)."""
-
-    regex = "[0-9A-Za-z_-]{1,22}"
-
-
-class PasswordTokenConverter(StringConverter):
-    """An invitation or reset token: its date in base 36, a dash, a hash."""
-
-    regex = "[0-9a-z]{1,13}-[0-9a-f]{1,64}"
-
-
-class SignedConverter(StringConverter):
-    """A signed value (django.core.signing), such as a new address's confirmation."""
-
-    regex = "[0-9A-Za-z_:.-]{1,500}"
-
-
-register_converter(UidConverter, "uid")
-register_converter(PasswordTokenConverter, "password_token")
-register_converter(SignedConverter, "signed")
 
 app_name = "solidarity"
 
@@ -32,16 +9,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("connexion/", views.login, name="login"),
     path("deconnexion/", views.logout, name="logout"),
-    path("mot-de-passe-oublie/", views.password_forgot_view, name="password_forgot"),
-    path("invitation/<uid:uidb64>/<password_token:token>/", views.invitation, name="invitation"),
-    path(
-        "mot-de-passe/<uid:uidb64>/<password_token:token>/",
-        views.password_reset,
-        name="password_reset",
+    *account_link_paths(
+        password_forgot=views.password_forgot_view,
+        invitation=views.invitation,
+        password_reset=views.password_reset,
+        email_confirm=views.email_confirm,
     ),
     path("profil/", views.profile, name="profile"),
     path("profil/mot-de-passe/", views.password_change, name="password_change"),
-    path("profil/adresse/<signed:token>/", views.email_confirm, name="email_confirm"),
     path("participants/", views.beneficiary_list, name="beneficiary_list"),
     path("participants/nouveau/", views.beneficiary_create_view, name="beneficiary_create"),
     path(

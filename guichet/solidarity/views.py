@@ -4,14 +4,12 @@ structure". Views are thin: every read goes through the signed-in référent's S
 
 import hashlib
 from dataclasses import dataclass
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -20,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -28,24 +25,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from guichet.accounts import views as account_views
 from guichet.accounts.forms import (
     IdentifierForm,
-    PasswordChooseForm,
     PasswordUpdateForm,
     ProfileForm,
     SignInForm,
 )
-from guichet.accounts.selectors import identifier_is_email, user_from_uid
+from guichet.accounts.selectors import identifier_is_email
 from guichet.accounts.services import (
-    account_email_set,
     account_password_set,
     account_profile,
     account_update,
-)
-from guichet.accounts.tokens import (
-    email_change_read,
-    invitation_token_generator,
-    password_reset_token_generator,
 )
 from guichet.core.db import ServiceBusy, with_retry
 from guichet.core.phones import phone_national
@@ -88,7 +79,6 @@ BENEFICIARIES_PER_PAGE = 25
 EVENTS_PER_PAGE = 10
 # The landing page of the catalogue shows this many events of each section.
 EVENTS_PER_SECTION = 4
-IDENTIFIER_BACKEND = "guichet.accounts.backends.IdentifierBackend"
 PORTAL_NAME = gettext_lazy("Billetterie solidaire")
 NO_ACCESS = gettext_lazy(
     "Votre compte n'a pas accès à la Billetterie solidaire : votre structure n'y est pas "
@@ -126,22 +116,25 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
     return render(request, template, context, status=status)
 
 
-def portal_view(view):
-    """A page of a signed-in référent of an active structure (`request.portal`). Others are
-    sent to the sign-in, or told they have no access. Pages for responsables only also call
-    `_manager_only`, after reading their object (another structure's id answers 404 first)."""
+def _portal_of(user) -> Portal | None:
+    membership = membership_get_for_user(user=user)
+    if membership is None or not membership.structure.is_active:
+        return None
+    return Portal(membership=membership, scope=StructureScope(membership.structure))
 
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("solidarity:login"))
-        membership = membership_get_for_user(user=request.user)
-        if membership is None or not membership.structure.is_active:
-            return _render(request, "solidarity/no_access.html", {}, status=403)
-        request.portal = Portal(membership=membership, scope=StructureScope(membership.structure))
-        return view(request, *args, **kwargs)
 
-    return never_cache(wrapped)
+ACCOUNT_PAGES = account_views.PortalPages(
+    render=_render,
+    templates="solidarity/",
+    namespace="solidarity",
+    place=_portal_of,
+    attribute="portal",
+    account=lambda request: request.portal.membership.user,
+)
+# A page of a signed-in référent of an active structure (`request.portal`). Pages for
+# responsables only also call `_manager_only`, after reading their object (another structure's
+# id answers 404 first).
+portal_view = account_views.signed_in_view(ACCOUNT_PAGES)
 
 
 def _manager_only(request) -> None:
@@ -150,32 +143,10 @@ def _manager_only(request) -> None:
 
 
 def _next_url(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next")
-    # A path of this site only ("/solidaire/…"), never a view name nor another site.
-    if (
-        url
-        and url.startswith("/")
-        and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return url
-    return reverse("solidarity:home")
+    return account_views.next_url(request, reverse("solidarity:home"))
 
 
-def _perform(form, service, **kwargs):
-    """Calls `service` (retried on a lock conflict) for a valid form and returns its result;
-    a refusal, or the busy message, goes on the form instead, on its field when it names one
-    (`form.errors` is then set)."""
-    try:
-        return with_retry(service, **kwargs)
-    except ServiceBusy as busy:
-        form.add_error(None, str(busy))
-        return None
-    except ValidationError as error:
-        for field, errors in error.update_error_dict({}).items():
-            form.add_error(field if field in form.fields else None, errors)
-        return None
+_perform = account_views.form_service_call
 
 
 # --- Sign-in, sign-out, passwords ---
@@ -227,67 +198,18 @@ def logout(request):
     return redirect("solidarity:login")
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def password_forgot_view(request):
-    """One answer whatever exists: a reset link, a new invitation for an account that never
-    chose its password, or nothing."""
-    form = IdentifierForm(request.POST or None)
-    context = {"form": form}
-    if form.is_valid():
-        identifier = form.cleaned_data["identifier"]
-        _perform(form, password_forgot, identifier=identifier)
-        if not form.errors:
-            context["answers"] = [FORGOT_ANSWER]
-            if not identifier_is_email(identifier):
-                context["answers"].append(FORGOT_WITHOUT_EMAIL)
-    return _render(request, "solidarity/password_forgot.html", context)
+def _forgot_answers(identifier: str) -> list:
+    if identifier_is_email(identifier):
+        return [FORGOT_ANSWER]
+    return [FORGOT_ANSWER, FORGOT_WITHOUT_EMAIL]
 
 
-def _password_link(request, uidb64: str, token: str, *, generator, title: str):
-    user = user_from_uid(uidb64)
-    if user is None or not user.is_active or not generator.check_token(user, token):
-        return _render(request, "solidarity/link_invalid.html", {}, status=404)
-    form = PasswordChooseForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        account_password_set(user=user, password=form.cleaned_data["new_password1"])
-        if structure_get_for_user(user=user) is None:
-            return _render(request, "solidarity/password_done.html", {})
-        auth_login(request, user, backend=IDENTIFIER_BACKEND)
-        request.session.set_expiry(0)
-        messages.success(request, _("Votre mot de passe est enregistré. Bienvenue !"))
-        return redirect("solidarity:home")
-    return _render(
-        request, "solidarity/password_choose.html", {"form": form, "title": title, "user": user}
-    )
-
-
-@never_cache
-@sensitive_post_parameters("new_password1", "new_password2")
-@require_http_methods(["GET", "POST"])
-def invitation(request, uidb64: str, token: str):
-    """ "Choisir mon mot de passe", from an invitation (ACCOUNT_INVITATION_DAYS)."""
-    return _password_link(
-        request,
-        uidb64,
-        token,
-        generator=invitation_token_generator,
-        title=_("Choisir mon mot de passe"),
-    )
-
-
-@never_cache
-@sensitive_post_parameters("new_password1", "new_password2")
-@require_http_methods(["GET", "POST"])
-def password_reset(request, uidb64: str, token: str):
-    """A new password, from "Mot de passe oublié" (one hour)."""
-    return _password_link(
-        request,
-        uidb64,
-        token,
-        generator=password_reset_token_generator,
-        title=_("Choisir un nouveau mot de passe"),
-    )
+# One answer whatever exists: a reset link, a new invitation for an account that never chose its
+# password, or nothing.
+password_forgot_view = account_views.password_forgot_view(
+    ACCOUNT_PAGES, form_class=IdentifierForm, service=password_forgot, answers=_forgot_answers
+)
+invitation, password_reset = account_views.password_link_views(ACCOUNT_PAGES)
 
 
 # --- The portal ---
@@ -506,24 +428,7 @@ def password_change(request):
     return _render(request, "solidarity/password_change.html", {"form": form, "tab": "profile"})
 
 
-@portal_view
-@require_http_methods(["GET", "POST"])
-def email_confirm(request, token: str):
-    """The link mailed to a new address: confirmed with a button (a mail scanner opening the
-    link changes nothing)."""
-    user = request.portal.membership.user
-    email = email_change_read(user=user, token=token)
-    if email is None:
-        return _render(request, "solidarity/link_invalid.html", {}, status=404)
-    if request.method == "POST":
-        try:
-            account_email_set(user=user, email=email)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Votre nouvelle adresse e-mail est enregistrée."))
-        return redirect("solidarity:profile")
-    return _render(request, "solidarity/email_confirm.html", {"email": email, "tab": "profile"})
+email_confirm = account_views.email_confirm_view(ACCOUNT_PAGES)
 
 
 # --- Mes participants ---
