@@ -31,6 +31,13 @@ BOOKING_KINDS = (
     MessageKind.SOLIDARITY_CANCELLED,
 )
 
+# The kinds that may carry staff's reason: the session's change, or the cancellation.
+WITH_REASON = (
+    MessageKind.SOLIDARITY_SESSION_CANCELLED,
+    MessageKind.SOLIDARITY_SESSION_POSTPONED,
+    MessageKind.SOLIDARITY_CANCELLED,
+)
+
 
 def _when(details: dict, key: str) -> datetime | None:
     value = details.get(key)
@@ -121,9 +128,10 @@ def _example(message: OutgoingMessage) -> tuple[str, Session, dict, list[tuple[s
         "end": session.end.isoformat(),
         "previous_start": start.isoformat(),
         "previous_end": session.end.isoformat(),
-        "reason": _("Exemple de motif"),
         "by_staff": True,
     }
+    if message.kind in WITH_REASON:  # as the real ones: staff's reason
+        details["reason"] = _("Intempéries")
     if message.kind == MessageKind.SOLIDARITY_SESSION_POSTPONED:
         details |= {"start": (start + timedelta(days=7)).isoformat(), "end": None}
     people = [
