@@ -155,6 +155,20 @@ def manager_group_ensure():
 
 
 @pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that the mails are sent to: its collector
+    (`envelopes`)."""
+    from guichet.notifications.tests.smtp import smtp_server
+
+    with smtp_server() as (port, collector):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        yield collector
+
+
+@pytest.fixture
 def staff_member(django_user_model):
     """Makes a member of staff in one staff group: `staff_member("Gestionnaire famille")`."""
     from django.contrib.auth.models import Group

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.models import Reservation, ReservationGroup, ReservationStatus
 from guichet.catalogue.models import Channel, Session
 from guichet.core.permissions import FAMILY_MANAGER_GROUP, MANAGER_GROUP, SOLIDARITY_MANAGER_GROUP
 
@@ -60,6 +60,9 @@ class MailEvent(StrEnum):
     # The portal's own moments, mailed through the same `notify_group_mails`.
     WAITING_CLOSED = "waiting_closed"  # the list closed: its entries not served
     CANCELLED = "cancelled"  # lines cancelled by someone else than the group's author
+    # Scheduled at the session's start − 2 days (`reminder_due`) while the group holds a seat
+    # there; moved or withdrawn with its lines and its session (notifications.services).
+    REMINDER = "reminder"
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,11 @@ def _never_needs_staff(session: Session) -> bool:
     return False
 
 
+def _group_author(group: ReservationGroup) -> list[str]:
+    author = group.author
+    return [author.email] if author is not None and author.email else []
+
+
 @dataclass(frozen=True)
 class ChannelPolicy:
     """A channel's answers to the core's questions.
@@ -148,7 +156,8 @@ class ChannelPolicy:
       at booking (a `BookingLine`) and at promotion (the waiting `Reservation`); `seated` holds
       the holder keys holding seats on the session, this allocation's included;
     - `promotion_closes_at(session)`: from then on nobody is promoted automatically;
-    - `needs_staff(session)`: a seat taken is "En attente de traitement" until staff decide.
+    - `needs_staff(session)`: a seat taken is "En attente de traitement" until staff decide;
+    - `group_recipients(group)`: the addresses of a group's mails (by default its author's).
     """
 
     channel: Channel
@@ -160,6 +169,7 @@ class ChannelPolicy:
     eligible: Callable[..., Verdict] = _always_seat
     promotion_closes_at: Callable[[Session], datetime] = _booking_closes_at
     needs_staff: Callable[[Session], bool] = _never_needs_staff
+    group_recipients: Callable[[ReservationGroup], list[str]] = _group_author
 
 
 PARKS_POLICY = ChannelPolicy(

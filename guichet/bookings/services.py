@@ -66,6 +66,7 @@ from guichet.core.models import AuditAction
 from guichet.core.search import search_text_of
 from guichet.notifications.selectors import mail_counts_sql, mail_limit_reached
 from guichet.notifications.services import (
+    group_reminders_sync,
     notify_group_mails,
     notify_reservation_cancelled,
     notify_reservation_created,
@@ -570,6 +571,8 @@ def _reservations_cancel_locked(
         promoted += _promote(session=session, now=now, entries=listed)
         _counters_sync(session=session, committed=committed[session_id])
     notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
+    # A booking left without a seat on the session gets no J-2 reminder.
+    group_reminders_sync(reservations=cancelled)
     return cancelled
 
 

@@ -254,6 +254,99 @@ DEFAULT_TEXTS |= {
 }
 
 
+# The solidarity portal's bookings (guichet.solidarity.mails): the sentence saying what happened,
+# the people concerned and the buttons to the portal are written by the mail itself, between
+# "sous « Bonjour »" and "contenu principal".
+SOLIDARITY_CONTACT = _(
+    "<p>Pour toute question, contactez l'équipe de la Billetterie solidaire au {telephone}.</p>"
+)
+DEFAULT_TEXTS |= {
+    MessageKind.SOLIDARITY_BOOKED: {
+        "header_title": _("RÉSERVATION ENREGISTRÉE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Les invitations sont à imprimer depuis la réservation, sur la Billetterie "
+            "solidaire. Les personnes en liste d'attente reçoivent une invitation dès qu'une place "
+            "se libère : vous en serez averti(e) par e-mail.</p>"
+        ),
+        "main_ending": SOLIDARITY_CONTACT,
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_PROMOTED: {
+        "header_title": _("INVITATION ATTRIBUÉE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Une place s'est libérée : imprimez les invitations depuis la réservation, sur la "
+            "Billetterie solidaire, et remettez-les aux personnes concernées.</p>"
+        ),
+        "main_ending": SOLIDARITY_CONTACT,
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_WAITING_CLOSED: {
+        "header_title": _("LISTE D'ATTENTE CLOSE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Aucune place ne s'est libérée avant la clôture des réservations : ces personnes "
+            "n'ont pas d'invitation pour cette séance. Nous vous invitons à consulter les autres "
+            "sorties proposées.</p>"
+        ),
+        "main_ending": SOLIDARITY_CONTACT,
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_SESSION_CANCELLED: {
+        "header_title": _("SÉANCE ANNULÉE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Les invitations de cette séance ne sont plus valables. Nous vous prions de "
+            "prévenir les personnes concernées et vous présentons nos excuses pour ce "
+            "désagrément.</p>"
+        ),
+        "main_ending": SOLIDARITY_CONTACT,
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_SESSION_POSTPONED: {
+        "header_title": _("SÉANCE REPORTÉE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Les invitations restent valables à la nouvelle date. Merci de prévenir les "
+            "personnes concernées ; si elles ne peuvent plus venir, annulez leurs invitations "
+            "pour libérer les places.</p>"
+        ),
+        "main_ending": SOLIDARITY_CONTACT,
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_REMINDER: {
+        "header_title": _("SORTIE DANS 2 JOURS"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Pensez à remettre à chacune de ces personnes son invitation imprimée : elle est "
+            "nominative et sera demandée à l'accueil.</p>"
+        ),
+        "main_ending": _(
+            "<p>Si une personne ne peut plus venir, prévenez-nous au {telephone}.</p>"
+        ),
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+    MessageKind.SOLIDARITY_CANCELLED: {
+        "header_title": _("ANNULATION ENREGISTRÉE"),
+        "sub_greeting": "",
+        "main_content": _(
+            "<p>Les places ont été remises en ligne. Merci de prévenir les personnes "
+            "concernées.</p>"
+        ),
+        "main_ending": SOLIDARITY_CONTACT,
+        "signature": SIGNATURE_SOLIDARITY,
+        "footer": FOOTER,
+    },
+}
+
+
 def default_texts(kind: str) -> dict[str, str]:
     """The sections of `kind` as plain strings, in the active language."""
     return {field: str(text) for field, text in DEFAULT_TEXTS[MessageKind(kind)].items()}

@@ -22,16 +22,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.bookings.models import ReservationStatus
+from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.core.db import lock_timeout_lifted
 from guichet.notifications.emails import MailRenderer, account_recipients, mail_context_builder
-from guichet.notifications.models import ACCOUNT_KINDS, MessageKind, MessageState, OutgoingMessage
+from guichet.notifications.models import (
+    ACCOUNT_KINDS,
+    DEFERRED_KINDS,
+    MessageKind,
+    MessageState,
+    OutgoingMessage,
+)
 from guichet.notifications.selectors import messages_claimable, reminder_due
 
 logger = logging.getLogger(__name__)
 
 # Kinds that lose their point once the session has started: withdrawn rather than sent late.
-LATE_KINDS = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
+LATE_KINDS = (MessageKind.CONFIRMATION, MessageKind.REMINDER, MessageKind.SOLIDARITY_REMINDER)
 
 # Kept free of the claim time-out at the end of a batch: a send started before that point ends
 # (or times out, after EMAIL_TIMEOUT) while the claim still holds.
@@ -114,6 +120,8 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
     if message.kind in ACCOUNT_KINDS:
         return _account_withdraw_reason(message)
     reservation = message.reservation
+    if reservation is None and message.kind in DEFERRED_KINDS:
+        return _group_reminder_withdraw_reason(message, now=now)
     if reservation is None:
         if message.group_id is not None or mail_context_builder(message.kind) is not None:
             # A portal's mail about a whole booking, or its own (the family portal's daily
@@ -131,14 +139,33 @@ def _withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
     return None
 
 
+def _group_reminder_withdraw_reason(message: OutgoingMessage, *, now: datetime) -> str | None:
+    """A group's J-2 reminder: normally withdrawn with the change (notifications.services.
+    group_reminders_sync); this covers a change made without the services."""
+    session = message.session
+    if message.group_id is None or session is None:
+        return _("La réservation a été supprimée.")
+    seated = Reservation.objects.filter(
+        group_id=message.group_id, session_id=session.pk, status__in=SEAT_HOLDING_STATUSES
+    ).exists()
+    if not seated or session.is_cancelled:
+        return _("La réservation n'a plus d'invitation pour cette séance.")
+    if message.created_at < session.starts_at <= now:
+        return _("La session a commencé avant que l'e-mail puisse partir.")
+    return None
+
+
 def _reminder_not_due(message: OutgoingMessage, token: str) -> bool:
     """Just before a reminder goes: is it still due for its session's effective start as it is
     now? If the start moved later without the reminder (a change that missed it), the reminder
     goes back to pending at the right time. (Once the session has started, `_withdraw_reason`
     has already withdrawn it.) True when it must not go now."""
-    if message.kind != MessageKind.REMINDER or message.reservation is None:
+    if message.kind not in DEFERRED_KINDS:
         return False
-    session = message.reservation.session  # as read with the batch, just after the claim
+    # As read with the batch, just after the claim.
+    session = message.reservation.session if message.reservation else message.session
+    if session is None:
+        return False
     due = reminder_due(session=session)
     if due <= timezone.now():
         return False
@@ -224,7 +251,9 @@ def messages_deliver(*, token: str, mail_connection) -> DeliveryReport:
     report = DeliveryReport()
     messages = list(
         OutgoingMessage.objects.filter(claim_token=token)
-        .select_related("reservation__session__activity__location", "user")
+        .select_related(
+            "reservation__session__activity__location", "user", "session", "group__author"
+        )
         .order_by("scheduled_for", "pk")
     )
     if not messages:

@@ -32,6 +32,7 @@ from guichet.accounts.tokens import (
     user_uid,
 )
 from guichet.bookings.calendar import reservation_ics
+from guichet.bookings.channels import policy_for
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.selectors import reservation_cancellable_online
 from guichet.catalogue.models import Activity, Location, Session, SessionStatus
@@ -542,6 +543,9 @@ class MailRenderer:
         else:
             context = self.common_context(message) | builder(self, message)
             subject, to = message.subject, list(message.recipients)
+            if message.group is not None:
+                # Whoever the policy names now (the author may have left since it was written).
+                to = policy_for(message.group.channel).group_recipients(message.group) or to
         email = EmailMultiAlternatives(
             subject=str(subject),
             body=self._text.render(context),

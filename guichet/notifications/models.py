@@ -43,6 +43,14 @@ class MessageKind(models.TextChoices):
     FAMILY_PASSWORD_RESET = "family_password_reset", _("Mot de passe oublié (Portail famille)")
     FAMILY_EMAIL_CHANGE = "family_email_change", _("Nouvelle adresse e-mail (Portail famille)")
     FAMILY_DIGEST = "family_digest", _("Compte rendu quotidien (Portail famille)")
+    # The solidarity portal's bookings, one mail per booking (guichet.solidarity.mails).
+    SOLIDARITY_BOOKED = "solidarity_booked", _("Réservation enregistrée")
+    SOLIDARITY_PROMOTED = "solidarity_promoted", _("Invitation attribuée")
+    SOLIDARITY_WAITING_CLOSED = "solidarity_waiting_closed", _("Liste d'attente close")
+    SOLIDARITY_SESSION_CANCELLED = "solidarity_session_cancelled", _("Séance annulée")
+    SOLIDARITY_SESSION_POSTPONED = "solidarity_session_postponed", _("Séance reportée")
+    SOLIDARITY_REMINDER = "solidarity_reminder", _("Rappel : sortie dans 2 jours")
+    SOLIDARITY_CANCELLED = "solidarity_cancelled", _("Annulation enregistrée")
 
 
 # The channel each kind of mail belongs to: the back-office shows its texts, attachments and
@@ -64,6 +72,13 @@ KIND_CHANNELS: dict[str, str] = {
     MessageKind.FAMILY_PASSWORD_RESET: Channel.FAMILY,
     MessageKind.FAMILY_EMAIL_CHANGE: Channel.FAMILY,
     MessageKind.FAMILY_DIGEST: Channel.FAMILY,
+    MessageKind.SOLIDARITY_BOOKED: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_PROMOTED: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_WAITING_CLOSED: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_SESSION_CANCELLED: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_SESSION_POSTPONED: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_REMINDER: Channel.SOLIDARITY,
+    MessageKind.SOLIDARITY_CANCELLED: Channel.SOLIDARITY,
 }
 
 
@@ -73,7 +88,7 @@ def message_kinds_of(channels) -> list[str]:
 
 
 # Kinds sent at a later date ("Notifications retardées"); the others go out at once.
-DEFERRED_KINDS = (MessageKind.REMINDER,)
+DEFERRED_KINDS = (MessageKind.REMINDER, MessageKind.SOLIDARITY_REMINDER)
 
 # Mails about an account: the row holds the account (and, for a new address, that address); the
 # link they carry is made when the mail is rendered for sending, never stored, so neither the

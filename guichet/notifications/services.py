@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from guichet.bookings.channels import MailEvent, policy_for
-from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
 from guichet.catalogue.models import Session
 from guichet.core.audit import audit_changes, audit_record
@@ -177,6 +177,7 @@ _BUILT_FIELDS = (
     "recipients",
     "reservation",
     "session",
+    "group",
     "details",
     "scheduled_for",
 )
@@ -193,6 +194,22 @@ def _reminder_when(reservation: Reservation) -> tuple[str, datetime]:
     return f"reminder:{reservation.pk}:{_stamp(session.starts_at)}", reminder_due(session=session)
 
 
+def _deferred_sync(*, existing, key: str, due: datetime, wanted: bool, build) -> None:
+    """The one pending row `key` due at `due` among `existing` (a reservation's or a group's
+    reminders) when `wanted`, `build()` writing it if it was never written; every other row
+    withdrawn."""
+    _withdraw(existing.exclude(dedupe_key=key) if wanted else existing)
+    if not wanted:
+        return
+    # The reminder for this date may have been withdrawn (cancelled, then restored or promoted).
+    existing.filter(dedupe_key=key, state=MessageState.WITHDRAWN).update(
+        state=MessageState.PENDING, scheduled_for=due
+    )
+    built = build()
+    defaults = {field: getattr(built, field) for field in _BUILT_FIELDS}
+    OutgoingMessage.objects.get_or_create(dedupe_key=key, defaults=defaults)
+
+
 def reminder_sync(*, reservation: Reservation) -> None:
     """Give the reservation one pending reminder at `reminder_due` of its session if it is valid,
     its session not cancelled and that time still ahead; withdraw any other. `reservation.session`
@@ -207,15 +224,15 @@ def reminder_sync(*, reservation: Reservation) -> None:
         # The address had too many mails: it gets no reminder either.
         and not reservation.confirmation_held
     )
-    others = OutgoingMessage.objects.filter(reservation=reservation, kind=MessageKind.REMINDER)
-    _withdraw(others.exclude(dedupe_key=key) if wanted else others)
-    if not wanted:
-        return
-    # The reminder for this date may have been withdrawn (reservation cancelled, then restored).
-    others.filter(dedupe_key=key, state=MessageState.WITHDRAWN).update(
-        state=MessageState.PENDING, scheduled_for=due
+    _deferred_sync(
+        existing=OutgoingMessage.objects.filter(reservation=reservation, kind=MessageKind.REMINDER),
+        key=key,
+        due=due,
+        wanted=wanted,
+        build=lambda: _message_build(
+            kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due
+        ),
     )
-    _message_add(kind=MessageKind.REMINDER, reservation=reservation, key=key, scheduled_for=due)
 
 
 def notify_reservation_created(*, reservation: Reservation) -> None:
@@ -334,20 +351,6 @@ def notify_reservation_updated(*, reservation: Reservation, before: Reservation)
         reminder_sync(reservation=reservation)
 
 
-# The session's change told to a portal's groups, by the mail parks visitors would get for it.
-_GROUP_EVENTS = {
-    MessageKind.SESSION_CANCELLED: MailEvent.SESSION_CANCELLED,
-    MessageKind.SESSION_POSTPONED: MailEvent.SESSION_POSTPONED,
-    MessageKind.SCHEDULE_CHANGED: MailEvent.SESSION_POSTPONED,
-}
-# The reservations a portal's groups are told about: those the change still concerns.
-_GROUP_TOLD_STATUSES = (
-    ReservationStatus.VALID,
-    ReservationStatus.PENDING,
-    ReservationStatus.WAITING,
-)
-
-
 def _session_change_details(kind: MessageKind, *, session: Session, before: Session) -> dict:
     """The change as its mail tells it, whatever the session becomes before the mail goes."""
     if kind == MessageKind.SESSION_CANCELLED:
@@ -427,9 +430,11 @@ def notify_group_mails(
     """A portal's mails about whole bookings: one per `ReservationGroup` among `reservations`
     (its lines just booked or promoted, or their session cancelled or postponed), of the kind
     its channel's policy names for `event` in `group_mails`; none when it names none (parks,
-    the family portal's daily report). Written to the group's author (read with the rows:
-    `select_related("group__author")`), in one statement; the row names the group and, in its
-    details, the reservations concerned (and the session's change: `details`)."""
+    the family portal's daily report). Written to the policy's `group_recipients` (by default
+    the group's author, read with the rows: `select_related("group__author")`), in one
+    statement; the row names the group and, in its details, the reservations concerned (and
+    the session's change: `details`). A new booking's J-2 reminder (`MailEvent.REMINDER`) is
+    written in the same statement; other events move or withdraw the groups' reminders."""
     by_group: dict[int, list[Reservation]] = {}
     for reservation in reservations:
         if reservation.group_id is not None:
@@ -437,26 +442,123 @@ def notify_group_mails(
     now = timezone.now()
     messages = []
     for group_id, lines in sorted(by_group.items()):
-        kind = policy_for(lines[0].channel).group_mails.get(event)
-        if not kind:
-            continue
-        author, session = lines[0].group.author, lines[0].session
-        pks = sorted(line.pk for line in lines)
-        messages.append(
-            OutgoingMessage(
-                dedupe_key=f"{kind}:{group_id}:{event}:{pks[0]}:{_stamp(now)}",
-                kind=kind,
-                subject=message_subject(kind=kind, activity_name=session.activity.name),
-                recipients=[author.email] if author and author.email else [],
-                group_id=group_id,
-                session=session,
-                details=(details or {}) | {"event": str(event), "reservations": pks},
-                scheduled_for=now,
+        mails = policy_for(lines[0].channel).group_mails
+        kind = mails.get(event)
+        if kind:
+            pks = sorted(line.pk for line in lines)
+            messages.append(
+                _group_message(
+                    kind=kind,
+                    line=lines[0],
+                    key=f"{kind}:{group_id}:{event}:{pks[0]}:{_stamp(now)}",
+                    scheduled_for=now,
+                    details=(details or {}) | {"event": str(event), "reservations": pks},
+                )
             )
-        )
+        reminder = mails.get(MailEvent.REMINDER)
+        if reminder and event == MailEvent.BOOKED:
+            # A new group has no reminder yet: written with its booking mail.
+            messages += _group_reminders_due(kind=reminder, lines=lines, now=now)
     if messages:
         rows_insert(messages, ignore_conflicts=True)
         _send_on_commit()
+    if event in _REMINDER_MOVING_EVENTS:
+        group_reminders_sync(reservations=reservations)
+
+
+# The events after which a group's reminders may move: a seat taken, or the session's change.
+# (A cancellation syncs them itself, bookings.services: whoever cancels.)
+_REMINDER_MOVING_EVENTS = (
+    MailEvent.PROMOTED,
+    MailEvent.SESSION_CANCELLED,
+    MailEvent.SESSION_POSTPONED,
+)
+
+
+def _group_message(
+    *, kind: str, line: Reservation, key: str, scheduled_for: datetime, details: dict
+) -> OutgoingMessage:
+    """A row of a group's mail, about `line`'s group and session."""
+    group, session = line.group, line.session
+    return OutgoingMessage(
+        dedupe_key=key,
+        kind=kind,
+        subject=message_subject(kind=kind, activity_name=session.activity.name),
+        recipients=policy_for(line.channel).group_recipients(group),
+        group=group,
+        session=session,
+        details=details,
+        scheduled_for=scheduled_for,
+    )
+
+
+def _group_reminder_when(*, kind: str, group_id: int, session: Session) -> tuple[str, datetime]:
+    """The dedupe key and due time of a group's reminder for the session's current start."""
+    key = f"{kind}:{group_id}:{session.pk}:{_stamp(session.starts_at)}"
+    return key, reminder_due(session=session)
+
+
+def _group_reminders_due(
+    *, kind: str, lines: list[Reservation], now: datetime
+) -> list[OutgoingMessage]:
+    """The reminders of a new group: one per session where it took a seat, when still ahead."""
+    rows = []
+    for line in {line.session_id: line for line in lines if line.holds_seats}.values():
+        key, due = _group_reminder_when(kind=kind, group_id=line.group_id, session=line.session)
+        if due > now and not line.session.is_cancelled:
+            rows.append(
+                _group_message(
+                    kind=kind,
+                    line=line,
+                    key=key,
+                    scheduled_for=due,
+                    details={"event": str(MailEvent.REMINDER)},
+                )
+            )
+    return rows
+
+
+def group_reminders_sync(*, reservations: list[Reservation]) -> None:
+    """After lines of portal groups changed (cancelled, promoted, their session moved or
+    cancelled): each of their groups whose policy has a J-2 reminder gets one pending reminder
+    per session at `reminder_due`, while it holds a seat there, the session is not cancelled and
+    that time is ahead; any other is withdrawn (as a parks reservation's, `reminder_sync`). The
+    rows' `session` must be as committed (locked by the calling service)."""
+    pairs: dict[tuple[int, int], tuple[str, Reservation]] = {}
+    for line in reservations:
+        if line.group_id is None:
+            continue
+        kind = policy_for(line.channel).group_mails.get(MailEvent.REMINDER)
+        if kind:
+            pairs.setdefault((line.group_id, line.session_id), (kind, line))
+    if not pairs:
+        return
+    seated = set(
+        Reservation.objects.filter(
+            group_id__in={group_id for group_id, _session in pairs},
+            session_id__in={session_id for _group, session_id in pairs},
+            status__in=SEAT_HOLDING_STATUSES,
+        ).values_list("group_id", "session_id")
+    )
+    now = timezone.now()
+    for (group_id, session_id), (kind, line) in sorted(pairs.items()):
+        session = line.session
+        key, due = _group_reminder_when(kind=kind, group_id=group_id, session=session)
+        _deferred_sync(
+            existing=OutgoingMessage.objects.filter(
+                group_id=group_id, session_id=session_id, kind=kind
+            ),
+            key=key,
+            due=due,
+            wanted=(group_id, session_id) in seated and not session.is_cancelled and due > now,
+            build=lambda kind=kind, line=line, key=key, due=due: _group_message(
+                kind=kind,
+                line=line,
+                key=key,
+                scheduled_for=due,
+                details={"event": str(MailEvent.REMINDER)},
+            ),
+        )
 
 
 def notify_portal_mails(*, messages: list[OutgoingMessage]) -> int:

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from guichet.accounts.forms import FIRST_NAME_INVALID, LAST_NAME_INVALID
 from guichet.accounts.services import account_profile
+from guichet.bookings.models import LIVE_STATUSES
 from guichet.catalogue.models import Activity, Channel
 from guichet.catalogue.selectors import staff_channels
 from guichet.core.admin import (
@@ -28,6 +29,7 @@ from guichet.core.phones import PhoneNumberFormField
 from guichet.solidarity.models import (
     Beneficiary,
     EventDetails,
+    Invitation,
     Membership,
     SolidaritySettings,
     Structure,
@@ -36,9 +38,15 @@ from guichet.solidarity.models import (
     Venue,
     VenueCategory,
 )
-from guichet.solidarity.selectors import solidarity_settings_get
+from guichet.solidarity.selectors import (
+    invitation_role_text,
+    invitation_state_text,
+    solidarity_settings_get,
+)
 from guichet.solidarity.services import (
+    InvitationError,
     event_details_save,
+    invitation_cancel_by_staff,
     member_create,
     member_invitation_send,
     member_update,
@@ -206,6 +214,94 @@ class BeneficiaryAdmin(NoWritesMixin, AccentBlindSearchMixin, admin.ModelAdmin):
     readonly_fields = fields
     created = date_display("created_at", _("Créé le"), short=True)
     created_on = date_display("created_at", _("Créé le"))
+
+
+class InvitationCancelForm(ServiceModelForm):
+    """ "Annuler l'invitation" from the back-office: a reason is required, the deadline does not
+    apply; the booking's author is mailed the reason."""
+
+    service_errors = (InvitationError,)
+    staff_user = None  # set per request by InvitationAdmin.get_form
+
+    class Meta:
+        model = Invitation
+        fields = ("cancel_reason",)
+        help_texts = {
+            "cancel_reason": _(
+                "Enregistrer annule cette invitation (et celles de ses invités, ou les "
+                "accompagnateurs restés sans participant), même après la date limite "
+                "d'annulation. Le motif est envoyé par e-mail à l'auteur de la réservation."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "cancel_reason" in self.fields:  # absent once cancelled (read only)
+            self.fields["cancel_reason"].required = True
+
+    def perform(self, instance):
+        invitation_cancel_by_staff(
+            invitation=instance, reason=self.cleaned_data["cancel_reason"], by=self.staff_user
+        )
+        instance.refresh_from_db()
+        return instance
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
+    """The portal's invitations, read only but for their cancellation with a reason."""
+
+    form = InvitationCancelForm
+    list_display = ("__str__", "role_display", "session", "structure", "state")
+    list_select_related = ("reservation__session__activity", "structure", "guest_of")
+    list_filter = ("reservation__status", "role", "structure__territory")
+    search_fields = ("reservation__search_text", "structure__search_text")
+    readonly_fields = (
+        "number",
+        "person",
+        "role_display",
+        "structure",
+        "session",
+        "state",
+        "author",
+    )
+    fields = (*readonly_fields, "cancel_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or obj.reservation.status not in LIVE_STATUSES:
+            return self.fields  # cancelled or not served: its reason, if any, only shown
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.staff_user = request.user  # a class made for this request (modelform_factory)
+        return form
+
+    def has_add_permission(self, request):
+        return False  # the structures book on the portal
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Invitation n°"))
+    def number(self, invitation):
+        return invitation.number
+
+    @admin.display(description=_("Personne"))
+    def person(self, invitation):
+        return str(invitation)
+
+    @admin.display(description=_("Rôle"))
+    def role_display(self, invitation):
+        return invitation_role_text(invitation.reservation)
+
+    @admin.display(description=_("Séance"))
+    def session(self, invitation):
+        return invitation.reservation.session
+
+    @admin.display(description=_("État"))
+    def state(self, invitation):
+        return invitation_state_text(invitation.reservation)
 
 
 @admin.register(SolidaritySettings)

@@ -22,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from guichet.bookings.models import Reservation
 from guichet.core import dates
 from guichet.core.phones import phone_display
-from guichet.solidarity.models import InvitationRole
+from guichet.solidarity.selectors import invitation_role_text
 
 FONT, FONT_BOLD = "GuichetVera", "GuichetVeraBold"
 MARGIN = 20 * mm
@@ -75,13 +75,6 @@ def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
     canvas.restoreState()
 
 
-def _role(reservation: Reservation) -> str:
-    invitation = reservation.invitation
-    if invitation.role == InvitationRole.GUEST and invitation.guest_of is not None:
-        return _("Invité de %(name)s") % {"name": invitation.guest_of}
-    return invitation.get_role_display()
-
-
 def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str) -> bytes:
     """One page per line given (the caller gives the seated ones), in their order."""
     _fonts()
@@ -121,7 +114,7 @@ def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str)
             write(address)
         y -= 10
         write(f"{line.last_name.upper()} {line.first_name}", size=16, bold=True, gap=4)
-        write(_role(line), size=12)
+        write(invitation_role_text(line), size=12)
         y -= 10
         if details and strip_tags(details.practical_info).strip():
             write(_("Informations pratiques"), size=12, bold=True)

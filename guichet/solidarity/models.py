@@ -504,7 +504,8 @@ class Invitation(models.Model):
     """What a solidarity reservation (one person, one session) is to the portal: whose it is,
     in which role, whose guest, booked by whom. The reservation (core) holds the seat, the
     state and the holder's names (`holder_key` "beneficiary:<pk>"); this row, made with it by
-    `booking_create`, is never moved by anything else."""
+    `booking_create`, is never moved by anything else (a staff cancellation records its
+    reason here)."""
 
     reservation = models.OneToOneField(
         "bookings.Reservation",
@@ -540,6 +541,8 @@ class Invitation(models.Model):
         related_name="+",
         verbose_name=_("réservé par"),
     )
+    # Why staff cancelled it from the back-office (invitations_cancel_by_staff); told by mail.
+    cancel_reason = models.TextField(_("motif d'annulation"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("invitation")

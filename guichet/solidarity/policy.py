@@ -23,6 +23,7 @@ from guichet.bookings.channels import (
     SEAT,
     BookingLine,
     ChannelPolicy,
+    MailEvent,
     Refuse,
     Seat,
     Verdict,
@@ -32,6 +33,7 @@ from guichet.bookings.models import LIVE_STATUSES, SEAT_HOLDING_STATUSES, Reserv
 from guichet.catalogue.models import Channel, Session
 from guichet.core import dates
 from guichet.core.permissions import SOLIDARITY_MANAGER_GROUP
+from guichet.notifications.models import MessageKind
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
@@ -41,6 +43,7 @@ from guichet.solidarity.models import (
     Structure,
 )
 from guichet.solidarity.selectors import (
+    booking_recipients,
     invitations_seated_in_week,
     lines_ordered,
     session_waiting_room,
@@ -219,6 +222,18 @@ def booking_preview(
 SOLIDARITY_POLICY = ChannelPolicy(
     channel=Channel.SOLIDARITY,
     staff_group=SOLIDARITY_MANAGER_GROUP,
+    # One mail per booking (guichet.solidarity.mails), to its author or else the structure's
+    # responsables (`booking_recipients`).
+    group_mails={
+        MailEvent.BOOKED: MessageKind.SOLIDARITY_BOOKED,
+        MailEvent.PROMOTED: MessageKind.SOLIDARITY_PROMOTED,
+        MailEvent.WAITING_CLOSED: MessageKind.SOLIDARITY_WAITING_CLOSED,
+        MailEvent.SESSION_CANCELLED: MessageKind.SOLIDARITY_SESSION_CANCELLED,
+        MailEvent.SESSION_POSTPONED: MessageKind.SOLIDARITY_SESSION_POSTPONED,
+        MailEvent.REMINDER: MessageKind.SOLIDARITY_REMINDER,
+        MailEvent.CANCELLED: MessageKind.SOLIDARITY_CANCELLED,
+    },
+    group_recipients=booking_recipients,
     waiting_list=True,
     session_defaults=session_defaults,
     eligible=invitation_eligible,

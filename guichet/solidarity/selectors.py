@@ -40,6 +40,7 @@ from guichet.solidarity.models import (
     BeneficiaryKind,
     Invitation,
     InvitationRole,
+    MemberRole,
     Membership,
     SolidaritySettings,
     Structure,
@@ -527,6 +528,30 @@ def lines_ordered(people: list[Beneficiary]) -> list[Beneficiary]:
     ordered += [g for g in guests if g not in ordered]
     ordered += [p for p in people if p.kind == BeneficiaryKind.ACCOMPANIER]
     return ordered
+
+
+def invitation_role_text(reservation: Reservation) -> str:
+    """ "Participant", "Invité de NOM Prénom", "Accompagnateur" (`reservation.invitation`)."""
+    invitation = reservation.invitation
+    if invitation.role == InvitationRole.GUEST and invitation.guest_of is not None:
+        return _("Invité de %(name)s") % {"name": invitation.guest_of}
+    return invitation.get_role_display()
+
+
+def booking_recipients(group: ReservationGroup) -> list[str]:
+    """Whom a booking's mails go to (the policy's `group_recipients`): its author while the
+    account is active, else the responsables of the booking's structure."""
+    author = group.author
+    if author is not None and author.is_active and author.email:
+        return [author.email]
+    structures = Invitation.objects.filter(reservation__group_id=group.pk).values("structure_id")
+    return sorted(
+        Membership.objects.filter(
+            structure_id__in=structures[:1], role=MemberRole.MANAGER, user__is_active=True
+        )
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
 
 
 def invitation_state_text(reservation: Reservation) -> str:

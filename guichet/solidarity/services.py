@@ -555,12 +555,15 @@ def invitations_cancel(
     by=None,
     now: datetime | None = None,
     staff: bool = False,
+    reason: str = "",
 ) -> list[Reservation]:
     """ "Annuler": these lines of `structure` (one, or a whole booking), with the guests of a
     participant cancelled and the accompaniers of a booking left without participant, until
     the session's `cancel_until` (staff: any time). The seats go back at once and are offered
     to the waiting lists: of these sessions, and of the same ISO week's sessions where the
-    people cancelled wait (their quota may now allow them). Returns the rows cancelled."""
+    people cancelled wait (their quota may now allow them). The bookings of another author
+    than `by` are mailed "Annulation enregistrée" (with staff's `reason`, recorded on each
+    line cancelled). Returns the rows cancelled."""
     now = now or timezone.now()
     rows = list(
         Reservation.objects.select_related("invitation", "session")
@@ -598,12 +601,45 @@ def invitations_cancel(
     promoted = []
     for session_id in sorted(week_ids - cancelled_sessions):
         promoted += waiting_promote(session=sessions[session_id], now=now)
+    if reason:
+        Invitation.objects.filter(reservation_id__in=[row.pk for row in cancelled]).update(
+            cancel_reason=reason
+        )
     if by is not None:
         notify_group_mails(
             event=MailEvent.CANCELLED,
             reservations=[row for row in cancelled if row.group.author_id != by.pk],
+            details={"reason": reason, "by_staff": staff and by.is_staff, "by": _by_name(by)},
         )
     return cancelled
+
+
+def _by_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+CANCEL_REASON_REQUIRED = _("Indiquez le motif de l'annulation : il est envoyé à la structure.")
+
+
+def invitation_cancel_by_staff(
+    *, invitation: Invitation, reason: str, by, now: datetime | None = None
+) -> list[Reservation]:
+    """The back-office's "Annuler l'invitation", with a reason, at any time (after
+    `cancel_until` too): `invitations_cancel` as staff, its guests and lone accompaniers with
+    it; the booking's author is mailed "Annulation enregistrée" with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"cancel_reason": CANCEL_REASON_REQUIRED})
+    if invitation.reservation.status not in LIVE_STATUSES:
+        raise ValidationError(_("Cette invitation est déjà annulée ou n'a pas été servie."))
+    return invitations_cancel(
+        structure=invitation.structure,
+        reservation_ids=[invitation.pk],
+        by=by,
+        now=now,
+        staff=True,
+        reason=reason,
+    )
 
 
 @transaction.atomic

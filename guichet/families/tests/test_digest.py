@@ -25,17 +25,6 @@ from guichet.families.tests.factories import (
 )
 from guichet.notifications.delivery import messages_send_due
 from guichet.notifications.models import MessageKind, OutgoingMessage
-from guichet.notifications.tests.smtp import smtp_server
-
-
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as (port, collector):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        yield collector
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from guichet.notifications.models import (
 )
 from guichet.notifications.tests.factories import OutgoingMessageFactory
 from guichet.notifications.tests.helpers import pdf_bytes, png_bytes
+from guichet.solidarity.mails import WITH_REASON
 
 pytestmark = pytest.mark.django_db
 
@@ -217,8 +218,13 @@ def test_each_preview_shows_what_its_real_mails_show(admin_client, kind):
     }
     url = reverse("admin:notifications_messagetemplate_preview", args=[template.pk])
     page = admin_client.post(url, data).content.decode()
-    # Only the mails about a session staff cancelled or postponed carry its reason.
-    with_reason = kind in (MessageKind.SESSION_CANCELLED, MessageKind.SESSION_POSTPONED)
+    # Only the mails about a session staff cancelled or postponed carry its reason (and the
+    # solidarity portal's staff cancellation, its own).
+    with_reason = kind in (
+        MessageKind.SESSION_CANCELLED,
+        MessageKind.SESSION_POSTPONED,
+        *WITH_REASON,
+    )
     assert ("Motif :" in page) is with_reason
     assert ("Intempéries" in page) is with_reason
     assert "Bonjour Camille," in page

@@ -258,7 +258,11 @@ def portal_session(django_user_model):
     return session
 
 
-def test_a_portal_that_sends_no_mail_says_so_and_what_it_cancels(admin_client, portal_session):
+def test_a_portal_that_sends_no_mail_says_so_and_what_it_cancels(
+    admin_client, portal_session, monkeypatch
+):
+    policy = replace(policy_for(Channel.SOLIDARITY), group_mails={})
+    monkeypatch.setitem(channels._POLICIES, Channel.SOLIDARITY, policy)
     data = form_data(portal_session, status=SessionStatus.CANCELLED, reason="Travaux")
     page = admin_client.post(URL.format(pk=portal_session.pk), data).content.decode()
 

@@ -133,7 +133,8 @@ def test_a_portal_gets_the_core_mails_its_policy_keeps_and_only_those(solidarity
 
 
 @pytest.mark.parametrize("status", [SessionStatus.CANCELLED, SessionStatus.POSTPONED])
-def test_a_portal_without_group_mails_tells_nobody(status):
+def test_a_portal_without_group_mails_tells_nobody(status, solidarity_policy):
+    solidarity_policy()  # no group_mails
     session = portal_session()
     PortalReservationFactory(session=session)
     new_start = session.start + timedelta(days=7) if status == SessionStatus.POSTPONED else None

@@ -1,6 +1,7 @@
 """The solidarity bookings racing each other on PostgreSQL (threads released together, each on
 its own connection): the last seats, a promotion against a new booking, one person booked by two
-référents in one week, a double submit, two workers closing one list; and no deadlock."""
+référents in one week, a double submit, two workers closing one list (one set of mails); and no
+deadlock."""
 
 from datetime import timedelta
 
@@ -11,11 +12,13 @@ from guichet.bookings.services import seats_mismatches, waiting_mismatches
 from guichet.bookings.tests.test_concurrency import deadlocks_so_far, run_together
 from guichet.catalogue.models import Session
 from guichet.core.db import with_retry
-from guichet.solidarity.models import Invitation
+from guichet.notifications.delivery import messages_send_due
+from guichet.notifications.models import MessageKind, OutgoingMessage
+from guichet.solidarity.models import Invitation, MemberRole
 from guichet.solidarity.selectors import solidarity_settings_get
 from guichet.solidarity.services import booking_create, invitations_cancel, invitations_close
 from guichet.solidarity.tests.booking_helpers import paris, participant, solidarity_session
-from guichet.solidarity.tests.factories import StructureFactory
+from guichet.solidarity.tests.factories import MembershipFactory, StructureFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -118,9 +121,11 @@ def test_a_double_submit_books_once():
     assert ReservationGroup.objects.count() == 1 and Invitation.objects.count() == 1
 
 
-def test_two_workers_closing_one_list_close_it_once():
+def test_two_workers_closing_one_list_close_it_once(smtp):
     session = solidarity_session(paris(2026, 6, 12, 20, 0), seats=1)
     structure = StructureFactory()
+    # The bookings have no author: their mails go to the structure's responsable.
+    responsable = MembershipFactory(structure=structure, role=MemberRole.MANAGER)
     for _ in range(3):
         booking_create(
             structure=structure,
@@ -135,3 +140,10 @@ def test_two_workers_closing_one_list_close_it_once():
     session.refresh_from_db()
     assert session.waiting_closed_at == closing and session.waiting_count == 0
     assert Reservation.objects.filter(status=ReservationStatus.NOT_SERVED).count() == 2
+    # One set of mails: "Liste d'attente close" once per booking left on the list.
+    closed = OutgoingMessage.objects.filter(kind=MessageKind.SOLIDARITY_WAITING_CLOSED)
+    assert closed.count() == 2 and len({message.group_id for message in closed}) == 2
+    messages_send_due()
+    lists = [e for e in smtp.envelopes if b"Liste d'attente close" in e.original_content]
+    assert len(lists) == 2
+    assert all(e.rcpt_tos == [responsable.user.email] for e in lists)
