@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -853,6 +853,26 @@ def basket_validate(*, guardian: Guardian, now: datetime, submission_key: str) -
     return first
 
 
+def _rules_with_groups(activity_ids: set[int]) -> dict[int, ActivityRules | None]:
+    """Activity id → its rules (None without), each with its groups' ids (`rules_group_ids`),
+    in one statement: a row per rules and group, the groups' table joined to the left (a
+    prefetch would cost a second statement on every validation)."""
+    found: dict[int, ActivityRules | None] = dict.fromkeys(activity_ids)
+    rows = (
+        ActivityRules.objects.filter(activity_id__in=list(activity_ids))
+        .annotate(group_pk=F("groups__pk"))
+        .order_by()  # no join to the activity for its default ordering
+    )
+    for row in rows:
+        rules = found[row.activity_id] or row
+        if rules is row:
+            rules._group_ids = set()
+            found[row.activity_id] = rules
+        if row.group_pk is not None:
+            rules._group_ids.add(row.group_pk)
+    return found
+
+
 def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submission:
     # The basket's lines, locked: the same guardian validating from two tabs (or the same form
     # twice) waits here for the first to commit, then finds them gone. A key used already
@@ -867,14 +887,7 @@ def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submissi
         return Submission.objects.create(guardian=guardian, submission_key=key, outcomes=[])
     sessions = sessions_lock(ids={line.session_id for line in lines})
     children = _children_lock({line.child_id for line in lines})
-    rules_cache: dict[int, ActivityRules | None] = {}
-    for session in sessions.values():
-        rules_cache.setdefault(session.activity_id, None)
-    for rules in ActivityRules.objects.filter(activity_id__in=list(rules_cache)).prefetch_related(
-        "groups"
-    ):
-        rules._group_ids = {group.pk for group in rules.groups.all()}
-        rules_cache[rules.activity_id] = rules
+    rules_cache = _rules_with_groups({session.activity_id for session in sessions.values()})
     for session in sessions.values():
         # Read once for the whole validation (the policy reads them from the activity).
         ActivityRules.activity.field.remote_field.set_cached_value(
