@@ -853,43 +853,45 @@ def basket_validate(*, guardian: Guardian, now: datetime, submission_key: str) -
     return first
 
 
-def _rules_with_groups(activity_ids: set[int]) -> dict[int, ActivityRules | None]:
-    """Activity id → its rules (None without), each with its groups' ids (`rules_group_ids`),
-    in one statement: a row per rules and group, the groups' table joined to the left (a
-    prefetch would cost a second statement on every validation)."""
-    found: dict[int, ActivityRules | None] = dict.fromkeys(activity_ids)
-    rows = (
-        ActivityRules.objects.filter(activity_id__in=list(activity_ids))
-        .annotate(group_pk=F("groups__pk"))
-        .order_by()  # no join to the activity for its default ordering
-    )
+def _lines_with_rules(rows) -> tuple[list[BasketLine], dict[int, ActivityRules | None]]:
+    """The basket's lines (one per pk) and activity id → its rules (None without), each with its
+    groups' ids (`rules_group_ids`), from the rows of the lines' query: one row per line and
+    group of its rules (the groups' table joined to the left), so that the rules cost no
+    statement of their own on every validation."""
+    lines: dict[int, BasketLine] = {}
+    rules_of_activity: dict[int, ActivityRules | None] = {}
     for row in rows:
-        rules = found[row.activity_id] or row
-        if rules is row:
-            rules._group_ids = set()
-            found[row.activity_id] = rules
-        if row.group_pk is not None:
-            rules._group_ids.add(row.group_pk)
-    return found
+        lines.setdefault(row.pk, row)
+        activity_id = row.session.activity_id
+        if activity_id not in rules_of_activity:
+            rules = rules_of(row.session)
+            if rules is not None:
+                rules._group_ids = set()
+            rules_of_activity[activity_id] = rules
+        rules = rules_of_activity[activity_id]
+        if rules is not None and row.rules_group_pk is not None:
+            rules._group_ids.add(row.rules_group_pk)
+    return list(lines.values()), rules_of_activity
 
 
 def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submission:
     # The basket's lines, locked: the same guardian validating from two tabs (or the same form
     # twice) waits here for the first to commit, then finds them gone. A key used already
     # clashes on the submission's insert, at the end (`basket_validate` then returns the first).
-    lines = list(
+    # The rules of the lines' activities come with them (read once for the whole validation).
+    lines, rules_cache = _lines_with_rules(
         BasketLine.objects.select_for_update(of=("self",))
         .filter(basket__guardian_id=guardian.pk)
-        .select_related("child")
+        .select_related("child", "session__activity__family_rules")
+        .annotate(rules_group_pk=F("session__activity__family_rules__groups__pk"))
         .order_by("session_id", "child_id", "pk")
     )
     if not lines:
         return Submission.objects.create(guardian=guardian, submission_key=key, outcomes=[])
     sessions = sessions_lock(ids={line.session_id for line in lines})
     children = _children_lock({line.child_id for line in lines})
-    rules_cache = _rules_with_groups({session.activity_id for session in sessions.values()})
     for session in sessions.values():
-        # Read once for the whole validation (the policy reads them from the activity).
+        # The policy reads them from the activity.
         ActivityRules.activity.field.remote_field.set_cached_value(
             session.activity, rules_cache[session.activity_id]
         )

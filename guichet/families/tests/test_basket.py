@@ -272,7 +272,7 @@ def test_old_baskets_are_purged(guardian, child, session_of, now):
     assert baskets_purge(now=datetime.now(PARIS) + timedelta(days=8)) == 1
 
 
-@pytest.mark.parametrize("days", [(9,), (15, 16), (15, 16, 17, 18, 19)])
+@pytest.mark.parametrize("days", [(9,), (15, 16), (15, 16, 17), (15, 16, 17, 18, 19)])
 def test_validation_statements_are_within_the_issue_bound(
     guardian, child, session_of, now, django_assert_max_num_queries, days
 ):
@@ -286,11 +286,9 @@ def test_validation_statements_are_within_the_issue_bound(
     assert [line["status"] for line in submission.outcomes] == ["Acceptée"] * len(days)
 
 
-def test_validation_reads_the_rules_groups_in_the_same_statement(
-    guardian, child, rules, session_of, now
-):
-    """The rules and their groups come in one statement: a child outside the groups is still
-    refused, and rules without any group still admit every child."""
+def test_validation_reads_the_rules_groups_with_the_lines(guardian, child, rules, session_of, now):
+    """The rules and their groups come with the basket's lines (a row per line and group): a
+    child outside the groups is still refused, and rules without any group admit every child."""
     from guichet.families.tests.factories import ChildGroupFactory
 
     monday, tuesday, wednesday = (session_of(date(2027, 3, day)) for day in (1, 2, 3))
