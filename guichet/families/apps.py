@@ -25,9 +25,10 @@ class FamiliesConfig(AppConfig):
         mail_context_register(kind="family_digest", builder=digest_mail_context)
         # Its people in "Données d'une personne" and the nightly retention (guichet.privacy).
         privacy.register()
-        # "Demandes à traiter" and "Liste du jour" on the back-office's home, for their staff.
+        # The staff pages on the back-office's home, for their staff.
         for url_name, label in (
             ("families:staff_requests", _("Demandes à traiter")),
+            ("families:staff_book", _("Réserver pour une famille")),
             ("families:staff_day_list", _("Liste du jour")),
         ):
             staff_link_register(StaffLink(self.verbose_name, url_name, label, family_staff_allowed))

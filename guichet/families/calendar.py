@@ -128,8 +128,7 @@ class MonthCalendar:
 
     @property
     def title(self) -> str:
-        """ "Décembre 2026"."""
-        return f"{dates.MONTHS[self.month.month - 1]} {self.month.year}".capitalize()
+        return month_title(self.month)
 
     @property
     def days(self) -> list[CalendarDay]:
@@ -156,6 +155,11 @@ def month_parse(value: str | None, *, today: date) -> date | None:
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         return None
     return date(year, month, 1)
+
+
+def month_title(month: date) -> str:
+    """ "Décembre 2026"."""
+    return f"{dates.MONTHS[month.month - 1]} {month.year}".capitalize()
 
 
 def month_last_day(month: date) -> date:
@@ -259,6 +263,46 @@ def child_units(
             )
         )
     return units
+
+
+@dataclass
+class StaffUnit:
+    """A row of staff's "Réserver pour une famille": the child's unit, and which of the
+    family's deadlines have passed (staff may still act then, giving a reason)."""
+
+    unit: CalendarUnit
+    booking_late: bool
+    cancel_late: bool
+
+
+def staff_child_units(
+    *, scope: HouseholdScope, child: Child, month: date, now: datetime
+) -> list[StaffUnit]:
+    """The child's units of `month` staff may act on, by day then activity: those the child may
+    attend (active, age, group) on a session not cancelled, and those it holds."""
+    rows = []
+    for unit in child_units(
+        scope=scope,
+        child=child,
+        activity_ids=None,
+        first_day=month,
+        last_day=month_last_day(month),
+        now=now,
+    ):
+        session = unit.session
+        held = unit.reservation is not None
+        if not held and (
+            session.is_cancelled or child_refusal(child=child, session=session, rules=unit.rules)
+        ):
+            continue
+        rows.append(
+            StaffUnit(
+                unit=unit,
+                booking_late=unit_booking_refusal(session=session, now=now) is not None,
+                cancel_late=unit_cancel_refusal(session=session, now=now) is not None,
+            )
+        )
+    return rows
 
 
 def month_calendar(

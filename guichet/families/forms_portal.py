@@ -2,6 +2,7 @@
 what was posted (choices, dates, quarter hours) and say what is wrong in French; the rules are the
 services' (guichet.families.services)."""
 
+import unicodedata
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -172,3 +173,62 @@ class DayListForm(forms.Form):
         if day and not 2000 <= day.year <= 2100:
             raise forms.ValidationError(_("Choisissez une date entre 2000 et 2100."))
         return day
+
+
+class HouseholdSearchForm(forms.Form):
+    """Staff's "Réserver pour une famille": a household by its name or number."""
+
+    q = forms.CharField(
+        label=_("Compte famille (nom ou numéro)"),
+        max_length=100,
+        required=False,
+        error_messages={"max_length": _("Saisissez au plus 100 caractères.")},
+    )
+
+    def clean_q(self):
+        return _clean_text(self.cleaned_data["q"])
+
+
+STAFF_ACTIONS = (("reserver", _("Réserver")), ("annuler", _("Annuler")))
+
+
+class StaffBookForm(forms.Form):
+    """Staff's "Réserver" or "Annuler" on the days ticked among the child's units shown, and the
+    reason, which the services require past a deadline (checked there, not here)."""
+
+    seances = forms.TypedMultipleChoiceField(
+        label=_("Jours"),
+        coerce=int,
+        error_messages={
+            "required": _("Cochez au moins un jour."),
+            "invalid_choice": _("Cochez des jours de la liste."),
+            "invalid_list": _("Cochez des jours de la liste."),
+        },
+    )
+    action = forms.ChoiceField(
+        choices=STAFF_ACTIONS,
+        error_messages={
+            "required": _("Choisissez « Réserver » ou « Annuler »."),
+            "invalid_choice": _("Choisissez « Réserver » ou « Annuler »."),
+        },
+    )
+    motif = forms.CharField(
+        label=_("Motif (obligatoire hors délai)"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": _("Le motif tient en 200 caractères au plus.")},
+    )
+
+    def __init__(self, *args, session_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seances"].choices = [(pk, str(pk)) for pk in session_ids]
+
+    def clean_motif(self):
+        # Refused rather than cleaned: a reason kept in the log says what staff typed, and a
+        # direction override (U+202E) would turn it round on every page that shows it.
+        motif = self.cleaned_data["motif"].strip()
+        if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in motif):
+            raise forms.ValidationError(
+                _("Le motif tient sur une ligne, sans retour à la ligne ni caractère de contrôle.")
+            )
+        return motif

@@ -206,7 +206,12 @@ def rules_group_ids_read(rules: list[ActivityRules]) -> None:
     ):
         groups[rules_id].add(group_id)
     for r in rules:
-        r._group_ids = groups[r.pk]
+        rules_group_ids_set(r, groups[r.pk])
+
+
+def rules_group_ids_set(rules: ActivityRules, group_ids: set[int]) -> None:
+    """Gives the rules their groups' ids, read by the caller's own statement."""
+    rules._group_ids = group_ids
 
 
 def session_day(session: Session) -> date:
@@ -335,7 +340,14 @@ def households_search(query: str) -> QuerySet[Household]:
     return search_filter(Household.objects.all(), query).order_by("name", "number")
 
 
+def household_for_staff(pk) -> Household:
+    """The household staff chose by its id (any household: staff act for all); Http404 for an
+    unknown or forged id."""
+    return _get_or_404(Household.objects.all(), pk)
+
+
 def family_staff_allowed(user) -> bool:
     """Superusers and the "Gestionnaire famille" group: the staff pages ("Demandes à traiter",
-    "Liste du jour") and their links on the back-office's home (guichet.core.staff_links)."""
+    "Réserver pour une famille", "Liste du jour") and their links on the back-office's home
+    (guichet.core.staff_links)."""
     return user.is_superuser or user.groups.filter(name=FAMILY_MANAGER_GROUP).exists()

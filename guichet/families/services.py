@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -81,7 +81,7 @@ from guichet.families.selectors import (
     family_settings_get,
     guardian_get_for_user,
     hours_refusal,
-    rules_group_ids_read,
+    rules_group_ids_set,
     rules_of,
     session_day,
     spans_overlap,
@@ -854,29 +854,45 @@ def basket_validate(*, guardian: Guardian, now: datetime, submission_key: str) -
     return first
 
 
+def _lines_with_rules(rows) -> tuple[list[BasketLine], dict[int, ActivityRules | None]]:
+    """The basket's lines (one per pk) and activity id → its rules (None without), each with its
+    groups' ids (`rules_group_ids`), from the rows of the lines' query: one row per line and
+    group of its rules (the groups' table joined to the left), so that the rules cost no
+    statement of their own on every validation."""
+    lines: dict[int, BasketLine] = {}
+    rules_of_activity: dict[int, ActivityRules | None] = {}
+    group_ids: dict[int, set[int]] = {}
+    for row in rows:
+        lines.setdefault(row.pk, row)
+        activity_id = row.session.activity_id
+        if activity_id not in rules_of_activity:
+            rules = rules_of(row.session)
+            if rules is not None:
+                rules_group_ids_set(rules, group_ids.setdefault(activity_id, set()))
+            rules_of_activity[activity_id] = rules
+        if row.rules_group_pk is not None:
+            group_ids[activity_id].add(row.rules_group_pk)
+    return list(lines.values()), rules_of_activity
+
+
 def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submission:
     # The basket's lines, locked: the same guardian validating from two tabs (or the same form
     # twice) waits here for the first to commit, then finds them gone. A key used already
     # clashes on the submission's insert, at the end (`basket_validate` then returns the first).
-    lines = list(
+    # The rules of the lines' activities come with them (read once for the whole validation).
+    lines, rules_cache = _lines_with_rules(
         BasketLine.objects.select_for_update(of=("self",))
         .filter(basket__guardian_id=guardian.pk)
-        .select_related("child")
+        .select_related("child", "session__activity__family_rules")
+        .annotate(rules_group_pk=F("session__activity__family_rules__groups__pk"))
         .order_by("session_id", "child_id", "pk")
     )
     if not lines:
         return Submission.objects.create(guardian=guardian, submission_key=key, outcomes=[])
     sessions = sessions_lock(ids={line.session_id for line in lines})
     children = _children_lock({line.child_id for line in lines})
-    rules_cache: dict[int, ActivityRules | None] = {}
     for session in sessions.values():
-        rules_cache.setdefault(session.activity_id, None)
-    found = list(ActivityRules.objects.filter(activity_id__in=list(rules_cache)))
-    rules_group_ids_read(found)
-    for rules in found:
-        rules_cache[rules.activity_id] = rules
-    for session in sessions.values():
-        # Read once for the whole validation (the policy reads them from the activity).
+        # The policy reads them from the activity.
         ActivityRules.activity.field.remote_field.set_cached_value(
             session.activity, rules_cache[session.activity_id]
         )

@@ -38,5 +38,6 @@ urlpatterns = [
     path("compte-rendu/", portal.report_view, name="report"),
     path("gestion/demandes/", staff.requests_view, name="staff_requests"),
     path("gestion/demandes/<int:reservation_id>/", staff.request_decide_view, name="staff_request"),
+    path("gestion/reserver/", staff.staff_book_view, name="staff_book"),
     path("gestion/liste-du-jour/", staff.day_list_view, name="staff_day_list"),
 ]

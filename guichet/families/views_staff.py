@@ -1,12 +1,15 @@
 """The staff pages of the family portal ("Gestionnaire famille"), in the back-office's layout and
 behind its sign-in (second factor included): "Demandes à traiter" (pending requests by activity
-and day, "Accepter", "Refuser" with a reason, through fam-core's services) and "Liste du jour"
-(children, group, hours; print, CSV, XLSX, formula-safe as guichet.bookings.exports)."""
+and day, "Accepter", "Refuser" with a reason, through fam-core's services), "Réserver pour une
+famille" (a household, a child, its days of a month: "Réserver" or "Annuler", past the family's
+deadlines with a reason, through `staff_book` and `staff_cancel`) and "Liste du jour" (children,
+group, hours; print, CSV, XLSX, formula-safe as guichet.bookings.exports)."""
 
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -16,24 +19,47 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from openpyxl import Workbook
 
 from guichet.bookings.exports import csv_value, xlsx_cells
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.core import dates
 from guichet.core.db import ServiceBusy, with_retry
-from guichet.families.calendar import hour_text
+from guichet.families.calendar import (
+    hour_text,
+    month_last_day,
+    month_parse,
+    month_title,
+    staff_child_units,
+)
 from guichet.families.deadlines import PARIS
-from guichet.families.forms_portal import DayListForm, RefuseForm
+from guichet.families.forms_portal import (
+    DayListForm,
+    HouseholdSearchForm,
+    RefuseForm,
+    StaffBookForm,
+)
 from guichet.families.models import Child, holder_key_child_id
 from guichet.families.selectors import (
+    HouseholdScope,
     family_staff_allowed,
+    household_for_staff,
+    households_search,
     pending_requests,
     session_day,
     sessions_of_days,
 )
-from guichet.families.services import FamilyError, request_accept, request_refuse
+from guichet.families.services import (
+    FamilyError,
+    request_accept,
+    request_refuse,
+    staff_book,
+    staff_cancel,
+)
+
+# "Réserver pour une famille": how many households a search lists at most.
+HOUSEHOLDS_LISTED = 30
 
 
 def _staff_only(request) -> None:
@@ -139,6 +165,103 @@ def _request_decide_view(request, reservation_id: int):
     return HttpResponseRedirect(back)
 
 
+def _book_url(**params) -> str:
+    return f"{reverse('families:staff_book')}?{urlencode(params)}"
+
+
+def _staff_act(request, *, child: Child, rows, form: StaffBookForm, now) -> list[str] | None:
+    """ "Réserver" or "Annuler" the days ticked, through the services; the messages to show, or
+    None when refused (the form then carries the reason, the input kept)."""
+    ticked = set(form.cleaned_data["seances"])
+    units = [row.unit for row in rows if row.unit.session.pk in ticked]
+    reason = form.cleaned_data["motif"]
+    try:
+        if form.cleaned_data["action"] == "reserver":
+            statuses = with_retry(
+                staff_book,
+                child=child,
+                sessions=[unit.session for unit in units],
+                staff_user=request.user,
+                reason=reason,
+                now=now,
+            )
+            return [
+                f"{dates.day_short(unit.day)}, {unit.activity.name} : {status}"
+                for unit, status in zip(units, statuses, strict=True)
+            ]
+        held = [unit.reservation for unit in units if unit.reservation is not None]
+        if not held:
+            form.add_error("seances", _("Aucun des jours cochés n'est réservé pour cet enfant."))
+            return None
+        count = with_retry(
+            staff_cancel, reservations=held, staff_user=request.user, reason=reason, now=now
+        )
+    except FamilyError as refusal:
+        form.add_error("motif", str(refusal))
+        return None
+    except ServiceBusy as refusal:
+        form.add_error(None, str(refusal))
+        return None
+    return [_("Réservations annulées : %(count)d.") % {"count": count}]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def _staff_book_view(request):
+    """ "Réserver pour une famille": a household (searched by name or number), one of its
+    children, the child's days of a month with their state and the deadlines passed; "Réserver"
+    or "Annuler" the days ticked. Past a deadline staff may still act, giving a reason, which
+    the movements' log keeps (the daily report counts it as a decision of our services)."""
+    _staff_only(request)
+    now = timezone.now()
+    search = HouseholdSearchForm(request.GET)
+    context = {"title": _("Réserver pour une famille"), "search": search}
+    if search.is_valid() and search.cleaned_data["q"]:
+        context["found"] = list(households_search(search.cleaned_data["q"])[:HOUSEHOLDS_LISTED])
+    if "foyer" not in request.GET:
+        return _render(request, "families/staff/book.html", context)
+    household = household_for_staff(request.GET["foyer"])
+    scope = HouseholdScope(household)
+    children = list(scope.children().order_by("first_name", "pk"))
+    context.update(household=household, children=children)
+    if "enfant" not in request.GET:
+        return _render(request, "families/staff/book.html", context)
+    child = scope.child(request.GET["enfant"])
+    today = now.astimezone(PARIS).date()
+    month = month_parse(request.GET.get("mois"), today=today)
+    if month is None:
+        messages.error(request, _("Choisissez un mois de la liste."))
+        month = today.replace(day=1)
+    rows = staff_child_units(scope=scope, child=child, month=month, now=now)
+    form = StaffBookForm(
+        request.POST if request.method == "POST" else None,
+        session_ids=[row.unit.session.pk for row in rows],
+    )
+    if form.is_bound and form.is_valid():
+        done = _staff_act(request, child=child, rows=rows, form=form, now=now)
+        if done is not None:
+            for text in done:
+                messages.success(request, text)
+            return HttpResponseRedirect(
+                _book_url(foyer=household.pk, enfant=child.pk, mois=month.strftime("%Y-%m"))
+            )
+    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = month_last_day(month) + timedelta(days=1)
+    context.update(
+        child=child,
+        month=month,
+        month_title=month_title(month),
+        previous_url=_book_url(
+            foyer=household.pk, enfant=child.pk, mois=previous.strftime("%Y-%m")
+        ),
+        next_url=_book_url(foyer=household.pk, enfant=child.pk, mois=following.strftime("%Y-%m")),
+        rows=rows,
+        form=form,
+        ticked={str(value) for value in (form["seances"].value() or [])},
+        action=form["action"].value() or "reserver",
+    )
+    return _render(request, "families/staff/book.html", context)
+
+
 def day_list_rows(*, day: date) -> list[StaffRow]:
     """ "Liste du jour": the children seated on the portal's sessions of `day` (valid and
     pending), by activity then name."""
@@ -242,4 +365,5 @@ def _day_list_view(request):
 
 requests_view = admin.site.admin_view(_requests_view)
 request_decide_view = admin.site.admin_view(_request_decide_view)
+staff_book_view = admin.site.admin_view(_staff_book_view)
 day_list_view = admin.site.admin_view(_day_list_view)

@@ -69,3 +69,19 @@ def session_of(period):
         return rows.get().session
 
     return find
+
+
+@pytest.fixture
+def family_staff(client, django_user_model, now):
+    """A client signed in as a member of "Gestionnaire famille"."""
+    from django.contrib.auth.models import Group
+
+    from guichet.core.permissions import FAMILY_MANAGER_GROUP
+
+    user = django_user_model.objects.create_user(
+        username="famille", email="famille@example.org", password="x", is_staff=True
+    )
+    group, _created = Group.objects.get_or_create(name=FAMILY_MANAGER_GROUP)
+    user.groups.add(group)
+    client.force_login(user)
+    return client

@@ -5,27 +5,14 @@ import io
 from datetime import date, time
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from guichet.bookings.models import Reservation, ReservationStatus
-from guichet.core.permissions import FAMILY_MANAGER_GROUP
 from guichet.families.models import Acceptance, ReservationHours
 from guichet.families.services import basket_set_hours, basket_toggle_days, basket_validate
 from guichet.families.tests.factories import ChildFactory
-
-
-@pytest.fixture
-def family_staff(client, django_user_model, now):
-    user = django_user_model.objects.create_user(
-        username="famille", email="famille@example.org", password="x", is_staff=True
-    )
-    group, _created = Group.objects.get_or_create(name=FAMILY_MANAGER_GROUP)
-    user.groups.add(group)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -99,6 +86,7 @@ def test_the_staff_pages_are_linked_from_the_back_office_for_family_staff_only(
 ):
     links = (
         f'<a href="{reverse("families:staff_requests")}">Demandes à traiter</a>',
+        f'<a href="{reverse("families:staff_book")}">Réserver pour une famille</a>',
         f'<a href="{reverse("families:staff_day_list")}">Liste du jour</a>',
     )
     for url in (reverse("admin:index"), reverse("admin:app_list", args=["families"])):
