@@ -2,6 +2,10 @@
 
 from django.contrib.auth.models import User
 
+from guichet.bookings.models import ReservationStatus
+from guichet.bookings.services import reservation_update
+from guichet.catalogue.models import Session
+
 
 def assign(instance, **fields) -> bool:
     """Set fields on an instance; True when one of them changed."""
@@ -39,3 +43,11 @@ def account_load(
     if changed:
         user.save()
     return user
+
+
+def reservations_unarchive(session: Session) -> None:
+    """A demo session moved back to the future (loading days later) holds valid reservations,
+    not the archived ones the nightly job made of them."""
+    for reservation in session.reservations.filter(status=ReservationStatus.ARCHIVED):
+        reservation.status = ReservationStatus.VALID
+        reservation_update(reservation=reservation)

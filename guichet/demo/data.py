@@ -30,10 +30,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
-from guichet.bookings.models import Reservation, ReservationStatus
+from guichet.bookings.models import Reservation
 from guichet.bookings.services import (
     reservation_create,
-    reservation_update,
     reservations_archive_past,
     session_save,
 )
@@ -54,7 +53,7 @@ from guichet.core.permissions import (
     SOLIDARITY_MANAGER_GROUP,
 )
 from guichet.core.selectors import organisation_get
-from guichet.demo.common import account_load, assign
+from guichet.demo.common import account_load, assign, reservations_unarchive
 from guichet.demo.families import families_demo_load
 from guichet.demo.solidarity import solidarity_demo_load
 
@@ -385,10 +384,7 @@ def _session_load(
     if assign(session, seat_limit=spec.seat_limit, status=spec.status, reason=spec.reason, **dates):
         session_save(session=session)
     if not created and session.effective_start > timezone.now():
-        # A session moved back to the future holds valid reservations, not archived ones.
-        for reservation in session.reservations.filter(status=ReservationStatus.ARCHIVED):
-            reservation.status = ReservationStatus.VALID
-            reservation_update(reservation=reservation)
+        reservations_unarchive(session)
 
 
 @transaction.atomic

@@ -1,8 +1,9 @@
 """The solidarity portal's demo: two départements, a social structure in each with its
 responsable and référent (`demo-responsable-1`/`-2`, `demo-referent-1`/`-2`, password
 DEMO_PASSWORD), twenty invented participants, some with a phone or an e-mail, some without, a
-few guests and accompaniers; three cultural venues and eight events with their sessions, relative
-to today (guichet.demo.data's rule: loading again moves them with the day). The staff account of the "Gestionnaire solidaire" group,
+few guests and accompaniers; three cultural venues and nine events with their sessions, relative
+to today (guichet.demo.data's rule: loading again moves them with the day), one of which
+(SLOTS_EVENT) shows every state of a slot, with bookings made through the services. The staff account of the "Gestionnaire solidaire" group,
 `demo-solidaire`, is one of guichet.demo.data.STAFF_ACCOUNTS.
 
 Found again by natural keys (codes, names, usernames), so that loading twice adds nothing."""
@@ -18,7 +19,7 @@ from guichet.accounts.models import Profile
 from guichet.bookings.services import session_save
 from guichet.catalogue.models import Activity, Audience, Category, Channel, Location, Session
 from guichet.catalogue.services import activity_save
-from guichet.demo.common import account_load, assign
+from guichet.demo.common import account_load, assign, reservations_unarchive
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
@@ -32,8 +33,14 @@ from guichet.solidarity.models import (
     Venue,
     VenueCategory,
 )
-from guichet.solidarity.policy import session_defaults
-from guichet.solidarity.services import event_details_save, venue_save
+from guichet.solidarity.policy import holder_key, session_defaults
+from guichet.solidarity.services import (
+    booking_create,
+    event_details_save,
+    invitations_cancel,
+    invitations_close,
+    venue_save,
+)
 
 TERRITORIES = (
     {
@@ -418,7 +425,7 @@ def _venue_load(spec: DemoVenue) -> Venue:
     return venue
 
 
-def _event_load(spec: DemoEvent, *, venue: Venue, today: date) -> None:
+def _event_load(spec: DemoEvent, *, venue: Venue, today: date) -> Activity:
     place = venue.places.first()
     activity = Activity.objects.filter(name=spec.name).first() or Activity(
         name=spec.name, location=place
@@ -471,9 +478,199 @@ def _event_load(spec: DemoEvent, *, venue: Venue, today: date) -> None:
         session = existing[index] if index < len(existing) else Session(activity=activity)
         if assign(session, **dates) or session.pk is None:
             session_save(session=session)
+    return activity
 
 
 def solidarity_catalogue_demo_load(*, today: date) -> None:
     venues = {spec.name: _venue_load(spec) for spec in VENUES}
     for spec in EVENTS:
         _event_load(spec, venue=venues[spec.venue], today=today)
+    circus = _event_load(SLOTS_EVENT, venue=venues[SLOTS_EVENT.venue], today=today)
+    _slots_load(circus, today=today)
+
+
+# The event whose sheet shows every state of a slot ("Créneaux disponibles"), with bookings of
+# the Centre social des Trois Ponts whose lines are seated, waiting (full, over the weekly
+# quota), cancelled and not served.
+SLOTS_EVENT = DemoEvent(
+    "Le Grand Cirque des Flandres (démo)",
+    "Théâtre du Beffroi (démo)",
+    "Cirque",
+    "Tout public",
+    "<p>Acrobates, jongleurs et clowns sous le chapiteau installé devant le théâtre.</p>",
+    "Dès 5 ans",
+    90,
+    2,
+    (),
+)
+
+
+@dataclass(frozen=True)
+class DemoBookingLines:
+    """A booking of the structure `structure` (its number), its people by "Nom Prénom", in the
+    order chosen; `cancelled`: those whose invitation is then cancelled."""
+
+    people: tuple[str, ...]
+    cancelled: tuple[str, ...] = ()
+    structure: int = 1
+
+
+@dataclass(frozen=True)
+class DemoSlot:
+    """A session of SLOTS_EVENT: `days` from today, or with `quota_week` from the Monday of the
+    week after next (so that its sessions share one ISO week, the weekly quota's, whatever
+    today's weekday). Booked when first made, before its status is set, as in real life."""
+
+    state: str  # the state its slot shows, for the reader
+    days: int
+    at: time
+    seats: int
+    waiting: int | None = None
+    quota_week: bool = False
+    status: str = ""
+    reason: str = ""
+    postponed_by: timedelta | None = None
+    bookings: tuple[DemoBookingLines, ...] = ()
+
+
+SLOTS = (
+    DemoSlot(
+        "Annulé, Motif : …",
+        6,
+        time(15),
+        10,
+        status="cancelled",
+        reason="Chapiteau endommagé par la tempête.",
+        bookings=(DemoBookingLines(("Joly Bernard",)),),
+    ),
+    DemoSlot("Ouverture des réservations le …", 45, time(15), 20),
+    # Closes 48 h before: closed already; its waiting line is not served.
+    DemoSlot(
+        "Réservations closes",
+        1,
+        time(18),
+        2,
+        bookings=(DemoBookingLines(("Carpentier Lucie", "Delattre Samir", "Évrard Maëlys")),),
+    ),
+    DemoSlot("Bientôt clos", 3, time(15), 12),
+    # Nadia Aubert's two invitations of the week (the quota: 2), Inès's cancelled.
+    DemoSlot(
+        "N invitations disponibles",
+        1,
+        time(15),
+        10,
+        quota_week=True,
+        bookings=(
+            DemoBookingLines(
+                ("Aubert Nadia", "Aubert Inès", "Lemaire Sophie"), cancelled=("Aubert Inès",)
+            ),
+        ),
+    ),
+    DemoSlot(
+        "Complet, Liste d'attente",
+        2,
+        time(15),
+        2,
+        quota_week=True,
+        bookings=(
+            DemoBookingLines(("Aubert Nadia", "Berthier Karim")),
+            DemoBookingLines(("Fournier Jean-Marc",)),
+        ),
+    ),
+    DemoSlot(
+        "Complet (liste d'attente comprise)",
+        3,
+        time(15),
+        1,
+        waiting=1,
+        quota_week=True,
+        bookings=(DemoBookingLines(("Hennebert Théo", "Ibrahim Leïla")),),
+    ),
+    # A third outing the same week: Nadia Aubert waits, over the quota, until the last call.
+    DemoSlot(
+        "N invitations disponibles, une personne au-delà du quota",
+        4,
+        time(15),
+        10,
+        quota_week=True,
+        bookings=(DemoBookingLines(("Aubert Nadia",)),),
+    ),
+    DemoSlot(
+        "Reporté — nouvelle date : …",
+        22,
+        time(15),
+        12,
+        status="postponed",
+        postponed_by=timedelta(days=7),
+        bookings=(DemoBookingLines(("Berthier Karim", "Kouassi Ange")),),
+    ),
+)
+
+
+def _slot_start(spec: DemoSlot, today: date) -> datetime:
+    day = today + timedelta(days=spec.days)
+    if spec.quota_week:
+        day += timedelta(days=14 - today.weekday())
+    return timezone.make_aware(datetime.combine(day, spec.at))
+
+
+def _slot_book(session: Session, booking: DemoBookingLines) -> None:
+    structure = Structure.objects.get(name=STRUCTURES[booking.structure - 1].name)
+    people = {
+        f"{p.last_name} {p.first_name}": p for p in Beneficiary.objects.filter(structure=structure)
+    }
+    author = User.objects.get(username=f"demo-referent-{booking.structure}")
+    result = booking_create(
+        structure=structure,
+        author=author,
+        session=session,
+        lines=[people[name].pk for name in booking.people],
+        submission_key=None,
+        now=session.opens_at,
+    )
+    cancelled = {holder_key(people[name].pk) for name in booking.cancelled}
+    if cancelled:
+        invitations_cancel(
+            structure=structure,
+            reservation_ids=[
+                outcome.reservation.pk
+                for outcome in result.outcomes
+                if outcome.reservation and outcome.reservation.holder_key in cancelled
+            ],
+            now=session.opens_at,
+        )
+
+
+def _slots_load(activity: Activity, *, today: date) -> None:
+    existing = list(activity.sessions.order_by("pk"))
+    for index, spec in enumerate(SLOTS):
+        start = _slot_start(spec, today)
+        end = start + timedelta(minutes=SLOTS_EVENT.minutes)
+        moved = spec.postponed_by or timedelta(0)
+        dates = {
+            "start": start,
+            "end": end,
+            "seat_limit": spec.seats,
+            "waiting_limit": spec.waiting,
+        }
+        session = existing[index] if index < len(existing) else None
+        if session is None:
+            # session_save gives it the settings' window, as staff get it.
+            session = session_save(session=Session(activity=activity, **dates))
+            for booking in spec.bookings:
+                _slot_book(session, booking)
+            session.refresh_from_db()
+        # A postponed session's window follows its new start (as session_save moves it).
+        changes = dates | session_defaults(Session(activity=activity, start=start + moved))
+        changes |= {
+            "status": spec.status,
+            "reason": spec.reason,
+            "new_start": start + moved if moved else None,
+            "new_end": end + moved if moved else None,
+        }
+        if assign(session, **changes):
+            session_save(session=session)
+        if session.effective_start > timezone.now():
+            reservations_unarchive(session)
+    # What the minute task would have done by now: the closed session's waiting list.
+    invitations_close()

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,6 +40,8 @@ from guichet.solidarity.views import _page_range_text, _render, portal_view
 SEARCH_RESULTS = 20
 RESERVATIONS_PER_PAGE = 25
 CANCELLED = gettext_lazy("Votre annulation est confirmée : les invitations sont remises en ligne.")
+# Sent by the "Réserver" dialog's script (portal.js) with each of its requests.
+DIALOG_HEADER = "X-Booking-Dialog"
 # Ids are posted back by the page: anything else than a short number is a forged one.
 _ID_DIGITS = 12
 
@@ -169,7 +172,7 @@ def booking_new(request, session_id: int):
                             _("%(name)s : %(reason)s")
                             % {"name": outcome.line.payload.beneficiary, "reason": outcome.reason},
                         )
-                return redirect("solidarity:booking_detail", booking_id=result.group.pk)
+                return _to_result(request, result.group.pk)
     selected = {p.pk for p in people}
     previews = booking_preview(
         structure=request.portal.structure, session=session, people=people, now=now
@@ -225,6 +228,15 @@ def booking_new(request, session_id: int):
     return _render(request, "solidarity/booking_form.html", context)
 
 
+def _to_result(request, booking_id: int) -> HttpResponse:
+    """To the booking's result page. The dialog is told where instead of redirected: fetch
+    would follow the redirect itself and show the page's messages to no one."""
+    url = reverse("solidarity:booking_detail", kwargs={"booking_id": booking_id}) + "?resultat=1"
+    if request.headers.get(DIALOG_HEADER):
+        return HttpResponse(status=204, headers={"X-Booking-Location": url})
+    return redirect(url)
+
+
 def _booking_context(request, booking, *, now) -> dict:
     lines = list(request.portal.scope.booking_lines(booking))
     session = lines[0].session
@@ -251,13 +263,12 @@ def _booking_context(request, booking, *, now) -> dict:
 @require_safe
 def booking_detail(request, booking_id: int):
     """A booking: its event, its people ("Invitation n° S-…" or "Sur liste d'attente (rang
-    N)"), "Imprimer", "Annuler"; the result page after "Enregistrer"."""
+    N)"), "Imprimer", "Annuler"; the result page after "Enregistrer" (`?resultat=1`), where
+    the invitations' download starts by itself."""
     booking = request.portal.scope.booking(booking_id)
-    return _render(
-        request,
-        "solidarity/booking_detail.html",
-        _booking_context(request, booking, now=timezone.now()),
-    )
+    context = _booking_context(request, booking, now=timezone.now())
+    context["result"] = request.GET.get("resultat") == "1"
+    return _render(request, "solidarity/booking_detail.html", context)
 
 
 def _cancel(request, *, lines, back):

@@ -35,6 +35,7 @@ from guichet.solidarity.models import (
     Territory,
     Venue,
 )
+from guichet.solidarity.selectors import session_slot_state
 
 pytestmark = pytest.mark.django_db
 
@@ -302,8 +303,8 @@ def test_load_demo_data_refuses_with_debug_off_unless_forced():
     with pytest.raises(CommandError, match="DEBUG est désactivé"):
         command_output("load_demo_data")
     output = command_output("load_demo_data", "--force")
-    # 10 in the parks, 8 solidarity events, the family portal's 4.
-    assert "22 activités" in output
+    # 10 in the parks, 9 solidarity events, the family portal's 4.
+    assert "23 activités" in output
     assert "Portail famille : http://" in output and "demo-parent-1" in output
     assert "identifiant demo-gestionnaire / mot de passe guichet-demo" in output
     assert "portails : demo-solidaire, demo-famille" in output
@@ -314,7 +315,7 @@ def test_demo_solidarity_catalogue(client):
 
     assert Venue.objects.count() == 3
     events = EventDetails.objects.select_related("activity", "venue")
-    assert events.count() == 8
+    assert events.count() == 9
     for details in events:
         assert details.activity.channel == "solidaire"
         details.full_clean()  # its place is one of its venue's
@@ -330,3 +331,79 @@ def test_demo_solidarity_catalogue(client):
     assert "Visite guidée" in new  # put online yesterday
     assert "Contes du grenier" in closing  # its booking closes tomorrow
     assert "Match de rugby" not in page  # in the Pas-de-Calais
+
+
+def solidarity_demo_states() -> tuple[set[str], set[str]]:
+    """The slot states (guichet.solidarity.selectors.session_slot_state, "Bientôt clos" and
+    "Reporté" included) of the demo's solidarity sessions to come, and the states of their
+    invitations (the waiting ones over the quota apart)."""
+    now = timezone.now()
+    slots, lines = set(), set()
+    for session in Session.objects.filter(activity__channel="solidaire", effective_start__gt=now):
+        state = session_slot_state(session=session, now=now)
+        slots.add(state.kind.value)
+        if state.closing_soon:
+            slots.add("closing soon")
+        if state.postponed:
+            slots.add("postponed")
+        for line in session.reservations.all():
+            lines.add(line.status)
+            if line.status == ReservationStatus.WAITING and "quota" in line.waiting_reason:
+                lines.add("waiting over the quota")
+    return slots, lines
+
+
+SLOT_STATES = {
+    "cancelled",
+    "not_open",
+    "closed",
+    "open",
+    "waiting_list",
+    "full",
+    "postponed",
+    "closing soon",
+}
+LINE_STATES = {"valid", "waiting", "waiting over the quota", "cancelled", "not_served"}
+
+
+def test_demo_solidarity_sessions_show_every_slot_and_line_state(client):
+    demo_load()
+
+    assert solidarity_demo_states() == (SLOT_STATES, LINE_STATES)
+    assert seats_mismatches() == []
+    # Made by the services: each line an invitation of the demo's structure, by its référent.
+    lines = Reservation.objects.filter(channel="solidaire")
+    assert lines.count() == 15
+    assert set(lines.values_list("invitation__author__username", flat=True)) == {"demo-referent-1"}
+    client.login(username="demo-referent-1", password=DEMO_PASSWORD)
+    circus = Activity.objects.get(name="Le Grand Cirque des Flandres (démo)")
+    page = client.get(f"/solidaire/billetterie/{circus.pk}/").content.decode()
+    for text in (
+        "Motif : Chapiteau endommagé par la tempête.",
+        "Ouverture des réservations le",
+        "Réservations closes",
+        "10 invitations disponibles",
+        "Liste d&#x27;attente",
+        "Complet (liste d&#x27;attente comprise)",
+        "Reporté — nouvelle date :",
+        "Bientôt clos",
+    ):
+        assert text in page, text
+    mine = client.get("/solidaire/reservations/?vue=toutes").content.decode()
+    assert "Non servie" in mine and "Annulée" in mine and "Sur liste d&#x27;attente" in mine
+
+
+def test_the_solidarity_demo_loads_days_later_with_the_same_states(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    demo_load()
+    before = demo_counts(snapshot())
+
+    time_machine.move_to(timezone.now() + timedelta(days=10), tick=False)
+    reservations_archive_past()
+    demo_load()
+
+    assert demo_counts(snapshot()) == before
+    slots, lines = solidarity_demo_states()
+    assert slots == SLOT_STATES
+    assert {"valid", "waiting", "waiting over the quota", "cancelled"} <= lines
+    assert seats_mismatches() == []

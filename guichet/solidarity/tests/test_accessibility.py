@@ -185,3 +185,50 @@ def test_portal_pages_have_no_serious_violation(
 
     assert len(found) >= 41
     assert not any(found.values()), describe(found)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())
+def test_the_booking_dialog_and_the_result_page_have_no_serious_violation(
+    axe_script, live_server, chromium, referent, viewport
+):
+    structure = referent.structure
+    host = BeneficiaryFactory(structure=structure, last_name="Aubert")
+    event = EventDetailsFactory(activity__name="Le Songe").activity
+    solidarity_session(timezone.now() + timedelta(days=10), seats=1, activity=event)
+    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport=viewport)
+    keep_offline(context, live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    page.goto(live_server.url + reverse("solidarity:login"))
+    page.get_by_role("textbox", name="Email ou téléphone").fill(referent.user.email)
+    page.get_by_role("button", name="Suivant").click()
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("heading", name=structure.name)).to_be_visible()
+    page.goto(live_server.url + reverse("solidarity:event_detail", args=[event.pk]))
+    found = {}
+    width = viewport["width"]
+
+    def check(name: str, shown) -> None:
+        expect(shown).to_be_visible()
+        found[name] = blocking_violations(page, axe_script)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_role("link", name="Réserver", exact=False).click()
+    dialog = page.get_by_role("dialog", name="Réserver : Le Songe")
+    check("réserver, dialogue", dialog)
+    dialog.get_by_role("searchbox", name="Rechercher par nom").fill("aubert")
+    dialog.get_by_role("searchbox", name="Rechercher par nom").press("Enter")
+    dialog.get_by_role("button", name=f"Ajouter {host}").click()
+    check("réserver, dialogue, une personne", dialog.get_by_role("rowheader", name=str(host)))
+    dialog.locator("summary", has_text="Créer un nouveau participant").click()
+    dialog.get_by_role("button", name="Créer et ajouter le participant").click()
+    check("réserver, dialogue, erreurs", dialog.locator("[data-error-summary]"))
+    with page.expect_download():
+        dialog.get_by_role("button", name="Enregistrer").click()
+    check("résultat, téléchargement", page.get_by_role("status"))
+    context.close()
+
+    assert len(found) == 4
+    assert not any(found.values()), describe(found)

@@ -136,6 +136,44 @@ def test_a_booking_without_javascript(referent_client, structure, session):
     assert again.url == response.url
 
 
+def test_the_result_page_offers_the_download_the_booking_page_does_not(
+    referent_client, structure, session
+):
+    response = post(referent_client, session, [participant(structure)], save="1")
+    assert response.url.endswith("/?resultat=1")
+    result = page(referent_client.get(response.url))
+    pdf = reverse("solidarity:booking_pdf", args=[Reservation.objects.get().group_id])
+    assert f'href="{pdf}" download data-download-start' in result
+    assert "Le téléchargement de vos invitations va commencer…" in result  # for portal.js
+    later = page(referent_client.get(response.url.removesuffix("?resultat=1")))
+    assert "data-download-start" not in later and f'href="{pdf}"' in later  # "Imprimer"
+
+
+def test_the_dialog_is_told_where_the_booking_is(referent_client, structure, session):
+    """fetch would follow a redirect itself (and use up the page's messages): the dialog's
+    script gets the booking's address instead."""
+    answer = referent_client.post(
+        reverse("solidarity:booking_new", args=[session.pk]),
+        {"person": [participant(structure).pk], "submission": "abc123", "save": "1"},
+        headers={"X-Booking-Dialog": "1"},
+    )
+    group = Reservation.objects.get().group_id
+    assert answer.status_code == 204
+    assert (
+        answer["X-Booking-Location"]
+        == reverse("solidarity:booking_detail", args=[group]) + "?resultat=1"
+    )
+    # Anything else than "Enregistrer" answers the page, the dialog takes its form from it.
+    html = page(
+        referent_client.post(
+            reverse("solidarity:booking_new", args=[session.pk]),
+            {"q": "x", "search": "1"},
+            headers={"X-Booking-Dialog": "1"},
+        )
+    )
+    assert "data-booking-panel" in html
+
+
 def test_inline_creation_keeps_the_selection_and_refuses_bad_names(
     referent_client, structure, session
 ):

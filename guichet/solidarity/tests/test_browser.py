@@ -1,15 +1,21 @@
 """The portal in headless Chromium with the keyboard only: the two-step sign-in, creating a
-participant, the quick search, adding a référent."""
+participant, the quick search, adding a référent, booking in the "Réserver" dialog (and as a
+page without JavaScript), the invitations' download on the result page."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from guichet.accounts.tests.factories import PASSWORD
+from guichet.bookings.models import Reservation
 from guichet.catalogue.tests.factories import SessionFactory
 from guichet.notifications.models import MessageKind, OutgoingMessage
 from guichet.public.tests.browsing import keep_offline, record_errors
 from guichet.public.tests.test_browser import tab_to
-from guichet.solidarity.models import Beneficiary, Membership
+from guichet.solidarity.models import Beneficiary, BeneficiaryKind, Membership
+from guichet.solidarity.tests.booking_helpers import book, solidarity_session
 from guichet.solidarity.tests.factories import (
     BeneficiaryFactory,
     EventDetailsFactory,
@@ -196,61 +202,75 @@ def test_find_an_event_and_its_slots_with_the_keyboard(live_server, page, refere
     assert errors == []
 
 
-def test_booking_with_the_keyboard_only(live_server, page, referent):
-    """Book a participant found by name, a guest created inline and an accompanier; the booking's
-    page and its PDF; cancel the guest, which seats the accompanier waiting (a promotion)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from guichet.bookings.models import Reservation
-    from guichet.solidarity.models import BeneficiaryKind
-    from guichet.solidarity.tests.booking_helpers import solidarity_session
-
+def booking_event(referent, *, seats: int):
+    """ "Le Songe", a session in ten days with `seats` invitations, and two of the référent's
+    people: a participant and an accompanier."""
     structure = referent.structure
     host = BeneficiaryFactory(structure=structure, last_name="Aubert", first_name="Nadia")
     helper = BeneficiaryFactory(
         structure=structure, kind=BeneficiaryKind.ACCOMPANIER, last_name="Aide", first_name="Paul"
     )
     event = EventDetailsFactory(activity__name="Le Songe").activity
-    session = solidarity_session(timezone.now() + timedelta(days=10), seats=2, activity=event)
+    solidarity_session(timezone.now() + timedelta(days=10), seats=seats, activity=event)
+    return event, host, helper
+
+
+def open_booking_dialog(page, live_server, event):
+    page.goto(f"{live_server.url}/solidaire/billetterie/{event.pk}/")
+    book = page.get_by_role("link", name="Réserver", exact=False)
+    tab_to(page, book, limit=60)
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Réserver : Le Songe")
+    expect(dialog).to_be_visible()
+    # The focus is in the dialog's first field: typing before it lands would lose characters.
+    expect(dialog.get_by_role("searchbox", name="Rechercher par nom")).to_be_focused()
+    return book, dialog
+
+
+def test_booking_in_the_dialog_with_the_keyboard_only(live_server, page, referent):
+    """Book in the "Réserver" dialog a participant found by name, a guest created inline and an
+    accompanier; the result page starts the PDF's download; cancel the guest, which seats the
+    accompanier waiting (a promotion)."""
+    event, host, helper = booking_event(referent, seats=2)
     errors = record_errors(page, live_server.url)
     sign_in_with_the_keyboard(page, live_server, referent.user.email)
-    expect(page.get_by_role("heading", level=1)).to_have_text(structure.name)
-    page.goto(f"{live_server.url}/solidaire/billetterie/{event.pk}/")
-    tab_to(page, page.get_by_role("link", name="Réserver", exact=False), limit=60)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Réserver : Le Songe")).to_be_visible()
-    tab_to(page, page.get_by_role("searchbox", name="Rechercher par nom"), limit=60)
+    expect(page.get_by_role("heading", level=1)).to_have_text(referent.structure.name)
+    event_page = f"{live_server.url}/solidaire/billetterie/{event.pk}/"
+    _, dialog = open_booking_dialog(page, live_server, event)
     page.keyboard.type("aubert")
     page.keyboard.press("Enter")
-    add_host = page.get_by_role("button", name=f"Ajouter {host}")
-    tab_to(page, add_host, limit=60)
+    # The focus goes to what was found, then to the people of the booking.
+    expect(dialog.get_by_role("button", name=f"Ajouter {host}")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("cell", name="Invitation")).to_have_count(1)
-    tab_to(page, page.locator("summary", has_text="Ajouter un invité de"), limit=60)
+    expect(dialog.get_by_role("heading", name="Personnes inscrites (1 sur 8")).to_be_focused()
+    expect(dialog.get_by_role("cell", name="Invitation")).to_have_count(1)
+    tab_to(page, dialog.locator("summary", has_text="Ajouter un invité de"), limit=60)
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")  # Civilité, then Nom
     page.keyboard.type("Amie")
     page.keyboard.press("Tab")
     page.keyboard.type("Zoé")
-    tab_to(page, page.get_by_role("button", name="Créer et ajouter l'invité"))
+    tab_to(page, dialog.get_by_role("button", name="Créer et ajouter l'invité"))
     page.keyboard.press("Enter")
-    expect(page.get_by_role("rowheader", name="AMIE Zoé")).to_be_visible()
-    tab_to(page, page.get_by_role("button", name=f"Ajouter {helper}"), limit=80)
+    expect(dialog.get_by_role("rowheader", name="AMIE Zoé")).to_be_visible()
+    tab_to(page, dialog.get_by_role("button", name=f"Ajouter {helper}"), limit=80)
     page.keyboard.press("Enter")
-    expect(page.get_by_text("Liste d'attente : complet")).to_be_visible()
-    tab_to(page, page.get_by_role("button", name="Enregistrer"), limit=80)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Le Songe")).to_be_visible()
+    expect(dialog.get_by_text("Liste d'attente : complet")).to_be_visible()
+    assert page.url == event_page  # all in the dialog, over the event's page
+    tab_to(page, dialog.get_by_role("button", name="Enregistrer"), limit=80)
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Le Songe", exact=True)).to_be_visible()
+    expect(page.get_by_text("Le téléchargement de vos invitations va commencer…")).to_be_visible()
+    pdf = download.value
+    assert pdf.suggested_filename.startswith("invitations-")
+    with open(pdf.path(), "rb") as content:
+        assert content.read(5) == b"%PDF-"
     reference = Reservation.objects.get(holder_key=f"beneficiary:{host.pk}").reference
     expect(page.get_by_text(f"Invitation n° S-{reference}")).to_be_visible()
     expect(page.get_by_text("Sur liste d'attente (rang 1)")).to_be_visible()
-    printing = page.get_by_role("link", name="Imprimer les invitations (PDF)")
-    tab_to(page, printing, limit=60)
-    pdf = page.request.get(live_server.url + printing.get_attribute("href"))
-    assert pdf.headers["content-type"] == "application/pdf"
+    expect(page.get_by_role("link", name="Imprimer les invitations (PDF)")).to_be_visible()
     tab_to(page, page.get_by_role("link", name="Annuler l'invitation AMIE Zoé"), limit=60)
     page.keyboard.press("Enter")
     tab_to(page, page.get_by_role("button", name="Confirmer l'annulation"), limit=60)
@@ -261,4 +281,97 @@ def test_booking_with_the_keyboard_only(live_server, page, referent):
     helper_row = Reservation.objects.get(holder_key=f"beneficiary:{helper.pk}")
     expect(page.get_by_text(f"Invitation n° S-{helper_row.reference}")).to_be_visible()
     assert helper_row.status == "valid"  # promoted when the guest's seat came back
-    assert session.pk and errors == []
+    assert errors == []
+
+
+def test_the_dialog_shows_refusals_and_escape_gives_the_focus_back(live_server, page, referent):
+    event, host, _ = booking_event(referent, seats=2)
+    sign_in_with_the_keyboard(page, live_server, referent.user.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text(referent.structure.name)
+    book, dialog = open_booking_dialog(page, live_server, event)
+    # A participant created with no name: the form's errors, in the dialog, read out first.
+    tab_to(page, dialog.locator("summary", has_text="Créer un nouveau participant"), limit=60)
+    page.keyboard.press("Enter")
+    tab_to(page, dialog.get_by_role("button", name="Créer et ajouter le participant"))
+    page.keyboard.press("Enter")
+    summary = dialog.locator("[data-error-summary]")
+    expect(summary).to_contain_text("Le formulaire contient des erreurs")
+    expect(summary).to_be_focused()
+    # A person deactivated while the dialog is open: the service's refusal, in the dialog.
+    page.keyboard.press("Shift+Tab")
+    tab_to(page, dialog.get_by_role("searchbox", name="Rechercher par nom"), limit=60)
+    page.keyboard.type("aubert")
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name=f"Ajouter {host}")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("rowheader", name=str(host))).to_be_visible()
+    Beneficiary.objects.filter(pk=host.pk).update(is_active=False)
+    tab_to(page, dialog.get_by_role("button", name="Enregistrer"), limit=80)
+    page.keyboard.press("Enter")
+    refusal = dialog.locator(".portal-messages")
+    expect(refusal).to_be_focused()
+    expect(refusal).to_contain_text("personne")
+    assert not Reservation.objects.exists()
+    # Escape closes the dialog and gives the focus back to "Réserver".
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(book).to_be_focused()
+    page.keyboard.press("Enter")  # opens again, empty
+    expect(page.get_by_role("dialog", name="Réserver : Le Songe")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Fermer"), limit=60)
+    page.keyboard.press("Enter")
+    expect(book).to_be_focused()
+
+
+def test_without_javascript_reserver_is_a_page_and_the_pdf_a_link(live_server, chromium, referent):
+    event, host, _ = booking_event(referent, seats=2)
+    context = chromium.new_context(locale="fr-FR", java_script_enabled=False)
+    keep_offline(context, live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    page.goto(live_server.url + "/solidaire/connexion/")
+    page.get_by_role("textbox", name="Email ou téléphone").fill(referent.user.email)
+    page.get_by_role("button", name="Suivant").click()
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.goto(f"{live_server.url}/solidaire/billetterie/{event.pk}/")
+    page.get_by_role("link", name="Réserver", exact=False).click()
+    expect(page.get_by_role("heading", name="Réserver : Le Songe", level=1)).to_be_visible()
+    assert page.url.endswith("/reserver/")
+    page.get_by_role("searchbox", name="Rechercher par nom").fill("aubert")
+    page.get_by_role("region", name="Ajouter un participant").get_by_role(
+        "button", name="Rechercher"
+    ).click()
+    page.get_by_role("button", name=f"Ajouter {host}").click()
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("heading", name="Le Songe", exact=True)).to_be_visible()
+    assert page.url.endswith("?resultat=1")
+    # No script, no download by itself and no announcement of one: the link.
+    expect(page.locator("[data-download-notice]")).to_have_text("")
+    download_link = page.get_by_role("link", name="Télécharger les invitations (PDF)")
+    with page.expect_download() as download:
+        download_link.click()
+    with open(download.value.path(), "rb") as content:
+        assert content.read(5) == b"%PDF-"
+    context.close()
+
+
+def test_the_download_starts_once(live_server, page, referent):
+    event, host, _ = booking_event(referent, seats=2)
+    sign_in_with_the_keyboard(page, live_server, referent.user.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text(referent.structure.name)
+    session = event.sessions.get()
+    booking = book(session, [host], author=referent.user, now=timezone.now())
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    result = f"{live_server.url}/solidaire/reservations/{booking.group.pk}/?resultat=1"
+    with page.expect_download():
+        page.goto(result)
+    expect(page.get_by_role("status")).to_have_text(
+        "Le téléchargement de vos invitations va commencer…"
+    )
+    assert page.url == result.removesuffix("?resultat=1")
+    page.reload()
+    expect(page.get_by_role("link", name="Imprimer les invitations (PDF)")).to_be_visible()
+    expect(page.get_by_role("link", name="Télécharger les invitations (PDF)")).to_have_count(0)
+    assert len(downloads) == 1
