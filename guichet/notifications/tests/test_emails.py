@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from guichet.bookings.services import (
     AlreadyBooked,
@@ -14,7 +15,7 @@ from guichet.bookings.services import (
     reservation_quantity_change,
     session_save,
 )
-from guichet.bookings.tests.factories import booking_data
+from guichet.bookings.tests.factories import ReservationFactory, booking_data
 from guichet.catalogue.models import SessionStatus
 from guichet.catalogue.tests.factories import ActivityFactory, SessionFactory
 from guichet.notifications.default_texts import DEFAULT_TEXTS
@@ -35,6 +36,7 @@ from guichet.notifications.models import (
 )
 from guichet.notifications.selectors import message_template_get
 from guichet.notifications.services import notify_reservation_link, notify_reservations_list
+from guichet.notifications.tests.factories import OutgoingMessageFactory
 from guichet.notifications.tests.helpers import png_bytes, sent_rows
 
 pytestmark = pytest.mark.django_db
@@ -415,3 +417,40 @@ def test_the_logo_heads_the_mail(time_machine, settings):
     book(april_session())
     [(_text, html)] = mails(MessageKind.CONFIRMATION)
     assert f'<img src="{settings.SITE_URL}{organisation.logo.url}"' in html
+
+
+def test_the_mails_of_one_session_rendered_once_are_the_mails_rendered_one_by_one():
+    """The worker renders a session's mails once with slots for each reservation's own values
+    (MailRenderer.bodies): every mail must read as if rendered on its own, whatever the values."""
+    session, other = SessionFactory(), SessionFactory()
+    names = ['<b>Zoé</b> & "Léa"', "O'Brien", "Nul\x00Octet", "\x000\x00", "Camille"]
+    reservations = [
+        ReservationFactory(session=session, quantity=places) for places in (1, 2, 12345, 3, 4)
+    ]
+    for reservation, name in zip(reservations, names, strict=True):
+        reservation.first_name = name  # not saved: PostgreSQL refuses NUL bytes
+    reservations.append(ReservationFactory(session=other))
+    # Too late to cancel online: no cancel button for this one.
+    reservations.append(
+        ReservationFactory(session=SessionFactory(start=timezone.now() + timedelta(hours=1)))
+    )
+    messages = [
+        OutgoingMessageFactory(kind=kind, reservation=reservation)
+        for kind in (
+            MessageKind.REMINDER,
+            MessageKind.CONFIRMATION,
+            MessageKind.RESERVATION_CANCELLED,
+        )
+        for reservation in reservations
+    ]
+    for message in messages[-len(reservations) :]:
+        message.details = {"reason": "Pluie\x00"}  # a NUL byte outside the slots
+    renderer = MailRenderer()
+    for message in messages:
+        email = renderer.email(message, attachments=False)
+        alone = MailRenderer().render(MailRenderer().context(message, message.reservation))
+        assert (email.body, email.alternatives[0].content) == alone
+    reminder = renderer.email(messages[0], attachments=False)
+    html = reminder.alternatives[0].content
+    assert "Bonjour &lt;b&gt;Zoé&lt;/b&gt; &amp; &quot;Léa&quot;," in html
+    assert 'Bonjour <b>Zoé</b> & "Léa",' in reminder.body
