@@ -1,10 +1,13 @@
 """The portals' sign-in: one identifier for the e-mail address, the phone number or the
 username (guichet.accounts.selectors.user_find_by_identifier)."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from guichet.accounts.selectors import user_find_by_identifier
+from guichet.core.db import CompiledGet
 from guichet.staffauth.backends import StaffPasswordMixin
 
 User = get_user_model()
@@ -19,6 +22,11 @@ def account_page_relation_register(path: str) -> None:
     """`path`: a select_related path from the account (a one-to-one or a foreign key)."""
     if path not in _page_relations:
         _page_relations.append(path)
+
+
+@functools.cache  # one per set of relations (they are all registered before the first page)
+def _account_read(relations: tuple[str, ...]) -> CompiledGet:
+    return CompiledGet(lambda: User._default_manager.select_related(*relations))
 
 
 class _IdentifierModelBackend(ModelBackend):
@@ -44,8 +52,5 @@ class IdentifierBackend(StaffPasswordMixin, _IdentifierModelBackend):
 
     def get_user(self, user_id):
         """ModelBackend's, with the registered page relations in the same statement."""
-        try:
-            user = User._default_manager.select_related(*_page_relations).get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = _account_read(tuple(_page_relations)).get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -1,12 +1,14 @@
 import functools
 import hashlib
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection, models, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, models, transaction
 from django.db.models.constants import OnConflict
+from django.db.models.query import get_related_populators
 from django.utils.translation import gettext_lazy as _
 
 # PostgreSQL: serialization failure, deadlock, lock timeout. SQLite: busy timeout ran out.
@@ -152,6 +154,68 @@ class ModelRows:
                     converters[field.attname] = (index, found, column)
             self._vendors[vendor] = (columns, converters)
         return self._vendors[vendor]
+
+
+class CompiledGet:
+    """`get(pk)`: the instance of `queryset()` with this primary key, or None, built as the
+    ORM builds it (select_related relations cached on it). The statement is compiled once per
+    thread (a compiler keeps its thread's connection) and run again with each key.
+
+    For a read on every page whose compiling costs more than the database running it (the
+    account with its three select_related joins: 0.6–0.7 ms of CPU through the ORM, 0.12 ms
+    compiled, of which the statement's round trip is 0.05 ms)."""
+
+    def __init__(self, queryset: Callable[[], models.QuerySet]):
+        self._queryset = queryset
+        self._local = threading.local()
+
+    def get(self, pk) -> models.Model | None:
+        compiled = getattr(self._local, "compiled", None)
+        if compiled is None or compiled["connection"] is not connections[compiled["alias"]]:
+            compiled = self._local.compiled = self._compile(pk)
+        db = compiled["connection"]
+        key = compiled["pk_field"].get_db_prep_value(pk, db)
+        with db.cursor() as cursor:
+            cursor.execute(compiled["sql"], [key])
+            rows = cursor.fetchall()
+        # As Django's ModelIterable.
+        start, end = compiled["fields"]
+        if compiled["converters"]:
+            rows = compiled["compiler"].apply_converters(rows, compiled["converters"])
+        for row in rows:
+            instance = compiled["model"].from_db(
+                compiled["alias"], compiled["names"], row[start:end]
+            )
+            for populator in compiled["populators"]:
+                populator.populate(row, instance)
+            return instance
+        return None
+
+    def _compile(self, pk) -> dict:
+        queryset = self._queryset().filter(pk=pk)
+        alias = queryset.db
+        db = connections[alias]
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        pk_field = queryset.model._meta.pk
+        if list(params) != [pk_field.get_db_prep_value(pk, db)]:
+            raise ValueError("CompiledGet: the queryset must take no parameter of its own.")
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return {
+            "alias": alias,
+            "connection": db,
+            "sql": sql,
+            "compiler": compiler,
+            "pk_field": pk_field,
+            "model": klass_info["model"],
+            "fields": (start, end),
+            "names": [column[0].target.attname for column in select[start:end]],
+            "populators": get_related_populators(klass_info, select, alias),
+            # As the compiler's results_iter, worked out once.
+            "converters": compiler.get_converters([column[0] for column in select]),
+        }
 
 
 def rows_insert(instances: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:

