@@ -3,6 +3,7 @@ a vector QR code of the check-in link of the reservation. No structure's name no
 contact data; the same booking printed again gives the same bytes (reportlab's `invariant`:
 no creation date nor random document id)."""
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -48,10 +49,16 @@ def check_in_url(*, base_url: str, reservation: Reservation) -> str:
     return base_url.rstrip("/") + CHECK_IN_PATH.format(token=reservation.token)
 
 
-def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
-    """The QR code as one filled path of rectangles (one per run of dark modules in a row):
-    vector, sharp at any zoom and printer. Drawn in module units (integers), written as PDF
-    operators at once (a `canvas.rect` per run formatted four floats each, in pure Python)."""
+# A reprint draws the same codes again: segno's choice of the mask (the standard's scoring of
+# all eight, in pure Python) is about three quarters of a page's CPU, so each check-in URL's
+# operators are kept per process. A URL holds the reservation's token: its code never changes.
+QR_CACHED = 1024
+
+
+@functools.lru_cache(maxsize=QR_CACHED)
+def _qr_operators(url: str) -> tuple[int, str]:
+    """The QR code of `url` as PDF operators in module units: one filled path of rectangles
+    (one per run of dark modules in a row), and the code's size in modules with its border."""
     matrix = segno.make_qr(url, error="m").matrix
     border = 4
     size = len(matrix) + 2 * border
@@ -67,11 +74,19 @@ def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
                 runs.append(f"{start + border} {bottom} {column - start} 1 re")
             else:
                 column += 1
+    return size, "n " + " ".join(runs) + " f"
+
+
+def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
+    """The QR code, vector (sharp at any zoom and printer), drawn in module units (integers)
+    and written as PDF operators at once (a `canvas.rect` per run formatted four floats each,
+    in pure Python)."""
+    size, operators = _qr_operators(url)
     canvas.saveState()
     canvas.translate(x, y)
     canvas.scale(QR_SIZE / size, QR_SIZE / size)
     canvas.setFillGray(0)
-    canvas.addLiteral("n " + " ".join(runs) + " f")
+    canvas.addLiteral(operators)
     canvas.restoreState()
 
 

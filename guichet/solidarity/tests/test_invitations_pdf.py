@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from guichet.bookings.models import Reservation
+from guichet.solidarity.invitations_pdf import _qr_operators
 from guichet.solidarity.tests.booking_helpers import book, guest, participant, solidarity_session
 from guichet.solidarity.tests.factories import EventDetailsFactory
 
@@ -66,7 +67,9 @@ def test_one_page_per_seated_person_with_its_texts_and_qr(referent_client, struc
     image = pdf[0].render(scale=3).to_pil()
     [code] = zxingcpp.read_barcodes(image)
     assert code.text == f"http://testserver/solidaire/controle/{host_row.token}/"
+    codes_kept = _qr_operators.cache_info().hits
     assert referent_client.get(url).content == response.content  # a reprint: the same bytes
+    assert _qr_operators.cache_info().hits == codes_kept + 2  # its codes not encoded again
 
 
 def test_nobody_seated_answers_404_and_another_structure_too(
