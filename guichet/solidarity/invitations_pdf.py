@@ -6,6 +6,7 @@ no creation date nor random document id)."""
 import functools
 import io
 import re
+import threading
 from pathlib import Path
 
 import reportlab
@@ -32,12 +33,19 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 CHECK_IN_PATH = "/solidaire/controle/{token}/"
 
 
+# The server's threads print at once: unguarded, one saw the regular font registered and the
+# bold one not yet (a 500 on a worker's first PDFs), or a font replaced while a PDF used it.
+_fonts_lock = threading.Lock()
+
+
 def _fonts() -> None:
-    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed."""
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        fonts = Path(reportlab.__file__).parent / "fonts"
-        pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
+    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed.
+    Registered once per process."""
+    with _fonts_lock:
+        if FONT_BOLD not in pdfmetrics.getRegisteredFontNames():
+            fonts = Path(reportlab.__file__).parent / "fonts"
+            pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
+            pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
 
 
 def _clean(text: str) -> str:
