@@ -58,7 +58,7 @@ def check_in_url(*, base_url: str, reservation: Reservation) -> str:
 
 
 # A reprint draws the same codes again: segno's choice of the mask (the standard's scoring of
-# all eight, in pure Python) is about three quarters of a page's CPU, so each check-in URL's
+# all eight, in pure Python) is about half of a page's CPU, so each check-in URL's
 # operators are kept per process. A URL holds the reservation's token: its code never changes.
 QR_CACHED = 1024
 
