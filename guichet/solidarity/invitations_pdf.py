@@ -3,8 +3,10 @@ a vector QR code of the check-in link of the reservation. No structure's name no
 contact data; the same booking printed again gives the same bytes (reportlab's `invariant`:
 no creation date nor random document id)."""
 
+import functools
 import io
 import re
+import threading
 from pathlib import Path
 
 import reportlab
@@ -31,12 +33,19 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 CHECK_IN_PATH = "/solidaire/controle/{token}/"
 
 
+# The server's threads print at once: unguarded, one saw the regular font registered and the
+# bold one not yet (a 500 on a worker's first PDFs), or a font replaced while a PDF used it.
+_fonts_lock = threading.Lock()
+
+
 def _fonts() -> None:
-    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed."""
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        fonts = Path(reportlab.__file__).parent / "fonts"
-        pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
+    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed.
+    Registered once per process."""
+    with _fonts_lock:
+        if FONT_BOLD not in pdfmetrics.getRegisteredFontNames():
+            fonts = Path(reportlab.__file__).parent / "fonts"
+            pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
+            pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
 
 
 def _clean(text: str) -> str:
@@ -48,10 +57,16 @@ def check_in_url(*, base_url: str, reservation: Reservation) -> str:
     return base_url.rstrip("/") + CHECK_IN_PATH.format(token=reservation.token)
 
 
-def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
-    """The QR code as one filled path of rectangles (one per run of dark modules in a row):
-    vector, sharp at any zoom and printer. Drawn in module units (integers), written as PDF
-    operators at once (a `canvas.rect` per run formatted four floats each, in pure Python)."""
+# A reprint draws the same codes again: segno's choice of the mask (the standard's scoring of
+# all eight, in pure Python) is about half of a page's CPU, so each check-in URL's
+# operators are kept per process. A URL holds the reservation's token: its code never changes.
+QR_CACHED = 1024
+
+
+@functools.lru_cache(maxsize=QR_CACHED)
+def _qr_operators(url: str) -> tuple[int, str]:
+    """The QR code of `url` as PDF operators in module units: one filled path of rectangles
+    (one per run of dark modules in a row), and the code's size in modules with its border."""
     matrix = segno.make_qr(url, error="m").matrix
     border = 4
     size = len(matrix) + 2 * border
@@ -67,11 +82,19 @@ def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
                 runs.append(f"{start + border} {bottom} {column - start} 1 re")
             else:
                 column += 1
+    return size, "n " + " ".join(runs) + " f"
+
+
+def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
+    """The QR code, vector (sharp at any zoom and printer), drawn in module units (integers)
+    and written as PDF operators at once (a `canvas.rect` per run formatted four floats each,
+    in pure Python)."""
+    size, operators = _qr_operators(url)
     canvas.saveState()
     canvas.translate(x, y)
     canvas.scale(QR_SIZE / size, QR_SIZE / size)
     canvas.setFillGray(0)
-    canvas.addLiteral("n " + " ".join(runs) + " f")
+    canvas.addLiteral(operators)
     canvas.restoreState()
 
 
