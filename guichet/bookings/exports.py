@@ -9,10 +9,8 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-import reportlab
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -27,8 +25,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from guichet.bookings.channels import policy_for
@@ -37,6 +33,7 @@ from guichet.catalogue.models import Session
 from guichet.core import dates
 from guichet.core.audit import audit_record
 from guichet.core.models import AuditAction
+from guichet.core.pdf import FONT, FONT_BOLD, pdf_fonts_register
 from guichet.core.phones import phone_national
 from guichet.core.search import search_normalise
 
@@ -278,27 +275,15 @@ class _CheckBox(Flowable):
         self.canv.rect(0, 0, self.width, self.height)
 
 
-def _pdf_font() -> str:
-    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed."""
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        fonts = Path(reportlab.__file__).parent / "fonts"
-        pdfmetrics.registerFont(TTFont(PDF_FONT, fonts / "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, fonts / "VeraBd.ttf"))
-    return PDF_FONT
-
-
-PDF_FONT, PDF_FONT_BOLD = "GuichetVera", "GuichetVeraBold"
-
-
 def session_reception_pdf(*, session: Session) -> bytes:
     """The reception sheet to print: A4 landscape, the table as wide as the page, its header
     row repeated on each page, the total of places at the end."""
     sheet_data = session_reception_sheet(session=session)
-    font = _pdf_font()
+    pdf_fonts_register()
     styles = getSampleStyleSheet()
-    title_style = ParagraphStyle("title", parent=styles["Title"], fontName=PDF_FONT_BOLD)
-    cell_style = ParagraphStyle("cell", parent=styles["BodyText"], fontName=font, fontSize=11)
-    head_style = ParagraphStyle("head", parent=cell_style, fontName=PDF_FONT_BOLD)
+    title_style = ParagraphStyle("title", parent=styles["Title"], fontName=FONT_BOLD)
+    cell_style = ParagraphStyle("cell", parent=styles["BodyText"], fontName=FONT, fontSize=11)
+    head_style = ParagraphStyle("head", parent=cell_style, fontName=FONT_BOLD)
     out = io.BytesIO()
     document = SimpleDocTemplate(
         out,
@@ -334,14 +319,14 @@ def session_reception_pdf(*, session: Session) -> bytes:
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("FONTSIZE", (0, 0), (-1, -1), 11),
                 ("GRID", (0, 0), (-1, -2), 0.5, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("ALIGN", (2, 0), (2, -1), "RIGHT"),
                 ("ALIGN", (4, 1), (4, -1), "CENTER"),
-                ("FONTNAME", (2, -1), (2, -1), PDF_FONT_BOLD),
+                ("FONTNAME", (2, -1), (2, -1), FONT_BOLD),
                 ("LINEABOVE", (0, -1), (-1, -1), 1, colors.black),
             ]
         )

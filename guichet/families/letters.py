@@ -4,29 +4,16 @@ is written only here: the database keeps its hash."""
 
 import io
 from datetime import datetime
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-import reportlab
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from guichet.core import dates
-
-FONT, FONT_BOLD = "GuichetFamilyVera", "GuichetFamilyVeraBold"
-
-
-def _fonts() -> None:
-    # Vera (shipped with reportlab) has the French accents the built-in Helvetica lacks in UTF-8.
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        fonts = Path(reportlab.__file__).parent / "fonts"
-        pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
+from guichet.core.pdf import FONT, FONT_BOLD, pdf_fonts_register
 
 
 def activation_letter_pdf(
@@ -41,7 +28,7 @@ def activation_letter_pdf(
     url: str,
 ) -> bytes:
     """The letter's PDF bytes. Every value is escaped: names typed by staff are text."""
-    _fonts()
+    pdf_fonts_register()
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName=FONT, fontSize=11, leading=15)
     title = ParagraphStyle("title", parent=styles["Title"], fontName=FONT_BOLD)

@@ -6,10 +6,7 @@ no creation date nor random document id)."""
 import functools
 import io
 import re
-import threading
-from pathlib import Path
 
-import reportlab
 import segno
 from django.utils.html import strip_tags
 from django.utils.text import capfirst
@@ -17,35 +14,18 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from guichet.bookings.models import Reservation
 from guichet.core import dates
+from guichet.core.pdf import FONT, FONT_BOLD, pdf_fonts_register
 from guichet.core.phones import phone_display
 from guichet.solidarity.selectors import invitation_role_text
 
-FONT, FONT_BOLD = "GuichetVera", "GuichetVeraBold"
 MARGIN = 20 * mm
 QR_SIZE = 45 * mm
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 CHECK_IN_PATH = "/solidaire/controle/{token}/"
-
-
-# The server's threads print at once: unguarded, one saw the regular font registered and the
-# bold one not yet (a 500 on a worker's first PDFs), or a font replaced while a PDF used it.
-_fonts_lock = threading.Lock()
-
-
-def _fonts() -> None:
-    """Bitstream Vera (shipped with reportlab), embedded: any Latin name prints as typed.
-    Registered once per process."""
-    with _fonts_lock:
-        if FONT_BOLD not in pdfmetrics.getRegisteredFontNames():
-            fonts = Path(reportlab.__file__).parent / "fonts"
-            pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
-            pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
 
 
 def _clean(text: str) -> str:
@@ -100,7 +80,7 @@ def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
 
 def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str) -> bytes:
     """One page per line given (the caller gives the seated ones), in their order."""
-    _fonts()
+    pdf_fonts_register()
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
     canvas.setTitle(_("Invitations"))

@@ -3,7 +3,6 @@ code (the page rendered by pypdfium2, decoded by zxing-cpp) holding the check-in
 same reprint byte for byte; for the structure only, never cached; 404 when nobody is seated."""
 
 import io
-import threading
 from datetime import timedelta
 
 import pypdfium2
@@ -12,10 +11,9 @@ import zxingcpp
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
-from reportlab.pdfbase import pdfmetrics
 
 from guichet.bookings.models import Reservation
-from guichet.solidarity.invitations_pdf import FONT, FONT_BOLD, _fonts, _qr_operators
+from guichet.solidarity.invitations_pdf import _qr_operators
 from guichet.solidarity.tests.booking_helpers import book, guest, participant, solidarity_session
 from guichet.solidarity.tests.factories import EventDetailsFactory
 
@@ -86,24 +84,3 @@ def test_nobody_seated_answers_404_and_another_structure_too(
     )
     url = reverse("solidarity:booking_pdf", args=[booking.group.pk])
     assert referent_client.get(url).status_code == 404
-
-
-def test_threads_printing_at_once_register_the_fonts_once():
-    """A worker's threads print their first PDFs together: each must find both fonts, the same
-    ones (unguarded, some found the bold one missing: a 500)."""
-    for name in (FONT, FONT_BOLD):
-        pdfmetrics._fonts.pop(name, None)  # as in a new worker (reportlab has no unregister)
-    barrier = threading.Barrier(8)
-    seen = []
-
-    def first_print():
-        barrier.wait()
-        _fonts()
-        seen.append((pdfmetrics.getFont(FONT), pdfmetrics.getFont(FONT_BOLD)))
-
-    threads = [threading.Thread(target=first_print) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(seen) == 8 and len(set(seen)) == 1
