@@ -95,7 +95,8 @@ MAX_BOOKING_STATEMENTS = 25
 EVENT_LINK = re.compile(r'href="/solidaire/billetterie/(\d+)/"')
 BOOK_LINK = re.compile(r'href="/solidaire/seances/(\d+)/reserver/"')
 SUBMISSION_INPUT = re.compile(r'name="submission" value="([^"]+)"')
-BOOKING_PATH = re.compile(r"/solidaire/reservations/(\d+)/$")
+# Where "Enregistrer" leads: the booking's result page (`?resultat=1`, which starts the download).
+BOOKING_PATH = re.compile(r"/solidaire/reservations/(\d+)/(?:\?resultat=1)?$")
 RESULT_ROW = re.compile(r'<th scope="row">([^<]*)</th>\s*<td>[^<]*</td>\s*<td>([^<]*)')
 
 
@@ -351,7 +352,7 @@ async def save(client: PortalClient, page, session_id: int, people: list[int]) -
     found = BOOKING_PATH.search(answer.headers.get("location", ""))
     if found is None:
         raise HttpError("Enregistrer: no booking page")
-    result = await client.get("result page", f"/solidaire/reservations/{found.group(1)}/")
+    result = await client.get("result page", found.group(0))
     return int(found.group(1)), result.text
 
 

@@ -33,7 +33,7 @@ from guichet.catalogue.models import Session
 from guichet.core import dates
 from guichet.core.audit import audit_record
 from guichet.core.models import AuditAction
-from guichet.core.pdf import FONT, FONT_BOLD, pdf_fonts_register
+from guichet.core.pdf import FONT, FONT_BOLD, pdf_building
 from guichet.core.phones import phone_national
 from guichet.core.search import search_normalise
 
@@ -279,60 +279,60 @@ def session_reception_pdf(*, session: Session) -> bytes:
     """The reception sheet to print: A4 landscape, the table as wide as the page, its header
     row repeated on each page, the total of places at the end."""
     sheet_data = session_reception_sheet(session=session)
-    pdf_fonts_register()
-    styles = getSampleStyleSheet()
-    title_style = ParagraphStyle("title", parent=styles["Title"], fontName=FONT_BOLD)
-    cell_style = ParagraphStyle("cell", parent=styles["BodyText"], fontName=FONT, fontSize=11)
-    head_style = ParagraphStyle("head", parent=cell_style, fontName=FONT_BOLD)
-    out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out,
-        pagesize=landscape(A4),
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=sheet_data.title,
-    )
-    scale = document.width / sum(RECEPTION_WIDTHS)
-    rows = [[Paragraph(_pdf_text(header), head_style) for header in sheet_data.headers()]]
-    for last_name, first_name, places, phone in sheet_data.rows:
+    with pdf_building():
+        styles = getSampleStyleSheet()
+        title_style = ParagraphStyle("title", parent=styles["Title"], fontName=FONT_BOLD)
+        cell_style = ParagraphStyle("cell", parent=styles["BodyText"], fontName=FONT, fontSize=11)
+        head_style = ParagraphStyle("head", parent=cell_style, fontName=FONT_BOLD)
+        out = io.BytesIO()
+        document = SimpleDocTemplate(
+            out,
+            pagesize=landscape(A4),
+            leftMargin=15 * mm,
+            rightMargin=15 * mm,
+            topMargin=15 * mm,
+            bottomMargin=15 * mm,
+            title=sheet_data.title,
+        )
+        scale = document.width / sum(RECEPTION_WIDTHS)
+        rows = [[Paragraph(_pdf_text(header), head_style) for header in sheet_data.headers()]]
+        for last_name, first_name, places, phone in sheet_data.rows:
+            rows.append(
+                [
+                    Paragraph(_pdf_text(last_name), cell_style),
+                    Paragraph(_pdf_text(first_name), cell_style),
+                    str(places),
+                    phone,
+                    _CheckBox(),
+                ]
+            )
         rows.append(
             [
-                Paragraph(_pdf_text(last_name), cell_style),
-                Paragraph(_pdf_text(first_name), cell_style),
-                str(places),
-                phone,
-                _CheckBox(),
+                Paragraph(_pdf_text(str(RECEPTION_TOTAL_LABEL)), head_style),
+                "",
+                str(sheet_data.total),
+                "",
+                "",
             ]
         )
-    rows.append(
-        [
-            Paragraph(_pdf_text(str(RECEPTION_TOTAL_LABEL)), head_style),
-            "",
-            str(sheet_data.total),
-            "",
-            "",
-        ]
-    )
-    table = Table(rows, colWidths=[w * scale for w in RECEPTION_WIDTHS], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
-                ("FONTSIZE", (0, 0), (-1, -1), 11),
-                ("GRID", (0, 0), (-1, -2), 0.5, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("ALIGN", (2, 0), (2, -1), "RIGHT"),
-                ("ALIGN", (4, 1), (4, -1), "CENTER"),
-                ("FONTNAME", (2, -1), (2, -1), FONT_BOLD),
-                ("LINEABOVE", (0, -1), (-1, -1), 1, colors.black),
-            ]
+        table = Table(rows, colWidths=[w * scale for w in RECEPTION_WIDTHS], repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), FONT),
+                    ("FONTSIZE", (0, 0), (-1, -1), 11),
+                    ("GRID", (0, 0), (-1, -2), 0.5, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ALIGN", (2, 0), (2, -1), "RIGHT"),
+                    ("ALIGN", (4, 1), (4, -1), "CENTER"),
+                    ("FONTNAME", (2, -1), (2, -1), FONT_BOLD),
+                    ("LINEABOVE", (0, -1), (-1, -1), 1, colors.black),
+                ]
+            )
         )
-    )
-    story = [Paragraph(_pdf_text(sheet_data.title), title_style), Spacer(1, 4 * mm), table]
-    if sheet_data.waiting is not None:
-        story += [Spacer(1, 4 * mm), Paragraph(reception_waiting_text(sheet_data), cell_style)]
-    document.build(story)
-    return out.getvalue()
+        story = [Paragraph(_pdf_text(sheet_data.title), title_style), Spacer(1, 4 * mm), table]
+        if sheet_data.waiting is not None:
+            story += [Spacer(1, 4 * mm), Paragraph(reception_waiting_text(sheet_data), cell_style)]
+        document.build(story)
+        return out.getvalue()

@@ -1,6 +1,8 @@
-"""What the PDFs of every app share (reportlab): the embedded fonts."""
+"""What the PDFs of every app share (reportlab): the embedded fonts, and one build at a time."""
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import reportlab
@@ -9,19 +11,22 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 FONT, FONT_BOLD = "GuichetVera", "GuichetVeraBold"
 
-# The server's threads print at once: unguarded, one saw the regular font registered and the
-# bold one not yet (a 500 on a worker's first PDFs), or a font replaced while a PDF used it.
-_fonts_lock = threading.Lock()
+# reportlab keeps each document's state in objects the whole process shares (the registered
+# fonts and their subsets) and is not written for threads. A server's threads printing at once
+# found a font half registered (a 500 on a worker's first PDFs) and, with the fonts registered,
+# still failed now and then inside reportlab (IndexError, about one PDF in 550 under load). The
+# GIL runs one build at a time anyway: waiting for the lock costs next to nothing.
+_building = threading.RLock()
 
 
-def pdf_fonts_register() -> None:
-    """Bitstream Vera (shipped with reportlab), embedded: the French accents and any Latin name
-    print as typed, which the built-in Helvetica does not. Registered once per process, the bold
-    one last: once it is there, both are."""
-    if FONT_BOLD in pdfmetrics.getRegisteredFontNames():
-        return
-    with _fonts_lock:
+@contextlib.contextmanager
+def pdf_building() -> Iterator[None]:
+    """Around the making of a PDF with reportlab: one at a time per process, with Bitstream Vera
+    (shipped with reportlab) registered and embedded, so that the French accents and any Latin
+    name print as typed, which the built-in Helvetica does not."""
+    with _building:
         if FONT_BOLD not in pdfmetrics.getRegisteredFontNames():
             fonts = Path(reportlab.__file__).parent / "fonts"
             pdfmetrics.registerFont(TTFont(FONT, fonts / "Vera.ttf"))
             pdfmetrics.registerFont(TTFont(FONT_BOLD, fonts / "VeraBd.ttf"))
+        yield

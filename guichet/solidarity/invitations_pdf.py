@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from guichet.bookings.models import Reservation
 from guichet.core import dates
-from guichet.core.pdf import FONT, FONT_BOLD, pdf_fonts_register
+from guichet.core.pdf import FONT, FONT_BOLD, pdf_building
 from guichet.core.phones import phone_display
 from guichet.solidarity.selectors import invitation_role_text
 
@@ -80,77 +80,79 @@ def _qr(canvas: Canvas, url: str, *, x: float, y: float) -> None:
 
 def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str) -> bytes:
     """One page per line given (the caller gives the seated ones), in their order."""
-    pdf_fonts_register()
-    out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
-    canvas.setTitle(_("Invitations"))
-    width, height = A4
-    text_width = width - 2 * MARGIN
-    for line in lines:
-        session = line.session
-        details = getattr(session.activity, "event_details", None)
-        venue = details.venue if details else None
-        y = height - MARGIN
+    with pdf_building():
+        out = io.BytesIO()
+        canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
+        canvas.setTitle(_("Invitations"))
+        width, height = A4
+        text_width = width - 2 * MARGIN
+        for line in lines:
+            session = line.session
+            details = getattr(session.activity, "event_details", None)
+            venue = details.venue if details else None
+            y = height - MARGIN
 
-        def write(text, *, size=11, bold=False, gap=2):
-            nonlocal y
-            font = FONT_BOLD if bold else FONT
-            for part in simpleSplit(_clean(text), font, size, text_width):
-                y -= size + gap
-                canvas.setFont(font, size)
-                canvas.drawString(MARGIN, y, part)
+            def write(text, *, size=11, bold=False, gap=2):
+                nonlocal y
+                font = FONT_BOLD if bold else FONT
+                for part in simpleSplit(_clean(text), font, size, text_width):
+                    y -= size + gap
+                    canvas.setFont(font, size)
+                    canvas.drawString(MARGIN, y, part)
 
-        write(
-            _("Invitation n° %(number)s") % {"number": line.invitation.number}, size=12, bold=True
-        )
-        y -= 6
-        write(session.activity.name, size=20, bold=True, gap=6)
-        write(capfirst(dates.when(session.starts_at)), size=14, bold=True)
-        y -= 6
-        if venue is not None:
-            write(venue.name, bold=True)
-        if venue is not None:
-            address = ", ".join(part for part in (venue.address, venue.city) if part)
-        else:
-            address = getattr(session.activity.location, "address", "")
-        if address:
-            write(address)
-        y -= 10
-        write(f"{line.last_name.upper()} {line.first_name}", size=16, bold=True, gap=4)
-        write(invitation_role_text(line), size=12)
-        y -= 10
-        if details and strip_tags(details.practical_info).strip():
-            write(_("Informations pratiques"), size=12, bold=True)
-            write(strip_tags(details.practical_info), size=10)
+            write(
+                _("Invitation n° %(number)s") % {"number": line.invitation.number},
+                size=12,
+                bold=True,
+            )
             y -= 6
-        write(
-            _(
-                "Invitation nominative et strictement personnelle : elle ne peut être cédée à "
-                "une tierce personne."
-            ),
-            size=10,
-            bold=True,
-        )
-        write(_("À présenter à l'accueil le jour de l'événement."), size=10)
-        y -= 6
-        if team_phone:
+            write(session.activity.name, size=20, bold=True, gap=6)
+            write(capfirst(dates.when(session.starts_at)), size=14, bold=True)
+            y -= 6
+            if venue is not None:
+                write(venue.name, bold=True)
+            if venue is not None:
+                address = ", ".join(part for part in (venue.address, venue.city) if part)
+            else:
+                address = getattr(session.activity.location, "address", "")
+            if address:
+                write(address)
+            y -= 10
+            write(f"{line.last_name.upper()} {line.first_name}", size=16, bold=True, gap=4)
+            write(invitation_role_text(line), size=12)
+            y -= 10
+            if details and strip_tags(details.practical_info).strip():
+                write(_("Informations pratiques"), size=12, bold=True)
+                write(strip_tags(details.practical_info), size=10)
+                y -= 6
             write(
-                _("Équipe de la billetterie solidaire : %(phone)s")
-                % {"phone": phone_display(team_phone)},
+                _(
+                    "Invitation nominative et strictement personnelle : elle ne peut être cédée à "
+                    "une tierce personne."
+                ),
                 size=10,
+                bold=True,
             )
-        if venue is not None and venue.phone:
-            write(
-                _("%(venue)s : %(phone)s")
-                % {"venue": venue.name, "phone": phone_display(venue.phone)},
-                size=10,
+            write(_("À présenter à l'accueil le jour de l'événement."), size=10)
+            y -= 6
+            if team_phone:
+                write(
+                    _("Équipe de la billetterie solidaire : %(phone)s")
+                    % {"phone": phone_display(team_phone)},
+                    size=10,
+                )
+            if venue is not None and venue.phone:
+                write(
+                    _("%(venue)s : %(phone)s")
+                    % {"venue": venue.name, "phone": phone_display(venue.phone)},
+                    size=10,
+                )
+            _qr(
+                canvas,
+                check_in_url(base_url=base_url, reservation=line),
+                x=width - MARGIN - QR_SIZE,
+                y=MARGIN,
             )
-        _qr(
-            canvas,
-            check_in_url(base_url=base_url, reservation=line),
-            x=width - MARGIN - QR_SIZE,
-            y=MARGIN,
-        )
-        canvas.showPage()
-    canvas.save()
-    return out.getvalue()
+            canvas.showPage()
+        canvas.save()
+        return out.getvalue()
