@@ -24,7 +24,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from guichet.accounts.models import EMAIL_TAKEN, Profile, email_normalise
+from guichet.accounts.models import email_normalise
 from guichet.accounts.selectors import user_find_by_identifier, user_has_chosen_password
 from guichet.accounts.services import account_create, account_password_set, account_update
 from guichet.bookings.channels import REASON_ALREADY_BOOKED, REASON_NO_SEAT, BookingLine, policy_for
@@ -90,7 +90,12 @@ from guichet.families.selectors import (
     unit_span,
 )
 from guichet.notifications.models import MessageKind, OutgoingMessage
-from guichet.notifications.services import notify_account_mail, notify_portal_mails
+from guichet.notifications.services import (
+    account_email_change_request,
+    account_password_link_send,
+    notify_account_mail,
+    notify_portal_mails,
+)
 
 # The per-line statuses of "Valider" (the recap's "Statut" column).
 STATUS_ACCEPTED = _("Acceptée")
@@ -1540,26 +1545,19 @@ def password_forgot(*, identifier: str) -> None:
         return
     if guardian_get_for_user(user=user) is None:
         return
-    kind = (
-        MessageKind.FAMILY_PASSWORD_RESET
-        if user_has_chosen_password(user)
-        else MessageKind.FAMILY_INVITATION
+    account_password_link_send(
+        user=user,
+        reset_kind=MessageKind.FAMILY_PASSWORD_RESET,
+        invitation_kind=MessageKind.FAMILY_INVITATION,
     )
-    with transaction.atomic():
-        notify_account_mail(kind=kind, user=user)
 
 
 def email_change_request(*, user: AbstractBaseUser, email: str) -> bool:
     """ "Profil" → "Modifier": a link to confirm the new address, mailed to it; effective once
     confirmed. False when the address is the account's own already."""
-    email = email_normalise(email)
-    if email == user.email:
-        return False
-    if Profile.objects.filter(email=email).exclude(user=user).exists():
-        raise ValidationError({"email1": EMAIL_TAKEN})
-    with transaction.atomic():
-        notify_account_mail(kind=MessageKind.FAMILY_EMAIL_CHANGE, user=user, email=email)
-    return True
+    return account_email_change_request(
+        user=user, email=email, kind=MessageKind.FAMILY_EMAIL_CHANGE, field="email1"
+    )
 
 
 # --- daily report ---------------------------------------------------------------------------

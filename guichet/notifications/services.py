@@ -29,12 +29,15 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from guichet.accounts.models import EMAIL_TAKEN, Profile, email_normalise
+from guichet.accounts.selectors import user_has_chosen_password
 from guichet.bookings.channels import MailEvent, policy_for
 from guichet.bookings.models import SEAT_HOLDING_STATUSES, Reservation, ReservationStatus
 from guichet.bookings.selectors import SESSION_CHANGE_STATUSES
@@ -577,6 +580,30 @@ def notify_portal_mails(*, messages: list[OutgoingMessage]) -> int:
     if new:
         _send_on_commit()
     return len(new)
+
+
+def account_password_link_send(
+    *, user, reset_kind: MessageKind, invitation_kind: MessageKind
+) -> None:
+    """A portal's "Mot de passe oublié" for an account it has found: a reset link when the
+    account chose its password, a new invitation link when it never did."""
+    kind = reset_kind if user_has_chosen_password(user) else invitation_kind
+    with transaction.atomic():
+        notify_account_mail(kind=kind, user=user)
+
+
+def account_email_change_request(*, user, email: str, kind: MessageKind, field: str) -> bool:
+    """A portal's change of address: a link to confirm the new address, mailed to it. False
+    when the address is the account's own already (nothing to confirm); another account's
+    address is refused on the form's `field`."""
+    email = email_normalise(email)
+    if email == user.email:
+        return False
+    if Profile.objects.filter(email=email).exclude(user=user).exists():
+        raise ValidationError({field: EMAIL_TAKEN})
+    with transaction.atomic():
+        notify_account_mail(kind=kind, user=user, email=email)
+    return True
 
 
 def notify_account_mail(*, kind: MessageKind, user, email: str = "") -> OutgoingMessage:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from guichet.accounts.models import EMAIL_TAKEN, Profile, email_normalise
+from guichet.accounts.models import email_normalise
 from guichet.accounts.selectors import user_find_by_identifier, user_has_chosen_password
 from guichet.accounts.services import (
     account_create,
@@ -44,7 +44,12 @@ from guichet.bookings.services import (
 from guichet.catalogue.models import Channel, Location, Session, SessionStatus
 from guichet.core.audit import audit_before, audit_saved
 from guichet.notifications.models import MessageKind
-from guichet.notifications.services import notify_account_mail, notify_group_mails
+from guichet.notifications.services import (
+    account_email_change_request,
+    account_password_link_send,
+    notify_account_mail,
+    notify_group_mails,
+)
 from guichet.solidarity.models import (
     Beneficiary,
     BeneficiaryKind,
@@ -254,26 +259,19 @@ def password_forgot(*, identifier: str) -> None:
     membership = Membership.objects.select_related("structure").filter(user=user).first()
     if membership is None or not membership.structure.is_active:
         return
-    kind = (
-        MessageKind.SOLIDARITY_PASSWORD_RESET
-        if user_has_chosen_password(user)
-        else MessageKind.SOLIDARITY_INVITATION
+    account_password_link_send(
+        user=user,
+        reset_kind=MessageKind.SOLIDARITY_PASSWORD_RESET,
+        invitation_kind=MessageKind.SOLIDARITY_INVITATION,
     )
-    with transaction.atomic():
-        notify_account_mail(kind=kind, user=user)
 
 
 def email_change_request(*, user, email: str) -> bool:
     """ "Mon profil": a link to confirm the new address, mailed to it. False when the address
     is the account's own already (nothing to confirm)."""
-    email = email_normalise(email)
-    if email == user.email:
-        return False
-    if Profile.objects.filter(email=email).exclude(user=user).exists():
-        raise ValidationError({"email": EMAIL_TAKEN})
-    with transaction.atomic():
-        notify_account_mail(kind=MessageKind.SOLIDARITY_EMAIL_CHANGE, user=user, email=email)
-    return True
+    return account_email_change_request(
+        user=user, email=email, kind=MessageKind.SOLIDARITY_EMAIL_CHANGE, field="email"
+    )
 
 
 # --- bookings: invitations ------------------------------------------------------------------
