@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from guichet.bookings.channels import policy_for
 from guichet.bookings.exports import (
     reservations_csv,
     reservations_xlsx,
@@ -470,8 +471,8 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
         ]
 
     def has_change_permission(self, request, obj=None):
-        # These forms are the parks': a portal's reservation is read here and changed through
-        # its portal (or cancelled with the list's action).
+        # These forms are the parks': a portal's reservation is read here and changed or
+        # cancelled through its portal's own pages.
         if obj is not None and obj.channel != Channel.PARKS:
             return False
         return super().has_change_permission(request, obj)
@@ -527,9 +528,22 @@ class ReservationAdmin(AccentBlindSearchMixin, ServiceModelAdmin):
 
     @admin.action(description=_("Annuler les réservations sélectionnées"), permissions=["change"])
     def cancel_selected(self, request, queryset):
-        # One service call for the selection, whatever its channels: each session gives its
-        # seats back once, to its waiting list first (never queryset.update()).
+        # One service call for the selection: each session gives its seats back once, to its
+        # waiting list first (never queryset.update()). A portal whose cancellation does more
+        # (its cascade, mails, journal) has its staff cancel on its own pages: a selection with
+        # one of its lines cancels nothing and says where to go.
         selected = list(queryset.select_related("session__activity"))  # named in the log
+        elsewhere = dict.fromkeys(
+            str(policy_for(reservation.channel).staff_cancel_elsewhere) for reservation in selected
+        )
+        elsewhere.pop("", None)
+        if elsewhere:
+            self.message_user(
+                request,
+                " ".join([str(_("Aucune réservation n'a été annulée.")), *elsewhere]),
+                messages.ERROR,
+            )
+            return
         try:
             cancelled = with_retry(reservations_cancel, reservations=selected)
         except ServiceBusy as exc:

@@ -157,7 +157,10 @@ class ChannelPolicy:
       the holder keys holding seats on the session, this allocation's included;
     - `promotion_closes_at(session)`: from then on nobody is promoted automatically;
     - `needs_staff(session)`: a seat taken is "En attente de traitement" until staff decide;
-    - `group_recipients(group)`: the addresses of a group's mails (by default its author's).
+    - `group_recipients(group)`: the addresses of a group's mails (by default its author's);
+    - `staff_cancel_elsewhere`: for a channel whose cancellation does more than give the seat
+      back (a portal's cascade, mails or journal), where its staff cancel, in French; the
+      reservation list's action then cancels none of its lines and says so (empty: it does).
     """
 
     channel: Channel
@@ -170,6 +173,7 @@ class ChannelPolicy:
     promotion_closes_at: Callable[[Session], datetime] = _booking_closes_at
     needs_staff: Callable[[Session], bool] = _never_needs_staff
     group_recipients: Callable[[ReservationGroup], list[str]] = _group_author
+    staff_cancel_elsewhere: str = ""
 
 
 PARKS_POLICY = ChannelPolicy(

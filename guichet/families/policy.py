@@ -14,6 +14,8 @@
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.utils.translation import gettext_lazy
+
 from guichet.bookings.channels import SEAT, ChannelPolicy, Refuse, Verdict
 from guichet.bookings.models import LIVE_STATUSES, Reservation
 from guichet.catalogue.models import Channel, Session
@@ -124,4 +126,10 @@ FAMILY_POLICY = ChannelPolicy(
     eligible=eligible,
     needs_staff=needs_staff,
     promotion_closes_at=promotion_closes_at,
+    # Past the family's deadlines a reason is required, and each cancellation is kept in the
+    # household's journal: guichet.families.services.staff_cancel.
+    staff_cancel_elsewhere=gettext_lazy(
+        "Les réservations du portail famille s'annulent depuis « Portail famille › Réserver "
+        "pour une famille » : le journal de la famille les garde, avec le motif s'il le faut."
+    ),
 )

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guichet.bookings.channels import (
     SEAT,
@@ -237,4 +238,11 @@ SOLIDARITY_POLICY = ChannelPolicy(
     waiting_list=True,
     session_defaults=session_defaults,
     eligible=invitation_eligible,
+    # A line cancelled takes its guests (and a booking's lone accompaniers) with it, and the
+    # author is mailed the reason: guichet.solidarity.services.invitation_cancel_by_staff.
+    staff_cancel_elsewhere=gettext_lazy(
+        "Les invitations de la billetterie solidaire s'annulent depuis « Billetterie solidaire "
+        "› Invitations », avec un motif : leurs invités et accompagnateurs suivent, et l'auteur "
+        "de la réservation en est prévenu par e-mail."
+    ),
 )

@@ -399,7 +399,7 @@ def test_a_portals_reservation_is_read_only_here(login, every_channel, channel):
 
 
 def test_the_cancel_action_cancels_the_users_channels_reservations(login, every_channel):
-    client = login(Channel.FAMILY)
+    client = login(Channel.PARKS)
     selected = [every_channel[channel].reservation.pk for channel in ("famille", "parcs")]
     client.post(
         url(Reservation, "changelist"),
@@ -410,7 +410,37 @@ def test_the_cancel_action_cancels_the_users_channels_reservations(login, every_
             "channel", flat=True
         )
     )
-    assert cancelled == {Channel.FAMILY}  # the parks' one is not theirs to see
+    assert cancelled == {Channel.PARKS}  # the family's one is not theirs to see
+
+
+@pytest.mark.parametrize(
+    ("channel", "selection", "where"),
+    [
+        (Channel.FAMILY, ("famille",), "« Portail famille › Réserver pour une famille »"),
+        (None, ("parcs", "solidaire"), "« Billetterie solidaire › Invitations »"),
+        (None, ("famille", "solidaire"), "« Portail famille › Réserver pour une famille »"),
+    ],
+)
+def test_the_cancel_action_leaves_the_portals_lines_to_their_own_pages(
+    login, every_channel, mailoutbox, channel, selection, where
+):
+    """A portal's cancellation does more than give the seat back (solidarity: the guests and
+    lone accompaniers, the author's mail; families: the journal, the reason past the deadlines):
+    a selection with one of its lines cancels nothing, and says where to cancel it."""
+    client = login(channel)
+    response = client.post(
+        url(Reservation, "changelist"),
+        {
+            "action": "cancel_selected",
+            "_selected_action": [every_channel[name].reservation.pk for name in selection],
+        },
+        follow=True,
+    )
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Aucune réservation n'a été annulée. ")
+    assert where in message
+    assert not Reservation.objects.filter(status=ReservationStatus.CANCELLED).exists()
+    assert mailoutbox == []
 
 
 def test_the_cancel_action_seats_the_waiting_list(login, solidaire):
