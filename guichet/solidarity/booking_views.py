@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from guichet.bookings.models import LIVE_STATUSES, ReservationStatus
+from guichet.catalogue.models import Session
 from guichet.catalogue.selectors import session_over_q
 from guichet.core import dates
 from guichet.core.db import ServiceBusy, with_retry
@@ -90,6 +91,14 @@ def booking_new(request, session_id: int):
     fields), so nothing typed is lost."""
     scope = request.portal.scope
     now = timezone.now()
+    busy = None
+    if request.method == "POST" and "save" in request.POST:
+        try:
+            booked = _save_as_posted(request, session_id, now=now)
+        except ServiceBusy as error:
+            booked, busy = None, error
+        if booked is not None:
+            return booked
     session = scope.session(session_id, now=now)
     most = session.activity.max_places_per_booking
     people = _selection(request, scope) if request.method == "POST" else []
@@ -153,6 +162,8 @@ def booking_new(request, session_id: int):
                 guest_forms[host.pk] = create(
                     f"guest{host.pk}", kind=BeneficiaryKind.GUEST, guest_of=host
                 )
+        elif "save" in request.POST and busy is not None:
+            messages.error(request, str(busy))
         elif "save" in request.POST:
             try:
                 result = with_retry(
@@ -167,14 +178,7 @@ def booking_new(request, session_id: int):
             except (InvitationError, ServiceBusy) as refusal:
                 messages.error(request, str(refusal))
             else:
-                for outcome in result.outcomes:
-                    if outcome.reservation is None:
-                        messages.warning(
-                            request,
-                            _("%(name)s : %(reason)s")
-                            % {"name": outcome.line.payload.beneficiary, "reason": outcome.reason},
-                        )
-                return _to_result(request, result.group.pk)
+                return _booked(request, result)
     selected = {p.pk for p in people}
     previews = booking_preview(
         structure=request.portal.structure, session=session, people=people, now=now
@@ -228,6 +232,46 @@ def booking_new(request, session_id: int):
         "tab": "events",
     }
     return _render(request, "solidarity/booking_form.html", context)
+
+
+def _save_as_posted(request, session_id: int, *, now) -> HttpResponse | None:
+    """ "Enregistrer" without building the page: the session only checked (one of the portal's;
+    else 404), the posted people handed to `booking_create` as posted (it reads them locked,
+    and refuses the booking if one is not an active person of the structure). None when the
+    page must be built: a malformed form, or a refusal, which the page's own path then meets
+    again, with its messages and the selection as the page reads it (another structure's or an
+    inactive person dropped there, the others booked)."""
+    ids, forged = _ids(request.POST.getlist("person"))
+    key = request.POST.get("submission", "")
+    if forged or not ids or not (key.isalnum() and len(key) <= 64):
+        return None
+    if not request.portal.scope.session_offered(session_id, now=now):
+        raise Http404
+    try:
+        result = with_retry(
+            booking_create,
+            structure=request.portal.structure,
+            author=request.user,
+            session=Session(pk=session_id),  # the service reads it again, locked
+            lines=ids,
+            submission_key=key,
+            now=timezone.now(),
+        )
+    except InvitationError:
+        return None
+    return _booked(request, result)
+
+
+def _booked(request, result) -> HttpResponse:
+    """To the booking's result page, with a warning for each line refused alone."""
+    for outcome in result.outcomes:
+        if outcome.reservation is None:
+            messages.warning(
+                request,
+                _("%(name)s : %(reason)s")
+                % {"name": outcome.line.payload.beneficiary, "reason": outcome.reason},
+            )
+    return _to_result(request, result.group.pk)
 
 
 def _to_result(request, booking_id: int) -> HttpResponse:

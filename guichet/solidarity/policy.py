@@ -57,13 +57,16 @@ from guichet.solidarity.selectors import (
 class InvitationLine:
     """A `BookingLine.payload`: the person (its row locked by `booking_create`), its role, the
     participant it is the guest of, and the participants' holder keys of the same booking (for
-    an accompanier)."""
+    an accompanier). `week_held`: the person's invitations counted against the quota in the
+    session's week, when `booking_create` read them for the whole booking at once, under the
+    people's row locks (None: `eligible` counts them)."""
 
     beneficiary: Beneficiary
     structure_id: int
     role: str
     guest_of_id: int | None = None
     group_participant_keys: frozenset[str] = frozenset()
+    week_held: int | None = None
 
 
 def holder_key(beneficiary_id: int) -> str:
@@ -89,6 +92,11 @@ def last_call_at(session: Session, *, rules: SolidaritySettings | None = None) -
     """From then on, a seat still free may go to someone over their weekly quota."""
     rules = rules or solidarity_settings_get()
     return session.booking_closes_at - timedelta(hours=rules.last_call_hours)
+
+
+def quota_applies(session: Session, *, now: datetime, rules: SolidaritySettings) -> bool:
+    """Is the weekly quota judged on `session` at `now` (a quota set, before "dernier appel")?"""
+    return bool(rules.weekly_quota) and now < last_call_at(session, rules=rules)
 
 
 def quota_reason(*, quota: int, session: Session) -> str:
@@ -143,12 +151,14 @@ def invitation_eligible(
         return SEAT
     rules = solidarity_settings_get()  # once per line: a cache round trip each time
     quota = rules.weekly_quota
-    if quota and now < last_call_at(session, rules=rules):
-        held = invitations_seated_in_week(
-            beneficiary_id=person.pk,
-            moment=session.starts_at,
-            exclude_reservation_id=reservation_id,
-        )
+    if quota_applies(session, now=now, rules=rules):
+        held = line.week_held
+        if held is None:
+            held = invitations_seated_in_week(
+                beneficiary_id=person.pk,
+                moment=session.starts_at,
+                exclude_reservation_id=reservation_id,
+            )
         if held >= quota:
             return Wait(quota_reason(quota=quota, session=session))
     return SEAT

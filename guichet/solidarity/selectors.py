@@ -2,11 +2,12 @@
 through that structure's `StructureScope`: another structure's rows are never in its querysets,
 so a forged id answers 404."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     DateTimeField,
     Exists,
@@ -156,12 +157,22 @@ class StructureScope:
     def session(self, pk: int, *, now: datetime) -> Session:
         """A session of an event the portal offers (shared by every structure); else 404."""
         return _get_or_404(
-            Session.objects.filter(
-                activity__channel=Channel.SOLIDARITY,
-                activity__event_details__isnull=False,
-                activity__event_details__published_at__lte=now,
-            ).select_related("activity__event_details__venue", "activity__location"),
+            self._sessions_offered(now=now).select_related(
+                "activity__event_details__venue", "activity__location"
+            ),
             pk,
+        )
+
+    def session_offered(self, pk: int, *, now: datetime) -> bool:
+        """Is `pk` such a session (`session`'s test, the row not read)?"""
+        return self._sessions_offered(now=now).filter(pk=pk).exists()
+
+    @staticmethod
+    def _sessions_offered(*, now: datetime) -> QuerySet[Session]:
+        return Session.objects.filter(
+            activity__channel=Channel.SOLIDARITY,
+            activity__event_details__isnull=False,
+            activity__event_details__published_at__lte=now,
         )
 
     def events_booked(self) -> QuerySet[Activity]:
@@ -203,25 +214,73 @@ def week_bounds(moment: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _seated_in_week(
+    *, beneficiary_ids: Sequence[int], moment: datetime, exclude_reservation_id: int | None = None
+) -> list[int]:
+    """The invitations of these people counted against a weekly quota in the ISO week of
+    `moment`: seated ones (valid, pending, archived) as participant or guest, on solidarity
+    sessions whose effective start falls in that week; one beneficiary id per invitation.
+    Written in SQL: at each "Enregistrer", the ORM's building of these joins and lookups cost
+    several times the statement itself."""
+    start, end = week_bounds(moment)
+    adapt = connection.ops.adapt_datetimefield_value
+    roles = [str(role) for role in (InvitationRole.PARTICIPANT, InvitationRole.GUEST)]
+    statuses = [str(status) for status in SEAT_HOLDING_STATUSES]
+    params = [
+        *beneficiary_ids,
+        *roles,
+        *statuses,
+        str(Channel.SOLIDARITY),
+        adapt(start),
+        adapt(end),
+    ]
+    excluded = ""
+    if exclude_reservation_id is not None:
+        excluded = " AND i.reservation_id <> %s"
+        params.append(exclude_reservation_id)
+
+    def marks(values) -> str:
+        return ", ".join(["%s"] * len(values))
+
+    sql = (
+        f"SELECT i.beneficiary_id FROM {Invitation._meta.db_table} i"
+        f" JOIN {Reservation._meta.db_table} r ON r.id = i.reservation_id"
+        f" JOIN {Session._meta.db_table} s ON s.id = r.session_id"
+        f" WHERE i.beneficiary_id IN ({marks(beneficiary_ids)}) AND i.role IN ({marks(roles)})"
+        f" AND r.status IN ({marks(statuses)}) AND r.channel = %s"
+        f" AND s.effective_start >= %s AND s.effective_start < %s{excluded}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def invitations_seated_in_week(
     *, beneficiary_id: int, moment: datetime, exclude_reservation_id: int | None = None
 ) -> int:
     """How many invitations count against the person's weekly quota in the ISO week of
-    `moment`: seated ones (valid, pending, archived) as participant or guest, on solidarity
-    sessions whose effective start falls in that week; `exclude_reservation_id` left out (the
-    line being judged). Never stored: read at each decision, under the person's row lock."""
-    start, end = week_bounds(moment)
-    rows = Invitation.objects.filter(
-        beneficiary_id=beneficiary_id,
-        role__in=(InvitationRole.PARTICIPANT, InvitationRole.GUEST),
-        reservation__status__in=SEAT_HOLDING_STATUSES,
-        reservation__channel=Channel.SOLIDARITY,
-        reservation__session__effective_start__gte=start,
-        reservation__session__effective_start__lt=end,
+    `moment` (`_seated_in_week`); `exclude_reservation_id` left out (the line being judged).
+    Never stored: read at each decision, under the person's row lock."""
+    return len(
+        _seated_in_week(
+            beneficiary_ids=[beneficiary_id],
+            moment=moment,
+            exclude_reservation_id=exclude_reservation_id,
+        )
     )
-    if exclude_reservation_id is not None:
-        rows = rows.exclude(reservation_id=exclude_reservation_id)
-    return rows.count()
+
+
+def invitations_seated_in_week_of(
+    *, beneficiary_ids: Iterable[int], moment: datetime
+) -> dict[int, int]:
+    """`invitations_seated_in_week` for several people in one statement (a booking's, read
+    under their row locks): {beneficiary id: count}, every id present."""
+    ids = list(beneficiary_ids)
+    counts = dict.fromkeys(ids, 0)
+    if ids:
+        for beneficiary_id in _seated_in_week(beneficiary_ids=ids, moment=moment):
+            counts[beneficiary_id] += 1
+    return counts
 
 
 # --- The events catalogue ("Billetterie Solidaire") ---

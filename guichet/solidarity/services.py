@@ -61,8 +61,13 @@ from guichet.solidarity.models import (
     Structure,
     Venue,
 )
-from guichet.solidarity.policy import InvitationLine, holder_key
-from guichet.solidarity.selectors import lines_ordered, week_bounds
+from guichet.solidarity.policy import InvitationLine, holder_key, quota_applies
+from guichet.solidarity.selectors import (
+    invitations_seated_in_week_of,
+    lines_ordered,
+    solidarity_settings_get,
+    week_bounds,
+)
 
 LAST_MANAGER = _("La structure doit garder au moins un responsable.")
 HOST_REQUIRED = _("Choisissez le participant qui invite cette personne.")
@@ -359,10 +364,6 @@ def booking_create(
     `InvitationError`; a line refused alone (already booked) is in the outcomes. A submission
     key used already returns its booking."""
     now = now or timezone.now()
-    if submission_key:
-        earlier = _booking_for_key(structure=structure, key=submission_key)
-        if earlier is not None:
-            return earlier
     try:
         with transaction.atomic():
             return _booking_make(
@@ -374,7 +375,9 @@ def booking_create(
                 now=now,
             )
     except IntegrityError:
-        # The same form sent twice at once: the loser finds the winner's booking.
+        # The key used already (the booking's group is its first row written): the form sent
+        # again, or twice at once, where the loser waits for the winner's commit; either way
+        # its booking is found.
         earlier = _booking_for_key(structure=structure, key=submission_key)
         if earlier is None:
             raise
@@ -408,6 +411,10 @@ def _booking_make(
         raise InvitationError(NOBODY)
     if len(ids) != len(lines):
         raise InvitationError(_("Une personne figure deux fois dans la réservation."))
+    # First, so that a submission key used already ends the transaction before any lock.
+    group = ReservationGroup.objects.create(
+        channel=Channel.SOLIDARITY, author=author, submission_key=submission_key
+    )
     # The lock order: the session, then the people by pk.
     locked = sessions_lock(ids=[session.pk]).get(session.pk)
     if locked is None or locked.activity.channel != Channel.SOLIDARITY:
@@ -428,6 +435,14 @@ def _booking_make(
     participant_keys = frozenset(
         holder_key(p.pk) for p in ordered if p.kind == BeneficiaryKind.PARTICIPANT
     )
+    # The quota's counts for the whole booking in one statement, under the people's locks (a
+    # booking names each person once: its own lines change no other line's count).
+    counted = [p.pk for p in ordered if p.kind != BeneficiaryKind.ACCOMPANIER]
+    week_held = (
+        invitations_seated_in_week_of(beneficiary_ids=counted, moment=locked.starts_at)
+        if counted and quota_applies(locked, now=now, rules=solidarity_settings_get())
+        else {}
+    )
     booking_lines = [
         BookingLine(
             session_id=locked.pk,
@@ -440,13 +455,11 @@ def _booking_make(
                 role=person.kind,
                 guest_of_id=person.guest_of_id,
                 group_participant_keys=participant_keys,
+                week_held=week_held.get(person.pk),
             ),
         )
         for person in ordered
     ]
-    group = ReservationGroup.objects.create(
-        channel=Channel.SOLIDARITY, author=author, submission_key=submission_key
-    )
     outcomes = reservations_allocate(
         sessions={locked.pk: locked},
         lines=booking_lines,

@@ -136,6 +136,36 @@ def test_a_booking_without_javascript(referent_client, structure, session):
     assert again.url == response.url
 
 
+def test_enregistrer_costs_at_most_25_statements(
+    referent_client, structure, event, django_assert_max_num_queries
+):
+    """Eight people (the most a booking holds), two of them over their weekly quota: the
+    quota is read once for the whole booking, and "Enregistrer" stays within the issue's 25
+    statements (account and session included); each line's outcome as the rules say."""
+    start = timezone.now() + timedelta(days=10)
+    session = solidarity_session(start, seats=10, activity=event.activity)
+    hosts = [participant(structure) for _ in range(3)]
+    busy = [participant(structure) for _ in range(2)]
+    for _ in range(2):  # the quota of 2, held the same week
+        book(solidarity_session(start, seats=10, activity=event.activity), busy)
+    people = [*hosts, guest(hosts[0]), guest(hosts[1]), accompanier(structure), *busy]
+    with django_assert_max_num_queries(25):
+        response = post(referent_client, session, people, save="1")
+    assert response.status_code == 302
+    lines = {
+        row.holder_key: row
+        for row in Reservation.objects.filter(session=session, group__isnull=False)
+    }
+    assert len(lines) == 8
+    for person in people:
+        line = lines[f"beneficiary:{person.pk}"]
+        if person in busy:
+            assert line.status == ReservationStatus.WAITING
+            assert line.waiting_reason.startswith("quota atteint (2 invitations la semaine du")
+        else:
+            assert line.status == ReservationStatus.VALID
+
+
 def test_the_result_page_offers_the_download_the_booking_page_does_not(
     referent_client, structure, session
 ):
