@@ -379,13 +379,8 @@ def reservation_list(request):
     scope = request.portal.scope
     now = timezone.now()
     everything = request.GET.get("vue") == "toutes"
-    rows = scope.invitations()
-    people = (
-        scope.beneficiaries()
-        .filter(invitations__isnull=False)
-        .distinct()
-        .order_by("last_name", "first_name", "pk")
-    )
+    rows = scope.invitations_listed()
+    people = scope.people_booked()
     events = scope.events_booked()
     filters = ReservationFilterForm(request.GET or None, people=people, events=events)
     person, event = filters.value("personne"), filters.value("evenement")
