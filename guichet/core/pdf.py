@@ -25,8 +25,9 @@ def pdf_building() -> Iterator[None]:
     """Around the making of a PDF with reportlab: one at a time per process, with Bitstream Vera
     (shipped with reportlab) registered and embedded, so that the French accents and any Latin
     name print as typed, which the built-in Helvetica does not. The streams are compressed
-    only, not also written in ASCII85 (reportlab's default, for 7-bit channels): the PDF is
-    about a fifth smaller and its build a quarter cheaper (reportlab's ASCII85 is pure Python)."""
+    only, not also written in ASCII85 (reportlab's default, for 7-bit channels): the same pages,
+    a PDF a little smaller and its build about a quarter cheaper (reportlab's ASCII85 is pure
+    Python)."""
     with _building:
         rl_config.useA85 = 0
         if FONT_BOLD not in pdfmetrics.getRegisteredFontNames():
