@@ -91,14 +91,22 @@ def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str)
             details = getattr(session.activity, "event_details", None)
             venue = details.venue if details else None
             y = height - MARGIN
+            # The page's texts in one text object, its font set when it changes: the same
+            # glyphs at the same places, and the same text read back, as a drawString per
+            # line (each a text object, the font set again), with fewer operators to format.
+            text = canvas.beginText()
+            current = None
 
-            def write(text, *, size=11, bold=False, gap=2):
-                nonlocal y
+            def write(words, *, size=11, bold=False, gap=2, text=text):
+                nonlocal y, current
                 font = FONT_BOLD if bold else FONT
-                for part in simpleSplit(_clean(text), font, size, text_width):
+                for part in simpleSplit(_clean(words), font, size, text_width):
                     y -= size + gap
-                    canvas.setFont(font, size)
-                    canvas.drawString(MARGIN, y, part)
+                    if current != (font, size):
+                        text.setFont(font, size)
+                        current = (font, size)
+                    text.setTextOrigin(MARGIN, y)
+                    text.textLine(part)
 
             write(
                 _("Invitation n° %(number)s") % {"number": line.invitation.number},
@@ -147,6 +155,7 @@ def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str)
                     % {"venue": venue.name, "phone": phone_display(venue.phone)},
                     size=10,
                 )
+            canvas.drawText(text)
             _qr(
                 canvas,
                 check_in_url(base_url=base_url, reservation=line),

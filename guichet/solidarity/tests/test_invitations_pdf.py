@@ -53,6 +53,8 @@ def test_one_page_per_seated_person_with_its_texts_and_qr(referent_client, struc
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 2  # the third waits
     first, second = (" ".join(page.extract_text().split()) for page in reader.pages)
+    # Each text on its own line, read back as such (copied, read out).
+    assert "Musée des Exemples" in reader.pages[0].extract_text().splitlines()
     host_row = Reservation.objects.get(last_name="Hôte")
     for text in (
         "Musée des Exemples",
