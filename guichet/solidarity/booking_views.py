@@ -243,7 +243,8 @@ def _booking_lines(request, booking_id: int, *related: str) -> list:
     """The structure's lines of a booking, each with the booking (`line.group`, its author),
     in one statement: 404 when there is none, as `scope.booking` (the groups holding the
     structure's lines) and `scope.booking_lines` read in two."""
-    lines = request.portal.scope.invitations().filter(group_id=booking_id).order_by("pk")
+    # group__pk, not group_id: an id past the column's range finds nothing (Django), no error.
+    lines = request.portal.scope.invitations().filter(group__pk=booking_id).order_by("pk")
     if related:  # without names, select_related() would follow every foreign key instead
         lines = lines.select_related(*related)
     lines = list(lines)

@@ -113,6 +113,9 @@ def test_the_result_page_and_the_pdf_read_the_lines_with_their_booking(
         statements = _statements(referent_client, url)
         assert len(statements) == 3, statements
         assert "bookings_reservationgroup" in statements[-1]
+    huge = 10**23  # past the column's range: 404, not an overflow in SQLite
+    assert referent_client.get(f"/solidaire/reservations/{huge}/").status_code == 404
+    assert referent_client.get(f"/solidaire/reservations/{huge}/invitations.pdf").status_code == 404
     other = MembershipFactory(structure=StructureFactory())
     client.force_login(other.user, backend="guichet.accounts.backends.IdentifierBackend")
     assert client.get(detail).status_code == 404
