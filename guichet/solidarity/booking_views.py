@@ -283,8 +283,22 @@ def _to_result(request, booking_id: int) -> HttpResponse:
     return redirect(url)
 
 
-def _booking_context(request, booking, *, now) -> dict:
-    lines = list(request.portal.scope.booking_lines(booking))
+def _booking_lines(request, booking_id: int, *related: str) -> list:
+    """The structure's lines of a booking, each with the booking (`line.group`, its author),
+    in one statement: 404 when there is none, as `scope.booking` (the groups holding the
+    structure's lines) and `scope.booking_lines` read in two."""
+    # group__pk, not group_id: an id past the column's range finds nothing (Django), no error.
+    lines = request.portal.scope.invitations().filter(group__pk=booking_id).order_by("pk")
+    if related:  # without names, select_related() would follow every foreign key instead
+        lines = lines.select_related(*related)
+    lines = list(lines)
+    if not lines:
+        raise Http404
+    return lines
+
+
+def _booking_context(request, lines, *, now) -> dict:
+    booking = lines[0].group
     session = lines[0].session
     rows = [
         {
@@ -311,8 +325,8 @@ def booking_detail(request, booking_id: int):
     """A booking: its event, its people ("Invitation n° S-…" or "Sur liste d'attente (rang
     N)"), "Imprimer", "Annuler"; the result page after "Enregistrer" (`?resultat=1`), where
     the invitations' download starts by itself."""
-    booking = request.portal.scope.booking(booking_id)
-    context = _booking_context(request, booking, now=timezone.now())
+    lines = _booking_lines(request, booking_id)
+    context = _booking_context(request, lines, now=timezone.now())
     context["result"] = request.GET.get("resultat") == "1"
     return _render(request, "solidarity/booking_detail.html", context)
 
@@ -452,14 +466,13 @@ def _reservation_rows(page, *, now) -> list[ReservationRow]:
 def booking_pdf(request, booking_id: int):
     """ "Imprimer": the seated invitations of a booking, one A4 page each; 404 when none is
     seated. Never kept by a cache (names on it)."""
-    booking = request.portal.scope.booking(booking_id)
-    lines = [
-        line
-        for line in request.portal.scope.booking_lines(booking).select_related(
-            "session__activity__event_details__venue", "session__activity__location"
-        )
-        if line.holds_seats
-    ]
+    lines = _booking_lines(
+        request,
+        booking_id,
+        "session__activity__event_details__venue",
+        "session__activity__location",
+    )
+    lines = [line for line in lines if line.holds_seats]
     if not lines:
         raise Http404
     content = invitations_pdf(
@@ -468,6 +481,6 @@ def booking_pdf(request, booking_id: int):
         base_url=request.build_absolute_uri("/"),
     )
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="invitations-{booking.pk}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="invitations-{booking_id}.pdf"'
     response["Cache-Control"] = "no-store"
     return response

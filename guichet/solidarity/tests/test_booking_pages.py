@@ -2,6 +2,7 @@
 inline creation, guests, accompaniers, the likely outcome of each line), the booking's page,
 "Mes réservations" and the cancellations; bad input answered in French, never a 500."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import session_save
 from guichet.catalogue.models import SessionStatus
+from guichet.core.templatetags import layout
 from guichet.solidarity.models import Beneficiary, BeneficiaryKind
 from guichet.solidarity.selectors import SlotKind, session_slot_state
 from guichet.solidarity.tests.booking_helpers import (
@@ -229,6 +231,32 @@ def test_inline_creation_keeps_the_selection_and_refuses_bad_names(
     assert f'name="person" value="{Beneficiary.objects.get(last_name="Nouveau").pk}"' in page(
         response
     )
+
+
+def _blank_tokens(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r'name="submission" value="[^"]+"', "", html)
+
+
+def test_the_blank_creation_forms_are_rendered_once_per_process(
+    referent_client, structure, session
+):
+    """The participant's and the accompanier's blank forms are a `{% layout_part %}`: the page
+    is the same, byte for byte, rendered or taken from the parts; a form sent back with an
+    error shows its error and what was typed, the other blank form stays as it was."""
+    url = reverse("solidarity:booking_new", args=[session.pk])
+    layout._parts.clear()
+    first = _blank_tokens(page(referent_client.get(url)))
+    assert any(key[0] == "quick-person-form" for key in layout._parts)
+    again = _blank_tokens(page(referent_client.get(url)))
+    assert again == first
+    for prefix in ("new", "acc"):
+        assert f'id="id_{prefix}-last_name"' in first and f'name="{prefix}-civility"' in first
+    html = page(post(referent_client, session, create="1", **{"new-last_name": "Nom<b>"}))
+    assert "Le formulaire contient des erreurs" in html
+    assert 'value="Nom&lt;b&gt;"' in html
+    assert html.count('class="field field--error"') == 2  # the participant's name and first name
+    assert 'id="id_acc-last_name"' in html
 
 
 @pytest.mark.parametrize("forged", ["999999999", "-1", "abc", "1" * 40, "<script>", "\u202e"])

@@ -8,6 +8,8 @@ from datetime import timedelta
 import pypdfium2
 import pytest
 import zxingcpp
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -15,7 +17,11 @@ from pypdf import PdfReader
 from guichet.bookings.models import Reservation
 from guichet.solidarity.invitations_pdf import _qr_operators
 from guichet.solidarity.tests.booking_helpers import book, guest, participant, solidarity_session
-from guichet.solidarity.tests.factories import EventDetailsFactory
+from guichet.solidarity.tests.factories import (
+    EventDetailsFactory,
+    MembershipFactory,
+    StructureFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +53,8 @@ def test_one_page_per_seated_person_with_its_texts_and_qr(referent_client, struc
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 2  # the third waits
     first, second = (" ".join(page.extract_text().split()) for page in reader.pages)
+    # Each text on its own line, read back as such (copied, read out).
+    assert "Musée des Exemples" in reader.pages[0].extract_text().splitlines()
     host_row = Reservation.objects.get(last_name="Hôte")
     for text in (
         "Musée des Exemples",
@@ -84,3 +92,31 @@ def test_nobody_seated_answers_404_and_another_structure_too(
     )
     url = reverse("solidarity:booking_pdf", args=[booking.group.pk])
     assert referent_client.get(url).status_code == 404
+
+
+def _statements(client, url) -> list[str]:
+    """The SQL statements of a page, the tests' database cache's left out (Redis in use)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries if "guichet_cache" not in q["sql"]]
+
+
+def test_the_result_page_and_the_pdf_read_the_lines_with_their_booking(
+    client, referent_client, booking
+):
+    """The booking's lines are read with the booking (its author) in one statement, after the
+    session's and the account's (with its membership). Another structure's référent gets 404
+    for both pages."""
+    pdf = reverse("solidarity:booking_pdf", args=[booking.group.pk])
+    detail = reverse("solidarity:booking_detail", args=[booking.group.pk]) + "?resultat=1"
+    for url in (detail, pdf):
+        statements = _statements(referent_client, url)
+        assert len(statements) == 3, statements
+        assert "bookings_reservationgroup" in statements[-1]
+    huge = 10**23  # past the column's range: 404, not an overflow in SQLite
+    assert referent_client.get(f"/solidaire/reservations/{huge}/").status_code == 404
+    assert referent_client.get(f"/solidaire/reservations/{huge}/invitations.pdf").status_code == 404
+    other = MembershipFactory(structure=StructureFactory())
+    client.force_login(other.user, backend="guichet.accounts.backends.IdentifierBackend")
+    assert client.get(detail).status_code == 404
+    assert client.get(pdf).status_code == 404
