@@ -60,6 +60,29 @@ def advisory_lock(*names: object) -> None:
         )
 
 
+# psycopg turns a statement's `%s` into PostgreSQL's `$1…` with a regular expression, and keeps
+# the result only for statements of at most 50 parameters (psycopg._queries; its discussion 628:
+# an ORM's bulk inserts of any number of rows would fill the cache). `rows_insert`'s statements
+# are few (one per model and count of rows) but longer: a portal's allocation of 2 to 8 lines
+# (36 columns a row) was parsed again at every call, 0.1 ms of CPU a row, while its sessions
+# stayed locked. The limit is raised so that they are kept too (psycopg's cache holds 128).
+PSYCOPG_CACHED_PARAMS = 400
+
+
+def psycopg_statement_cache_widen() -> None:
+    """Let psycopg keep its parse of statements of up to PSYCOPG_CACHED_PARAMS parameters (once,
+    at start-up: CoreConfig.ready). Does nothing if psycopg has no such limit any more."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return
+    if (
+        getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", PSYCOPG_CACHED_PARAMS)
+        < PSYCOPG_CACHED_PARAMS
+    ):
+        _queries.MAX_CACHED_STATEMENT_PARAMS = PSYCOPG_CACHED_PARAMS
+
+
 def lock_timeout_on_connect(*, connection, **_kwargs) -> None:
     """On PostgreSQL, every statement of the connection waits at most DATABASE_LOCK_TIMEOUT for
     a lock: past it the statement fails with 55P03, which with_retry retries, then answers busy

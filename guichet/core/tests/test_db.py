@@ -98,6 +98,26 @@ def test_rows_insert_may_skip_the_rows_clashing_on_a_unique_column():
     assert OutgoingMessage.objects.get(dedupe_key="a").subject == "Sujet a"
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_psycopg_keeps_its_parse_of_rows_insert_statements_of_eight_reservations():
+    # 8 rows of a reservation's columns: more parameters than psycopg keeps by default (50).
+    from psycopg import _queries
+
+    session = ReservationFactory().session
+
+    def eight() -> list[Reservation]:
+        return ReservationFactory.build_batch(8, session=session)
+
+    rows_insert(eight())
+    hits = _queries._query2pg.cache_info().hits
+    with CaptureQueriesContext(connection) as captured:
+        rows_insert(eight())
+    assert len(captured.captured_queries[0]["sql"]) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert _queries._query2pg.cache_info().hits == hits + 1
+    assert Reservation.objects.filter(session=session).count() == 17
+
+
 def _reservation_and_relations(reservation: Reservation) -> list[dict]:
     objects = [reservation, reservation.session, reservation.session.activity]
     return [{f.attname: getattr(o, f.attname) for f in o._meta.concrete_fields} for o in objects]
