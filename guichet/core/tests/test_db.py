@@ -118,6 +118,26 @@ def test_psycopg_keeps_its_parse_of_rows_insert_statements_of_eight_reservations
     assert Reservation.objects.filter(session=session).count() == 17
 
 
+@pytest.mark.django_db
+def test_rows_insert_writes_as_they_are_only_values_the_fields_would_not_change():
+    # Every column of every model: what rows_insert passes as it is (core.db._AS_IS) is what
+    # get_db_prep_save gives back for it, of the same type.
+    from django.apps import apps
+
+    from guichet.core.db import _inserted_fields
+
+    samples = {str: ["Exemple", ""], bool: [True, False], type(None): [None]}
+    checked = 0
+    for model in apps.get_models():
+        for field, as_is in _inserted_fields(model):
+            for kind in as_is:
+                for value in samples[kind]:
+                    prepared = field.get_db_prep_save(value, connection)
+                    assert prepared == value and type(prepared) is kind, (model, field.name)
+                    checked += 1
+    assert checked > 500
+
+
 def _reservation_and_relations(reservation: Reservation) -> list[dict]:
     objects = [reservation, reservation.session, reservation.session.activity]
     return [{f.attname: getattr(o, f.attname) for f in o._meta.concrete_fields} for o in objects]
