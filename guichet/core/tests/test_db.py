@@ -98,6 +98,46 @@ def test_rows_insert_may_skip_the_rows_clashing_on_a_unique_column():
     assert OutgoingMessage.objects.get(dedupe_key="a").subject == "Sujet a"
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_psycopg_keeps_its_parse_of_rows_insert_statements_of_eight_reservations():
+    # 8 rows of a reservation's columns: more parameters than psycopg keeps by default (50).
+    from psycopg import _queries
+
+    session = ReservationFactory().session
+
+    def eight() -> list[Reservation]:
+        return ReservationFactory.build_batch(8, session=session)
+
+    rows_insert(eight())
+    hits = _queries._query2pg.cache_info().hits
+    with CaptureQueriesContext(connection) as captured:
+        rows_insert(eight())
+    assert len(captured.captured_queries[0]["sql"]) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert _queries._query2pg.cache_info().hits == hits + 1
+    assert Reservation.objects.filter(session=session).count() == 17
+
+
+@pytest.mark.django_db
+def test_rows_insert_writes_as_they_are_only_values_the_fields_would_not_change():
+    # Every column of every model: what rows_insert passes as it is (core.db._AS_IS) is what
+    # get_db_prep_save gives back for it, of the same type.
+    from django.apps import apps
+
+    from guichet.core.db import _inserted_fields
+
+    samples = {str: ["Exemple", ""], bool: [True, False], type(None): [None]}
+    checked = 0
+    for model in apps.get_models():
+        for field, as_is in _inserted_fields(model):
+            for kind in as_is:
+                for value in samples[kind]:
+                    prepared = field.get_db_prep_save(value, connection)
+                    assert prepared == value and type(prepared) is kind, (model, field.name)
+                    checked += 1
+    assert checked > 500
+
+
 def _reservation_and_relations(reservation: Reservation) -> list[dict]:
     objects = [reservation, reservation.session, reservation.session.activity]
     return [{f.attname: getattr(o, f.attname) for f in o._meta.concrete_fields} for o in objects]
