@@ -1239,6 +1239,7 @@ def staff_book(
     waiting_before = _waiting_snapshot(locked_sessions)
     ordered = [locked_sessions[pk] for pk in sorted(locked_sessions)]
     statuses, lines, kept = {}, [], []
+    spans: dict[date, list] = {}  # the units booked here, which must not overlap either
     for session in ordered:
         refusal = hours_refusal(rules=rules_of(session), arrival=arrival, departure=departure)
         overlap = child_overlaps(
@@ -1247,6 +1248,11 @@ def staff_book(
         if refusal:
             statuses[session.pk] = status_refused(refusal)
             continue
+        span = unit_span(session=session, arrival=arrival, departure=departure)
+        day_spans = spans.setdefault(session_day(session), [])
+        overlap = overlap or any(spans_overlap(span, other) for other in day_spans)
+        if not overlap:
+            day_spans.append(span)
         lines.append(
             BookingLine(
                 session_id=session.pk,
