@@ -511,6 +511,8 @@ def basket_toggle_days(
             action = BasketAction.BOOK
             break
     result = ToggleResult(action=None if action is None else str(action))
+    # Written together after the loop: one DELETE and one INSERT whatever the days.
+    removed, added = [], []
     for unit in units:
         if action is None:
             reason = (
@@ -522,30 +524,41 @@ def basket_toggle_days(
             continue
         if action == BasketAction.BOOK and not unit.mine:
             if unit.line is not None:  # booked, with a cancel line: keep it booked
-                unit.line.delete()
+                removed.append(unit.line.pk)
             else:
                 reason = _book_refusal(unit, child=child, now=now)
                 if reason:
                     result.locked.append(Locked(unit.session, reason))
                     continue
-                BasketLine.objects.create(
-                    basket=basket, child=child, session=unit.session, action=BasketAction.BOOK
+                added.append(
+                    BasketLine(
+                        basket=basket, child=child, session=unit.session, action=BasketAction.BOOK
+                    )
                 )
             result.changed.append(unit.session.pk)
         elif action == BasketAction.CANCEL and unit.mine:
             if unit.live is None:
-                unit.line.delete()
+                removed.append(unit.line.pk)
             else:
                 reason = _cancel_refusal(unit, now=now)
                 if reason:
                     result.locked.append(Locked(unit.session, reason))
                     continue
                 if unit.line is not None:  # an hours line: the cancellation replaces it
-                    unit.line.delete()
-                BasketLine.objects.create(
-                    basket=basket, child=child, session=unit.session, action=BasketAction.CANCEL
+                    removed.append(unit.line.pk)
+                added.append(
+                    BasketLine(
+                        basket=basket,
+                        child=child,
+                        session=unit.session,
+                        action=BasketAction.CANCEL,
+                    )
                 )
             result.changed.append(unit.session.pk)
+    if removed:
+        BasketLine.objects.filter(pk__in=removed).delete()
+    if added:
+        BasketLine.objects.bulk_create(added)
     if result.changed:
         _basket_touch(basket)
     return result
