@@ -334,3 +334,15 @@ def test_staff_hours_never_overlap_the_childs_other_units(
     ).values_list("session_id", flat=True)
     assert sorted(booked) == sorted([monday.pk, alsh_monday.pk, tuesday.pk])
     assert Reservation.objects.get(session=alsh_monday).family_hours.arrival == time(8, 30)
+
+
+def test_staff_hours_posted_where_no_activity_has_windows(family_staff, child, session_of):
+    monday = session_of(date(2027, 3, 1))
+    page = page_of(family_staff, child).content.decode()
+    assert 'name="arrival"' not in page  # no window this month: no hours to choose
+    page = post(
+        family_staff, child, {"seances": [monday.pk], "action": "reserver", "arrival": "07:45"}
+    )
+    assert page.status_code == 200
+    assert "Choisissez une heure de la liste." in page.content.decode()
+    assert not Reservation.objects.exists()
