@@ -81,6 +81,7 @@ from guichet.families.selectors import (
     family_settings_get,
     guardian_get_for_user,
     hours_refusal,
+    rules_group_ids_read,
     rules_group_ids_set,
     rules_of,
     session_day,
@@ -765,6 +766,8 @@ def basket_copy(
             removed_at__isnull=True,
         ).select_related("session__activity__family_rules")
     }
+    # The groups of every target's rules in one statement, not one per day.
+    rules_group_ids_read([r for r in map(rules_of, found.values()) if r is not None])
     spans = _unit_spans_of_child(
         basket=basket, child=target_child, days={key[1] for key in targets}
     )
