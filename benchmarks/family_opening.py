@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a script)
     Addresses,
+    CpuMeter,
     HttpError,
     Target,
     load_average,
@@ -364,6 +365,8 @@ async def opening(args, target: Target, seeded: Seeded) -> Stats:
     if wait > 0:
         await asyncio.sleep(wait)
     started = time.perf_counter()
+    meter = CpuMeter(args.server_pid)
+    await meter.start()
 
     async def arrive(parent: Parent) -> None:
         await asyncio.sleep(max(0.0, parent.arrival - (time.perf_counter() - started)))
@@ -371,6 +374,8 @@ async def opening(args, target: Target, seeded: Seeded) -> Stats:
 
     await asyncio.gather(*(arrive(parent) for parent in seeded.parents))
     print(f"last parent done {time.perf_counter() - started:.1f} s after the opening")
+    # Per parent who started, finished or not: what the server spent on the crowd.
+    print(CpuMeter.text(await meter.used(), stats.started, "parent (all their requests)"))
     return stats
 
 

@@ -9,9 +9,12 @@ rules' groups, the child's reservations, the basket's lines): `test_calendar_que
 """
 
 import calendar as pycalendar
+import threading
+import time as time_module
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from guichet.bookings.models import Reservation, ReservationStatus
@@ -208,6 +211,44 @@ def unit_facts(
     return facts, refusal
 
 
+# The sessions of some days with their activity, rules and groups are the same for every
+# parent: the calendar and its toggles share them within a process for a few seconds.
+SHARED_SECONDS_MAX = 5
+SHARED_ENTRIES_MAX = 512
+_shared: dict[tuple, tuple[float, list[Session]]] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_sessions_seconds() -> int:
+    """settings.PUBLIC_PAGE_CACHE_SECONDS, at most 5 s, as the public pages' seat counts."""
+    return max(0, min(settings.PUBLIC_PAGE_CACHE_SECONDS, SHARED_SECONDS_MAX))
+
+
+def days_sessions(
+    *, activity_ids: list[int] | None, first_day: date, last_day: date, shared: bool = False
+) -> list[Session]:
+    """`sessions_of_days` with the rules' groups read (two statements). `shared`: the list
+    another request of this process read at most `shared_sessions_seconds()` ago, when there is
+    one (no statement): its seat and waiting counts may be that old, so only pages read it; the
+    services decide on the rows they lock. Its instances are shared between threads: read only."""
+    seconds = shared_sessions_seconds() if shared else 0
+    key = (None if activity_ids is None else tuple(activity_ids), first_day, last_day)
+    if seconds:
+        found = _shared.get(key)
+        if found is not None and found[0] > time_module.monotonic():
+            return found[1]
+    sessions = list(
+        sessions_of_days(activity_ids=activity_ids, first_day=first_day, last_day=last_day)
+    )
+    _groups_fill(sessions)
+    if seconds:
+        with _shared_lock:
+            if len(_shared) >= SHARED_ENTRIES_MAX:
+                _shared.clear()
+            _shared[key] = (time_module.monotonic() + seconds, sessions)
+    return sessions
+
+
 def child_units(
     *,
     scope: HouseholdScope,
@@ -216,15 +257,15 @@ def child_units(
     first_day: date,
     last_day: date,
     now: datetime,
+    shared: bool = False,
 ) -> list[CalendarUnit]:
     """The child's units of these days (every activity when `activity_ids` is None), by day
-    then activity: four statements."""
-    sessions = list(
-        sessions_of_days(activity_ids=activity_ids, first_day=first_day, last_day=last_day)
+    then activity: four statements (two with `shared` sessions, see `days_sessions`)."""
+    sessions = days_sessions(
+        activity_ids=activity_ids, first_day=first_day, last_day=last_day, shared=shared
     )
     if not sessions:
         return []
-    _groups_fill(sessions)
     session_ids = [s.pk for s in sessions]
     reservations = {
         r.session_id: r
@@ -319,6 +360,7 @@ def month_calendar(
         first_day=month,
         last_day=last,
         now=now,
+        shared=True,
     )
     by_day: dict[date, list[CalendarUnit]] = {}
     for unit in units:

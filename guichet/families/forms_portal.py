@@ -3,6 +3,7 @@ what was posted (choices, dates, quarter hours) and say what is wrong in French;
 services' (guichet.families.services)."""
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -192,9 +193,12 @@ class HouseholdSearchForm(forms.Form):
 STAFF_ACTIONS = (("reserver", _("Réserver")), ("annuler", _("Annuler")))
 
 
-class StaffBookForm(forms.Form):
+class StaffBookForm(HoursForm):
     """Staff's "Réserver" or "Annuler" on the days ticked among the child's units shown, and the
-    reason, which the services require past a deadline (checked there, not here)."""
+    reason, which the services require past a deadline (checked there, not here). With
+    "Réserver", one pair of hours for all the days ticked ("Arrivée", "Départ", as the parents'
+    calendar has it): the choices span the windows of the month's activities (`hours_window`),
+    each day's own window is the services' (`hours_refusal`)."""
 
     seances = forms.TypedMultipleChoiceField(
         label=_("Jours"),
@@ -232,3 +236,39 @@ class StaffBookForm(forms.Form):
                 _("Le motif tient sur une ligne, sans retour à la ligne ni caractère de contrôle.")
             )
         return motif
+
+    def clean(self):
+        data = super().clean()
+        hours = data.get("arrival") or data.get("departure")
+        if hours and data.get("action") == "annuler":
+            self.add_error("arrival", _("Les horaires se choisissent avec « Réserver »."))
+        return data
+
+
+@dataclass(frozen=True)
+class HoursWindow:
+    """The quarter hours offered when several activities' windows share one pair of selects."""
+
+    arrival_from: time | None
+    arrival_until: time | None
+    departure_from: time | None
+    departure_until: time | None
+
+
+def hours_window(rules) -> HoursWindow | None:
+    """From the earliest start to the latest end of these activities' windows (None when none
+    has any)."""
+    rules = [r for r in rules if r is not None and r.has_hours]
+    if not rules:
+        return None
+
+    def bound(name, pick):
+        values = [getattr(r, name) for r in rules if getattr(r, name) is not None]
+        return pick(values) if values else None
+
+    return HoursWindow(
+        arrival_from=bound("arrival_from", min),
+        arrival_until=bound("arrival_until", max),
+        departure_from=bound("departure_from", min),
+        departure_until=bound("departure_until", max),
+    )

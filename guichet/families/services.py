@@ -81,6 +81,7 @@ from guichet.families.selectors import (
     family_settings_get,
     guardian_get_for_user,
     hours_refusal,
+    rules_group_ids_read,
     rules_group_ids_set,
     rules_of,
     session_day,
@@ -511,6 +512,8 @@ def basket_toggle_days(
             action = BasketAction.BOOK
             break
     result = ToggleResult(action=None if action is None else str(action))
+    # Written together after the loop: one DELETE and one INSERT whatever the days.
+    removed, added = [], []
     for unit in units:
         if action is None:
             reason = (
@@ -522,30 +525,41 @@ def basket_toggle_days(
             continue
         if action == BasketAction.BOOK and not unit.mine:
             if unit.line is not None:  # booked, with a cancel line: keep it booked
-                unit.line.delete()
+                removed.append(unit.line.pk)
             else:
                 reason = _book_refusal(unit, child=child, now=now)
                 if reason:
                     result.locked.append(Locked(unit.session, reason))
                     continue
-                BasketLine.objects.create(
-                    basket=basket, child=child, session=unit.session, action=BasketAction.BOOK
+                added.append(
+                    BasketLine(
+                        basket=basket, child=child, session=unit.session, action=BasketAction.BOOK
+                    )
                 )
             result.changed.append(unit.session.pk)
         elif action == BasketAction.CANCEL and unit.mine:
             if unit.live is None:
-                unit.line.delete()
+                removed.append(unit.line.pk)
             else:
                 reason = _cancel_refusal(unit, now=now)
                 if reason:
                     result.locked.append(Locked(unit.session, reason))
                     continue
                 if unit.line is not None:  # an hours line: the cancellation replaces it
-                    unit.line.delete()
-                BasketLine.objects.create(
-                    basket=basket, child=child, session=unit.session, action=BasketAction.CANCEL
+                    removed.append(unit.line.pk)
+                added.append(
+                    BasketLine(
+                        basket=basket,
+                        child=child,
+                        session=unit.session,
+                        action=BasketAction.CANCEL,
+                    )
                 )
             result.changed.append(unit.session.pk)
+    if removed:
+        BasketLine.objects.filter(pk__in=removed).delete()
+    if added:
+        BasketLine.objects.bulk_create(added)
     if result.changed:
         _basket_touch(basket)
     return result
@@ -752,6 +766,8 @@ def basket_copy(
             removed_at__isnull=True,
         ).select_related("session__activity__family_rules")
     }
+    # The groups of every target's rules in one statement, not one per day.
+    rules_group_ids_read([r for r in map(rules_of, found.values()) if r is not None])
     spans = _unit_spans_of_child(
         basket=basket, child=target_child, days={key[1] for key in targets}
     )
@@ -1239,6 +1255,7 @@ def staff_book(
     waiting_before = _waiting_snapshot(locked_sessions)
     ordered = [locked_sessions[pk] for pk in sorted(locked_sessions)]
     statuses, lines, kept = {}, [], []
+    spans: dict[date, list] = {}  # the units booked here, which must not overlap either
     for session in ordered:
         refusal = hours_refusal(rules=rules_of(session), arrival=arrival, departure=departure)
         overlap = child_overlaps(
@@ -1247,6 +1264,11 @@ def staff_book(
         if refusal:
             statuses[session.pk] = status_refused(refusal)
             continue
+        span = unit_span(session=session, arrival=arrival, departure=departure)
+        day_spans = spans.setdefault(session_day(session), [])
+        overlap = overlap or any(spans_overlap(span, other) for other in day_spans)
+        if not overlap:
+            day_spans.append(span)
         lines.append(
             BookingLine(
                 session_id=session.pk,

@@ -25,6 +25,7 @@ from guichet.core.db import ServiceBusy, with_retry
 from guichet.families.calendar import (
     CalendarUnit,
     child_units,
+    days_sessions,
     follow_rows,
     month_calendar,
     month_last_day,
@@ -34,6 +35,7 @@ from guichet.families.calendar import (
 )
 from guichet.families.deadlines import PARIS
 from guichet.families.forms_portal import CopyForm, HoursForm
+from guichet.families.selectors import session_day
 from guichet.families.services import (
     FamilyError,
     basket_clear,
@@ -236,17 +238,16 @@ def toggle_view(request):
         pair = (hours.cleaned_data["arrival"], hours.cleaned_data["departure"])
         if len(days) == 1 and pair == (None, None):  # hours asked for this day
             return HttpResponseRedirect(_hours_url(choice, days[0]))
-    scope = request.family.scope
-    units = child_units(
-        scope=scope,
-        child=choice.child,
+    # The month's sessions the calendar has just read (shared): the service reads the child's
+    # reservations and lines itself, and decides on them.
+    month_sessions = days_sessions(
         activity_ids=[choice.activity.pk],
-        first_day=days[0],
-        last_day=days[-1],
-        now=timezone.now(),
+        first_day=choice.month,
+        last_day=month_last_day(choice.month),
+        shared=True,
     )
     wanted = set(days)
-    sessions = [unit.session for unit in units if unit.day in wanted]
+    sessions = [session for session in month_sessions if session_day(session) in wanted]
     if not sessions:
         messages.info(request, _("Pas d'activité ces jours-là."))
         return HttpResponseRedirect(back)

@@ -1,8 +1,9 @@
 """The staff pages of the family portal ("Gestionnaire famille"), in the back-office's layout and
 behind its sign-in (second factor included): "Demandes à traiter" (pending requests by activity
 and day, "Accepter", "Refuser" with a reason, through fam-core's services), "Réserver pour une
-famille" (a household, a child, its days of a month: "Réserver" or "Annuler", past the family's
-deadlines with a reason, through `staff_book` and `staff_cancel`) and "Liste du jour" (children,
+famille" (a household, a child, its days of a month: "Réserver" or "Annuler", with one pair
+of hours for the days booked where the activities have windows, past the family's deadlines with
+a reason, through `staff_book` and `staff_cancel`) and "Liste du jour" (children,
 group, hours; print, CSV, XLSX, formula-safe as guichet.bookings.exports)."""
 
 import csv
@@ -18,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from openpyxl import Workbook
@@ -39,11 +41,13 @@ from guichet.families.forms_portal import (
     HouseholdSearchForm,
     RefuseForm,
     StaffBookForm,
+    hours_window,
 )
 from guichet.families.models import Child, holder_key_child_id
 from guichet.families.selectors import (
     HouseholdScope,
     family_staff_allowed,
+    hours_refusal,
     household_for_staff,
     households_search,
     pending_requests,
@@ -175,14 +179,29 @@ def _staff_act(request, *, child: Child, rows, form: StaffBookForm, now) -> list
     ticked = set(form.cleaned_data["seances"])
     units = [row.unit for row in rows if row.unit.session.pk in ticked]
     reason = form.cleaned_data["motif"]
+    arrival, departure = form.cleaned_data["arrival"], form.cleaned_data["departure"]
     try:
         if form.cleaned_data["action"] == "reserver":
+            if arrival is not None or departure is not None:
+                # The hours the services would refuse, said before anything is booked.
+                for unit in units:
+                    refusal = hours_refusal(rules=unit.rules, arrival=arrival, departure=departure)
+                    if refusal:
+                        form.add_error(
+                            "arrival",
+                            capfirst(
+                                f"{dates.day_short(unit.day)}, {unit.activity.name} : {refusal}"
+                            ),
+                        )
+                        return None
             statuses = with_retry(
                 staff_book,
                 child=child,
                 sessions=[unit.session for unit in units],
                 staff_user=request.user,
                 reason=reason,
+                arrival=arrival,
+                departure=departure,
                 now=now,
             )
             return [
@@ -209,7 +228,9 @@ def _staff_act(request, *, child: Child, rows, form: StaffBookForm, now) -> list
 def _staff_book_view(request):
     """ "Réserver pour une famille": a household (searched by name or number), one of its
     children, the child's days of a month with their state and the deadlines passed; "Réserver"
-    or "Annuler" the days ticked. Past a deadline staff may still act, giving a reason, which
+    or "Annuler" the days ticked; with "Réserver", "Arrivée" and "Départ" for all of them (within
+    each activity's windows, "Départ" after "Arrivée", no overlap with the child's other units:
+    `hours_refusal`, then `staff_book`, as the parents' basket). Past a deadline staff may still act, giving a reason, which
     the movements' log keeps (the daily report counts it as a decision of our services)."""
     _staff_only(request)
     now = timezone.now()
@@ -232,9 +253,11 @@ def _staff_book_view(request):
         messages.error(request, _("Choisissez un mois de la liste."))
         month = today.replace(day=1)
     rows = staff_child_units(scope=scope, child=child, month=month, now=now)
+    window = hours_window({row.unit.session.activity_id: row.unit.rules for row in rows}.values())
     form = StaffBookForm(
         request.POST if request.method == "POST" else None,
         session_ids=[row.unit.session.pk for row in rows],
+        rules=window,
     )
     if form.is_bound and form.is_valid():
         done = _staff_act(request, child=child, rows=rows, form=form, now=now)
@@ -256,6 +279,7 @@ def _staff_book_view(request):
         next_url=_book_url(foyer=household.pk, enfant=child.pk, mois=following.strftime("%Y-%m")),
         rows=rows,
         form=form,
+        hours_shown=window is not None,
         ticked={str(value) for value in (form["seances"].value() or [])},
         action=form["action"].value() or "reserver",
     )

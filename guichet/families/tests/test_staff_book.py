@@ -197,3 +197,152 @@ def test_hostile_input_gets_a_french_answer(
             family_staff, child, {"seances": [monday.pk], "action": "reserver", "motif": hostile}
         )
         assert "Le motif tient en 200 caractères au plus." in page.content.decode()
+
+
+@pytest.fixture
+def two_windows(rules, period, now):
+    """APS MATIN (7:30–8:30): "Arrivée" 7:30–8:00, "Départ" 8:15–8:30; ALSH Matin (8:00–12:00):
+    "Arrivée" 8:00–9:00, "Départ" 11:00–12:00; both in March."""
+    from datetime import time
+
+    from guichet.families.services import period_generate_sessions
+    from guichet.families.tests.factories import ActivityRulesFactory
+
+    rules.arrival_from, rules.arrival_until = time(7, 30), time(8, 0)
+    rules.departure_from, rules.departure_until = time(8, 15), time(8, 30)
+    rules.save()
+    other = ActivityRulesFactory(
+        activity__name="ALSH Matin",
+        starts_at=time(8, 0),
+        ends_at=time(12, 0),
+        arrival_from=time(8, 0),
+        arrival_until=time(9, 0),
+        departure_from=time(11, 0),
+        departure_until=time(12, 0),
+    )
+    period.activities.add(other.activity)
+    period_generate_sessions(period=period, now=now)
+    return rules.activity, other.activity
+
+
+def hours_of(child):
+    return sorted(
+        (r.session.activity.name, r.session_id, r.family_hours.arrival, r.family_hours.departure)
+        for r in Reservation.objects.filter(holder_key=child.holder_key).select_related(
+            "session__activity", "family_hours"
+        )
+    )
+
+
+def test_staff_book_one_pair_of_hours_for_the_days_ticked(
+    family_staff, child, two_windows, session_of
+):
+    from datetime import time
+
+    aps, _alsh = two_windows
+    page = page_of(family_staff, child).content.decode()
+    assert '<select name="arrival"' in page and '<option value="07:30">7 h 30</option>' in page
+    assert '<option value="09:00">9 h</option>' in page  # the windows of both activities
+    monday, tuesday = session_of(date(2027, 3, 1), aps), session_of(date(2027, 3, 2), aps)
+    answer = post(
+        family_staff,
+        child,
+        {
+            "seances": [monday.pk, tuesday.pk],
+            "action": "reserver",
+            "arrival": "07:45",
+            "departure": "08:15",
+        },
+    )
+    assert answer.status_code == 302
+    assert hours_of(child) == [
+        ("APS MATIN", monday.pk, time(7, 45), time(8, 15)),
+        ("APS MATIN", tuesday.pk, time(7, 45), time(8, 15)),
+    ]
+    shown = family_staff.get(answer["Location"]).content.decode()
+    assert "Lun. 1er mars, APS MATIN : Acceptée" in shown
+
+
+@pytest.mark.parametrize(
+    ("arrival", "departure", "action", "message"),
+    [
+        # Within ALSH Matin's window, not APS MATIN's: the day and the activity are named.
+        ("08:30", "", "reserver", "Lun. 1er mars, APS MATIN : L&#x27;arrivée se choisit entre"),
+        ("08:45", "08:30", "reserver", "Le départ doit être après l&#x27;arrivée."),
+        ("25:00", "", "reserver", "Choisissez une heure de la liste."),
+        ("07:40", "", "reserver", "Choisissez une heure de la liste."),
+        ("07:45", "", "annuler", "Les horaires se choisissent avec « Réserver »."),
+    ],
+)
+def test_staff_hours_refused_in_french_input_kept(
+    family_staff, child, two_windows, session_of, arrival, departure, action, message
+):
+    aps, alsh = two_windows
+    monday, alsh_monday = session_of(date(2027, 3, 1), aps), session_of(date(2027, 3, 1), alsh)
+    page = post(
+        family_staff,
+        child,
+        {
+            "seances": [monday.pk, alsh_monday.pk],
+            "action": action,
+            "arrival": arrival,
+            "departure": departure,
+            "motif": "Appel du père",
+        },
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert message in text
+    assert not Reservation.objects.exists()
+    # What was typed or ticked is shown again.
+    assert f'value="{monday.pk}" id="seance-{monday.pk}" checked' in text
+    assert f'value="{alsh_monday.pk}" id="seance-{alsh_monday.pk}" checked' in text
+    assert 'value="Appel du père"' in text
+    if arrival in ("08:30", "08:45"):
+        assert f'<option value="{arrival}" selected>' in text
+    assert f'id="action-{action}" checked' in text
+
+
+def test_staff_hours_never_overlap_the_childs_other_units(
+    family_staff, child, two_windows, session_of
+):
+    from datetime import time
+
+    aps, alsh = two_windows
+    monday, alsh_monday = session_of(date(2027, 3, 1), aps), session_of(date(2027, 3, 1), alsh)
+    tuesday, alsh_tuesday = session_of(date(2027, 3, 2), aps), session_of(date(2027, 3, 2), alsh)
+    post(family_staff, child, {"seances": [monday.pk], "action": "reserver"})  # 7:30–8:30
+    answer = post(
+        family_staff, child, {"seances": [alsh_monday.pk], "action": "reserver", "arrival": "08:15"}
+    )
+    shown = family_staff.get(answer["Location"]).content.decode()
+    assert "Lun. 1er mars, ALSH Matin : Refusée : horaires incompatibles" in shown
+    answer = post(
+        family_staff, child, {"seances": [alsh_monday.pk], "action": "reserver", "arrival": "08:30"}
+    )
+    shown = family_staff.get(answer["Location"]).content.decode()
+    assert "Lun. 1er mars, ALSH Matin : Acceptée" in shown
+    # Two units of one day ticked together, the default hours crossing (8:00 < 8:30).
+    answer = post(
+        family_staff, child, {"seances": [tuesday.pk, alsh_tuesday.pk], "action": "reserver"}
+    )
+    shown = family_staff.get(answer["Location"]).content.decode()
+    assert "Mar. 2 mars, APS MATIN : Acceptée" in shown
+    assert "Mar. 2 mars, ALSH Matin : Refusée : horaires incompatibles" in shown
+    booked = Reservation.objects.filter(
+        holder_key=child.holder_key, status=ReservationStatus.VALID
+    ).values_list("session_id", flat=True)
+    assert sorted(booked) == sorted([monday.pk, alsh_monday.pk, tuesday.pk])
+    assert Reservation.objects.get(session=alsh_monday).family_hours.arrival == time(8, 30)
+
+
+def test_staff_hours_posted_where_no_activity_has_windows(family_staff, child, session_of):
+    monday = session_of(date(2027, 3, 1))
+    page = page_of(family_staff, child).content.decode()
+    assert 'name="arrival"' not in page  # no window this month: no hours to choose
+    page = post(
+        family_staff, child, {"seances": [monday.pk], "action": "reserver", "arrival": "07:45"}
+    )
+    assert page.status_code == 200
+    assert "Choisissez une heure de la liste." in page.content.decode()
+    assert not Reservation.objects.exists()
