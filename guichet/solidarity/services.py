@@ -427,13 +427,16 @@ def _booking_make(
     if len(people) != len(ids):
         raise InvitationError(UNKNOWN_PERSON)
     people.sort(key=lambda person: ids.index(person.pk))  # the référent's order
-    # The session's live lines matter only to a guest whose participant is not in the booking.
+    # The session's live lines matter only to a guest whose participant is not in the booking,
+    # and to accompaniers: they come with this booking's participants, and a participant booked
+    # on the session already is refused here ("déjà inscrit"), so it leaves no row in this group.
     lone_guest = any(p.kind == BeneficiaryKind.GUEST and p.guest_of_id not in ids for p in people)
-    live = _live_keys(session_id=locked.pk) if lone_guest else set()
+    accompanied = any(p.kind == BeneficiaryKind.ACCOMPANIER for p in people)
+    live = _live_keys(session_id=locked.pk) if lone_guest or accompanied else set()
     _booking_check(session=locked, people=people, live_keys=live)
     ordered = lines_ordered(people)
-    participant_keys = frozenset(
-        holder_key(p.pk) for p in ordered if p.kind == BeneficiaryKind.PARTICIPANT
+    participant_keys = (
+        frozenset(holder_key(p.pk) for p in ordered if p.kind == BeneficiaryKind.PARTICIPANT) - live
     )
     # The quota's counts for the whole booking in one statement, under the people's locks (a
     # booking names each person once: its own lines change no other line's count).

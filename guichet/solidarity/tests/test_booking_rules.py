@@ -208,6 +208,20 @@ def test_an_accompanier_waits_while_no_participant_of_its_booking_is_seated(stru
     ]
 
 
+def test_an_accompanier_does_not_come_with_a_participant_booked_by_another_booking(structure):
+    # Found by test_booking_machine: the participant is refused here ("déjà inscrit"), so this
+    # booking has no participant; seating its accompanier would leave it alone in its group.
+    session = solidarity_session(paris(2026, 6, 12, 20, 0), seats=4)
+    host, helper = participant(structure), accompanier(structure)
+    book(session, [host])
+    result = book(session, [host, helper])
+    assert [o.reason for o in result.outcomes] == [
+        "déjà inscrit",
+        "aucun participant de sa réservation n'a de place",
+    ]
+    assert Reservation.objects.get(invitation__beneficiary=helper).status == WAITING
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
