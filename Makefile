@@ -29,12 +29,14 @@ run: install
 	$(MANAGE) devserver
 
 # Lint, format and import-layer checks first (seconds), then pytest; -ra (pyproject.toml) lists every skipped test with its reason; CI=true turns
-# the PostgreSQL and Chromium skips into failures.
+# the PostgreSQL and Chromium skips into failures. The tests run in one process per core
+# (pytest-xdist; each process has its own test database): TEST_PROCESSES=0 runs them in this one.
+TEST_PROCESSES ?= auto
 test: install node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 # axe-core for the accessibility tests; without npm those tests are skipped (failed with CI=true).
 node_modules/.package-lock.json: package-lock.json

@@ -214,4 +214,10 @@ def test_devserver_runs_web_worker_and_scheduler_and_ctrl_c_stops_them_all(tmp_p
         assert not [pid for pid in processes if _alive(pid)]
     finally:
         if server.poll() is None:
-            server.kill()
+            # On SIGTERM devserver stops its three children (each in a session of its own); a
+            # SIGKILL would leave them serving after a failed test.
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
