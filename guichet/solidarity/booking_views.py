@@ -291,15 +291,9 @@ def _to_result(request, booking_id: int) -> HttpResponse:
     return redirect(url)
 
 
-def _booking_lines(request, booking_id: int, *related: str) -> list:
-    """The structure's lines of a booking, each with the booking (`line.group`, its author),
-    in one statement: 404 when there is none, as `scope.booking` (the groups holding the
-    structure's lines) and `scope.booking_lines` read in two."""
-    # group__pk, not group_id: an id past the column's range finds nothing (Django), no error.
-    lines = request.portal.scope.invitations().filter(group__pk=booking_id).order_by("pk")
-    if related:  # without names, select_related() would follow every foreign key instead
-        lines = lines.select_related(*related)
-    lines = list(lines)
+def _booking_lines(request, booking_id: int, *, printed: bool = False) -> list:
+    """The structure's lines of a booking, each with the booking: 404 when there is none."""
+    lines = request.portal.scope.booking_lines_read(booking_id, printed=printed)
     if not lines:
         raise Http404
     return lines
@@ -474,12 +468,7 @@ def _reservation_rows(page, *, now) -> list[ReservationRow]:
 def booking_pdf(request, booking_id: int):
     """ "Imprimer": the seated invitations of a booking, one A4 page each; 404 when none is
     seated. Never kept by a cache (names on it)."""
-    lines = _booking_lines(
-        request,
-        booking_id,
-        "session__activity__event_details__venue",
-        "session__activity__location",
-    )
+    lines = _booking_lines(request, booking_id, printed=True)
     lines = [line for line in lines if line.holds_seats]
     if not lines:
         raise Http404
