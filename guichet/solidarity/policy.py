@@ -182,6 +182,8 @@ def booking_preview(
     through the policy's own `eligible` (the service decides again under the locks):
     "Invitation", "Liste d'attente : complet", "Liste d'attente : quota atteint (…)",
     "Déjà inscrit(e) à cette séance"."""
+    if not people:
+        return []  # the page before anyone is added: no statement, no settings read
     ordered = lines_ordered(people)
     keys = {holder_key(p.pk) for p in ordered} | {
         holder_key(p.guest_of_id) for p in ordered if p.guest_of_id

@@ -298,6 +298,11 @@ def test_a_booking_and_its_preview_read_the_settings_once_whatever_their_lines(s
     people = [participant(structure) for _ in range(3)]
     key = solidarity_settings_get().CACHE_KEY  # made and kept in the cache
     with mock.patch.object(cache, "get", wraps=cache.get) as read:
+        assert (
+            booking_preview(structure=structure, session=session, people=[], now=session.opens_at)
+            == []
+        )
+        assert not read.called  # the page before anyone is added
         booking_preview(structure=structure, session=session, people=people, now=session.opens_at)
         assert [c.args[0] for c in read.call_args_list].count(key) == 1
         result = book(session, people, now=session.opens_at)
