@@ -130,7 +130,7 @@ def confirm(meter: Meter, client) -> None:
     meter.send(client, "result", "get", location)
 
 
-def report(meter: Meter, paths: int) -> None:
+def report(meter: Meter, paths: int, what: str = "parent's path") -> None:
     print(f"\n{'step':<14} {'n':>5} {'web p50':>8} {'web mean':>9} {'PG mean':>8} {'SQL':>6}")
     web_total = database_total = 0.0
     for step, rows in meter.samples.items():
@@ -146,7 +146,7 @@ def report(meter: Meter, paths: int) -> None:
         )
     requests = sum(len(rows) for rows in meter.samples.values())
     print(
-        f"\nper parent's path ({paths} paths, {requests / paths:.1f} requests): web "
+        f"\nper {what} ({paths} of them, {requests / paths:.1f} requests): web "
         f"{web_total / paths:.1f} ms, PostgreSQL {database_total / paths:.1f} ms of CPU"
     )
 
@@ -176,27 +176,27 @@ def database_copy(url: str, *, from_copy: bool) -> None:
         connection.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/guichet_bench_famperf"
-    )
-    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--households", type=int, default=300)
-    parser.add_argument("--paths", type=int, default=100)
-    parser.add_argument("--warm", type=int, default=5, help="paths played before measuring")
+def profile_options(parser, *, database: str, cache_db: int) -> None:
+    """The options these in-process profiles share: the database (dropped and seeded again,
+    or made again from the previous run's copy), the Redis database, the step to cProfile."""
+    parser.add_argument("--database-url", default=f"postgres://postgres@127.0.0.1:5432/{database}")
+    parser.add_argument("--cache-url", default=f"redis://127.0.0.1:6379/{cache_db}")
     parser.add_argument("--profile", metavar="STEP", help="cProfile this step")
     parser.add_argument(
         "--again",
         action="store_true",
         help="start from the copy of the database seeded by the previous run (much quicker)",
     )
-    args = parser.parse_args()
+
+
+def seeded_database(parser, args, seed):
+    """Django set up on the database of `args`, seeded by `seed()` (its copy kept), or made
+    again from the copy of the previous run (`--again`): what `seed` returned."""
     if "bench" not in args.database_url:
         parser.error("the database is dropped and created again: its name must contain 'bench'")
     args.rate_limit, args.page_cache = "", 5
-    load_average("before")
-    saved = Path(tempfile.gettempdir()) / f"family_profile_{args.database_url.rsplit('/', 1)[1]}"
+    name = f"{Path(sys.argv[0]).stem}_{args.database_url.rsplit('/', 1)[1]}"
+    saved = Path(tempfile.gettempdir()) / name
     with tempfile.TemporaryDirectory() as folder:
         if args.again:  # the sessions of the seeding were signed with its secret key
             seeded, secret = pickle.loads(saved.read_bytes())
@@ -211,13 +211,40 @@ def main() -> int:
         else:
             database_recreate(args.database_url)
             django_setup(environment, migrate=True)
-            seeded = seed(args.households, random.Random(14))
-            open_now()
+            seeded = seed()
             from django.db import connection
 
             connection.close()
             database_copy(args.database_url, from_copy=False)
             saved.write_bytes(pickle.dumps((seeded, environment["SECRET_KEY"])))
+    return seeded
+
+
+def profile_print(meter: Meter) -> None:
+    """The profiled step's heaviest functions, by cumulative then by own time."""
+    out = io.StringIO()
+    stats = pstats.Stats(meter.profile, stream=out).sort_stats("cumulative")
+    stats.print_stats(50)
+    out.write("\n--- by own time ---\n")
+    stats.sort_stats("tottime").print_stats(35)
+    print(out.getvalue())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    profile_options(parser, database="guichet_bench_famperf", cache_db=14)
+    parser.add_argument("--households", type=int, default=300)
+    parser.add_argument("--paths", type=int, default=100)
+    parser.add_argument("--warm", type=int, default=5, help="paths played before measuring")
+    args = parser.parse_args()
+    load_average("before")
+
+    def seeded_and_open():
+        seeded = seed(args.households, random.Random(14))
+        open_now()
+        return seeded
+
+    seeded = seeded_database(parser, args, seeded_and_open)
     from django.test import Client
 
     meter = Meter(args.profile)
@@ -232,12 +259,7 @@ def main() -> int:
     report(meter, len(parents) - args.warm)
     load_average("after")
     if args.profile:
-        out = io.StringIO()
-        stats = pstats.Stats(meter.profile, stream=out).sort_stats("cumulative")
-        stats.print_stats(45)
-        out.write("\n--- by own time ---\n")
-        stats.sort_stats("tottime").print_stats(30)
-        print(out.getvalue())
+        profile_print(meter)
     return 0
 
 

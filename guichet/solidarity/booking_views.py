@@ -91,12 +91,14 @@ def booking_new(request, session_id: int):
     fields), so nothing typed is lost."""
     scope = request.portal.scope
     now = timezone.now()
-    busy = None
+    busy = refused = None
     if request.method == "POST" and "save" in request.POST:
         try:
             booked = _save_as_posted(request, session_id, now=now)
         except ServiceBusy as error:
             booked, busy = None, error
+        except InvitationError as refusal:
+            booked, refused = None, refusal
         if booked is not None:
             return booked
     session = scope.session(session_id, now=now)
@@ -164,6 +166,8 @@ def booking_new(request, session_id: int):
                 )
         elif "save" in request.POST and busy is not None:
             messages.error(request, str(busy))
+        elif "save" in request.POST and refused is not None and _as_posted(request, people):
+            messages.error(request, str(refused))  # these very lines were refused: not asked again
         elif "save" in request.POST:
             try:
                 result = with_retry(
@@ -238,28 +242,32 @@ def _save_as_posted(request, session_id: int, *, now) -> HttpResponse | None:
     """ "Enregistrer" without building the page: the session only checked (one of the portal's;
     else 404), the posted people handed to `booking_create` as posted (it reads them locked,
     and refuses the booking if one is not an active person of the structure). None when the
-    page must be built: a malformed form, or a refusal, which the page's own path then meets
-    again, with its messages and the selection as the page reads it (another structure's or an
-    inactive person dropped there, the others booked)."""
+    page must be built for a malformed form; a refusal raises InvitationError: the page is then
+    built with its message and the selection as the page reads it. If that selection dropped
+    someone (another structure's or an inactive person), the others are booked there; else the
+    refusal stands, the service not asked again (`_as_posted`)."""
     ids, forged = _ids(request.POST.getlist("person"))
     key = request.POST.get("submission", "")
     if forged or not ids or not (key.isalnum() and len(key) <= 64):
         return None
     if not request.portal.scope.session_offered(session_id, now=now):
         raise Http404
-    try:
-        result = with_retry(
-            booking_create,
-            structure=request.portal.structure,
-            author=request.user,
-            session=Session(pk=session_id),  # the service reads it again, locked
-            lines=ids,
-            submission_key=key,
-            now=timezone.now(),
-        )
-    except InvitationError:
-        return None
+    result = with_retry(
+        booking_create,
+        structure=request.portal.structure,
+        author=request.user,
+        session=Session(pk=session_id),  # the service reads it again, locked
+        lines=ids,
+        submission_key=key,
+        now=timezone.now(),
+    )
     return _booked(request, result)
+
+
+def _as_posted(request, people) -> bool:
+    """Are `people` (the selection as the page reads it) the lines `_save_as_posted` handed
+    to the service?"""
+    return [p.pk for p in people] == _ids(request.POST.getlist("person"))[0]
 
 
 def _booked(request, result) -> HttpResponse:
@@ -283,15 +291,9 @@ def _to_result(request, booking_id: int) -> HttpResponse:
     return redirect(url)
 
 
-def _booking_lines(request, booking_id: int, *related: str) -> list:
-    """The structure's lines of a booking, each with the booking (`line.group`, its author),
-    in one statement: 404 when there is none, as `scope.booking` (the groups holding the
-    structure's lines) and `scope.booking_lines` read in two."""
-    # group__pk, not group_id: an id past the column's range finds nothing (Django), no error.
-    lines = request.portal.scope.invitations().filter(group__pk=booking_id).order_by("pk")
-    if related:  # without names, select_related() would follow every foreign key instead
-        lines = lines.select_related(*related)
-    lines = list(lines)
+def _booking_lines(request, booking_id: int, *, printed: bool = False) -> list:
+    """The structure's lines of a booking, each with the booking: 404 when there is none."""
+    lines = request.portal.scope.booking_lines_read(booking_id, printed=printed)
     if not lines:
         raise Http404
     return lines
@@ -466,12 +468,7 @@ def _reservation_rows(page, *, now) -> list[ReservationRow]:
 def booking_pdf(request, booking_id: int):
     """ "Imprimer": the seated invitations of a booking, one A4 page each; 404 when none is
     seated. Never kept by a cache (names on it)."""
-    lines = _booking_lines(
-        request,
-        booking_id,
-        "session__activity__event_details__venue",
-        "session__activity__location",
-    )
+    lines = _booking_lines(request, booking_id, printed=True)
     lines = [line for line in lines if line.holds_seats]
     if not lines:
         raise Http404

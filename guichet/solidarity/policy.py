@@ -59,7 +59,8 @@ class InvitationLine:
     participant it is the guest of, and the participants' holder keys of the same booking (for
     an accompanier). `week_held`: the person's invitations counted against the quota in the
     session's week, when `booking_create` read them for the whole booking at once, under the
-    people's row locks (None: `eligible` counts them)."""
+    people's row locks (None: `eligible` counts them). `rules`: the settings the whole booking is
+    judged by, read once for it (None: `eligible` reads them, a cache round trip a line)."""
 
     beneficiary: Beneficiary
     structure_id: int
@@ -67,6 +68,7 @@ class InvitationLine:
     guest_of_id: int | None = None
     group_participant_keys: frozenset[str] = frozenset()
     week_held: int | None = None
+    rules: SolidaritySettings | None = None
 
 
 def holder_key(beneficiary_id: int) -> str:
@@ -149,7 +151,7 @@ def invitation_eligible(
         if not line.group_participant_keys & seated:
             return Wait(_("aucun participant de sa réservation n'a de place"))
         return SEAT
-    rules = solidarity_settings_get()  # once per line: a cache round trip each time
+    rules = line.rules or solidarity_settings_get()
     quota = rules.weekly_quota
     if quota_applies(session, now=now, rules=rules):
         held = line.week_held
@@ -180,6 +182,8 @@ def booking_preview(
     through the policy's own `eligible` (the service decides again under the locks):
     "Invitation", "Liste d'attente : complet", "Liste d'attente : quota atteint (…)",
     "Déjà inscrit(e) à cette séance"."""
+    if not people:
+        return []  # the page before anyone is added: no statement, no settings read
     ordered = lines_ordered(people)
     keys = {holder_key(p.pk) for p in ordered} | {
         holder_key(p.guest_of_id) for p in ordered if p.guest_of_id
@@ -193,6 +197,7 @@ def booking_preview(
         holder_key(p.pk) for p in ordered if p.kind == BeneficiaryKind.PARTICIPANT
     )
     left = session.seats_left
+    rules = solidarity_settings_get()
     previews = []
     for person in ordered:
         key = holder_key(person.pk)
@@ -210,6 +215,7 @@ def booking_preview(
                 role=person.kind,
                 guest_of_id=person.guest_of_id,
                 group_participant_keys=participants,
+                rules=rules,
             ),
         )
         verdict = invitation_eligible(line, session=session, seated=seated, now=now)

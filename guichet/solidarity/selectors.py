@@ -35,6 +35,7 @@ from guichet.bookings.selectors import local_midnight
 from guichet.catalogue.models import Activity, Channel, Session, SessionStatus
 from guichet.catalogue.selectors import session_over_q
 from guichet.core import dates
+from guichet.core.db import CompiledQuery
 from guichet.core.search import search_filter, search_normalise
 from guichet.solidarity.models import (
     Beneficiary,
@@ -134,9 +135,7 @@ class StructureScope:
         show."""
         return Reservation.objects.filter(
             invitation__structure_id=self.structure.pk
-        ).select_related(
-            "session__activity", "invitation__beneficiary", "invitation__guest_of", "group__author"
-        )
+        ).select_related(*_INVITATIONS_RELATED)
 
     def invitations_listed(self) -> QuerySet[Reservation]:
         """The structure's lines with only what "Mes réservations" shows of them (its rows'
@@ -182,12 +181,10 @@ class StructureScope:
 
     def session(self, pk: int, *, now: datetime) -> Session:
         """A session of an event the portal offers (shared by every structure); else 404."""
-        return _get_or_404(
-            self._sessions_offered(now=now).select_related(
-                "activity__event_details__venue", "activity__location"
-            ),
-            pk,
-        )
+        found = _SESSION_OFFERED.first(pk=pk, now=now)
+        if found is None:
+            raise Http404
+        return found
 
     def session_offered(self, pk: int, *, now: datetime) -> bool:
         """Is `pk` such a session (`session`'s test, the row not read)?"""
@@ -240,6 +237,45 @@ class StructureScope:
 
     def booking_lines(self, booking: ReservationGroup) -> QuerySet[Reservation]:
         return self.invitations().filter(group_id=booking.pk).order_by("pk")
+
+    def booking_lines_read(self, booking_id: int, *, printed: bool = False) -> list[Reservation]:
+        """The structure's lines of a booking, each with the booking (`line.group`, its author),
+        in one statement (`booking` then `booking_lines` read in two); `printed`: with what the
+        invitations' PDF shows besides (the event's details, venue and place). Empty when the
+        booking holds none of the structure's lines."""
+        read = _BOOKING_LINES_PRINTED if printed else _BOOKING_LINES
+        return read.rows(structure=self.structure.pk, booking=booking_id)
+
+
+def _booking_lines(structure: int, booking: int, *related: str) -> QuerySet[Reservation]:
+    lines = Reservation.objects.filter(invitation__structure_id=structure, group_id=booking)
+    return lines.select_related(*_INVITATIONS_RELATED, *related).order_by("pk")
+
+
+# The reads of every booking's path, compiled once per thread (the ORM's compiling them cost
+# several times the statement: a third of the booking page's CPU, of the result page's).
+_INVITATIONS_RELATED = (
+    "session__activity",
+    "invitation__beneficiary",
+    "invitation__guest_of",
+    "group__author",
+)
+_BOOKING_LINES = CompiledQuery(_booking_lines)
+_BOOKING_LINES_PRINTED = CompiledQuery(
+    lambda structure, booking: _booking_lines(
+        structure,
+        booking,
+        "session__activity__event_details__venue",
+        "session__activity__location",
+    )
+)
+_SESSION_OFFERED = CompiledQuery(
+    lambda pk, now: (
+        StructureScope._sessions_offered(now=now)
+        .select_related("activity__event_details__venue", "activity__location")
+        .filter(pk=pk)
+    )
+)
 
 
 def week_bounds(moment: datetime) -> tuple[datetime, datetime]:

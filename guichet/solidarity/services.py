@@ -441,9 +441,10 @@ def _booking_make(
     # The quota's counts for the whole booking in one statement, under the people's locks (a
     # booking names each person once: its own lines change no other line's count).
     counted = [p.pk for p in ordered if p.kind != BeneficiaryKind.ACCOMPANIER]
+    rules = solidarity_settings_get()  # once for the booking, not once a line
     week_held = (
         invitations_seated_in_week_of(beneficiary_ids=counted, moment=locked.starts_at)
-        if counted and quota_applies(locked, now=now, rules=solidarity_settings_get())
+        if counted and quota_applies(locked, now=now, rules=rules)
         else {}
     )
     booking_lines = [
@@ -459,6 +460,7 @@ def _booking_make(
                 guest_of_id=person.guest_of_id,
                 group_participant_keys=participant_keys,
                 week_held=week_held.get(person.pk),
+                rules=rules,
             ),
         )
         for person in ordered

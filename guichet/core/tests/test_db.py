@@ -2,6 +2,7 @@
 the insert and the compiled read for the hot paths."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from guichet.bookings.models import Reservation
 from guichet.bookings.tests.factories import ReservationFactory
-from guichet.core.db import CompiledGet, advisory_lock, rows_insert
+from guichet.core.db import CompiledGet, CompiledQuery, advisory_lock, rows_insert
 from guichet.notifications.models import MessageKind, OutgoingMessage
 
 
@@ -177,8 +178,40 @@ def test_compiled_get_compiles_again_for_another_thread_and_its_connection():
 
 
 @pytest.mark.django_db
-def test_compiled_get_refuses_a_queryset_with_parameters_of_its_own():
-    reservation = ReservationFactory()
-    read = CompiledGet(lambda: Reservation.objects.filter(first_name=reservation.first_name))
+def test_a_compiled_query_reads_what_the_orm_reads_with_other_values_in_their_places():
+    first = ReservationFactory(first_name="Anne")
+    second = ReservationFactory(first_name="Anne", session=first.session)
+    ReservationFactory(first_name="Bob", session=first.session)  # a constant of the queryset
+
+    def lines(session, since):
+        return (
+            Reservation.objects.filter(first_name="Anne", session_id=session, created_at__gte=since)
+            .select_related("session__activity")
+            .order_by("pk")
+        )
+
+    read = CompiledQuery(lines)
+    before, after = first.created_at - timedelta(seconds=1), second.created_at
+    for session, since in ((first.session_id, before), (first.session_id, after), (0, before)):
+        with CaptureQueriesContext(connection) as queries:
+            found = read.rows(session=session, since=since)
+        orm = list(lines(session, since))
+        assert len(queries) == 1  # the relations come with them
+        assert [_reservation_and_relations(r) for r in found] == [
+            _reservation_and_relations(r) for r in orm
+        ]
+    assert len(read.rows(session=first.session_id, since=before)) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert read.rows(session=2**63, since=before) == []  # past any column: no statement
+    assert not queries
+
+
+@pytest.mark.django_db
+def test_a_compiled_query_refuses_a_value_that_is_not_one_parameter():
+    ReservationFactory()
+    unused = CompiledQuery(lambda pk, other: Reservation.objects.filter(pk=pk))
     with pytest.raises(ValueError):
-        read.get(reservation.pk)
+        unused.rows(pk=1, other=2)
+    twice = CompiledQuery(lambda pk: Reservation.objects.filter(pk=pk, session_id=pk))
+    with pytest.raises(ValueError):
+        twice.rows(pk=1)

@@ -4,6 +4,7 @@ inline creation, guests, accompaniers, the likely outcome of each line), the boo
 
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -13,8 +14,10 @@ from guichet.bookings.models import Reservation, ReservationStatus
 from guichet.bookings.services import session_save
 from guichet.catalogue.models import SessionStatus
 from guichet.core.templatetags import layout
+from guichet.solidarity import booking_views
 from guichet.solidarity.models import Beneficiary, BeneficiaryKind
 from guichet.solidarity.selectors import SlotKind, session_slot_state
+from guichet.solidarity.services import booking_create
 from guichet.solidarity.tests.booking_helpers import (
     accompanier,
     book,
@@ -300,6 +303,27 @@ def test_lone_guests_accompaniers_and_nine_people_are_refused(referent_client, s
     assert "au plus 8 personnes" in html
     assert html.count('name="person"') == 8
     assert not Reservation.objects.exists()
+
+
+def test_a_refused_booking_asks_the_service_once(referent_client, structure, session):
+    helper = accompanier(structure)
+    with mock.patch.object(booking_views, "booking_create", wraps=booking_create) as service:
+        html = page(post(referent_client, session, [helper], save="1"))
+    assert "Un accompagnateur vient avec au moins un participant" in html
+    assert service.call_count == 1
+    assert f'name="person" value="{helper.pk}"' in html  # the selection kept
+
+
+def test_a_booking_naming_another_structures_person_books_the_others(
+    referent_client, structure, session
+):
+    host, foreign = participant(structure), participant(StructureFactory())
+    answer = post(referent_client, session, [host, foreign], save="1")
+    assert answer.status_code == 302
+    assert list(Reservation.objects.values_list("holder_key", flat=True)) == [
+        f"beneficiary:{host.pk}"
+    ]
+    assert "pas suivie par votre structure" in page(referent_client.get(answer["Location"]))
 
 
 def test_a_form_loaded_before_the_closing_is_refused_after_it(

@@ -3,6 +3,7 @@ accompaniers, the weekly quota and its "dernier appel"), booking, cancellation, 
 task. Services are called as the pages call them, with `now` given."""
 
 from datetime import time, timedelta
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -17,7 +18,7 @@ from guichet.solidarity.models import (
     InvitationRole,
     SolidaritySettings,
 )
-from guichet.solidarity.policy import last_call_at
+from guichet.solidarity.policy import booking_preview, last_call_at
 from guichet.solidarity.selectors import solidarity_settings_get, week_bounds
 from guichet.solidarity.services import (
     TOO_LATE,
@@ -290,6 +291,23 @@ def test_the_weekly_quota_sends_the_third_invitation_of_a_week_to_the_list(struc
     for session in week:
         host = participant(structure)
         assert states(book(session, [host, helper], now=now))[1][1] == VALID
+
+
+def test_a_booking_and_its_preview_read_the_settings_once_whatever_their_lines(structure):
+    session = solidarity_session(paris(2026, 6, 8, 20, 0))
+    people = [participant(structure) for _ in range(3)]
+    key = solidarity_settings_get().CACHE_KEY  # made and kept in the cache
+    with mock.patch.object(cache, "get", wraps=cache.get) as read:
+        assert (
+            booking_preview(structure=structure, session=session, people=[], now=session.opens_at)
+            == []
+        )
+        assert not read.called  # the page before anyone is added
+        booking_preview(structure=structure, session=session, people=people, now=session.opens_at)
+        assert [c.args[0] for c in read.call_args_list].count(key) == 1
+        result = book(session, people, now=session.opens_at)
+        assert [c.args[0] for c in read.call_args_list].count(key) == 2
+    assert [state for _name, state, _rank in states(result)] == [VALID] * 3
 
 
 def test_the_quota_week_ends_on_sunday_midnight_paris_time(structure):

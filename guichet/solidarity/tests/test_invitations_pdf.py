@@ -15,7 +15,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from guichet.bookings.models import Reservation
-from guichet.solidarity.invitations_pdf import _qr_operators
+from guichet.solidarity.invitations_pdf import _pdf, _qr_operators
+from guichet.solidarity.models import Beneficiary
 from guichet.solidarity.tests.booking_helpers import book, guest, participant, solidarity_session
 from guichet.solidarity.tests.factories import (
     EventDetailsFactory,
@@ -75,9 +76,15 @@ def test_one_page_per_seated_person_with_its_texts_and_qr(referent_client, struc
     image = pdf[0].render(scale=3).to_pil()
     [code] = zxingcpp.read_barcodes(image)
     assert code.text == f"http://testserver/solidaire/controle/{host_row.token}/"
-    codes_kept = _qr_operators.cache_info().hits
+    kept, codes = _pdf.cache_info(), _qr_operators.cache_info()
     assert referent_client.get(url).content == response.content  # a reprint: the same bytes
-    assert _qr_operators.cache_info().hits == codes_kept + 2  # its codes not encoded again
+    assert _pdf.cache_info().hits == kept.hits + 1  # kept, not built again
+    assert _qr_operators.cache_info() == codes  # nor its codes encoded again
+    Beneficiary.objects.filter(last_name="Hôte").update(last_name="Hôtesse")
+    Reservation.objects.filter(pk=host_row.pk).update(last_name="Hôtesse")  # a rename
+    renamed = referent_client.get(url).content
+    assert "HÔTESSE Anne" in PdfReader(io.BytesIO(renamed)).pages[0].extract_text()
+    assert _pdf.cache_info().misses == kept.misses + 1
 
 
 def test_nobody_seated_answers_404_and_another_structure_too(
