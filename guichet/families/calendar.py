@@ -266,17 +266,7 @@ def child_units(
     )
     if not sessions:
         return []
-    session_ids = [s.pk for s in sessions]
-    reservations = {
-        r.session_id: r
-        for r in scope.live_reservations().filter(
-            holder_key=child.holder_key, session_id__in=session_ids
-        )
-    }
-    lines = {
-        line.session_id: line
-        for line in scope.basket_lines().filter(child_id=child.pk, session_id__in=session_ids)
-    }
+    reservations, lines = scope.child_units_rows(child, {s.pk: s for s in sessions})
     units = []
     for session in sessions:
         reservation = reservations.get(session.pk)

@@ -231,7 +231,7 @@ def test_abandon_empties_the_basket(parent, guardian, child, rules, period):
 
 @pytest.mark.parametrize("activities", [1, 30])
 def test_calendar_queries(parent, guardian, child, rules, now, activities):
-    """≤ 12 statements for a month, with one activity or 30 (every page of the portal reads the
+    """≤ 11 statements for a month, with one activity or 30 (every page of the portal reads the
     session and the account too)."""
     extra = [ActivityRulesFactory(activity__name=f"ACTIVITÉ {n}") for n in range(activities - 1)]
     period = BookingPeriodFactory(
@@ -244,7 +244,7 @@ def test_calendar_queries(parent, guardian, child, rules, now, activities):
         with CaptureQueriesContext(connection) as queries:
             page = calendar(parent, child, activity)
         assert page.status_code == 200
-        assert len(queries) <= 12, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) <= 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
     page = calendar(parent, child).content.decode()
     plural = "activité" if activities == 1 else "activités"
     assert f"lundi 1er mars : À réserver ({activities} {plural})" in cell_texts(page)
