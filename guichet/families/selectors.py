@@ -7,6 +7,7 @@ The rules a page shows and a service enforces live here once (`unit_booking_refu
 "Valider" cannot drift."""
 
 import functools
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
@@ -139,18 +140,33 @@ class HouseholdScope:
     def child(self, pk) -> Child:
         return _get_or_404(self.children(), pk)
 
+    def child_among(self, children: Sequence[Child], pk) -> Child:
+        """`child(pk)` from the household's children read already (no statement)."""
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise Http404 from None
+        for child in children:
+            if child.pk == pk and child.household_id == self.household.pk:
+                return child
+        raise Http404
+
     def guardians(self) -> QuerySet[Guardian]:
         return Guardian.objects.filter(household_id=self.household.pk).select_related("user")
 
     # reservations
-    def holder_keys(self) -> list[str]:
-        return [child_holder_key(pk) for pk in self.children().values_list("pk", flat=True)]
+    def holder_keys(self, children: Sequence[Child] | None = None) -> list[str]:
+        """The keys of the household's children, or of those of `children` (read already)."""
+        if children is None:
+            return [child_holder_key(pk) for pk in self.children().values_list("pk", flat=True)]
+        return [child.holder_key for child in children if child.household_id == self.household.pk]
 
-    def reservations(self) -> QuerySet[Reservation]:
+    def reservations(self, children: Sequence[Child] | None = None) -> QuerySet[Reservation]:
         """The household's children's reservations (every state), with their session, activity
-        and hours."""
+        and hours; those of `children` (the household's, read already: no statement for them)
+        when given."""
         return Reservation.objects.filter(
-            channel=Channel.FAMILY, holder_key__in=self.holder_keys()
+            channel=Channel.FAMILY, holder_key__in=self.holder_keys(children)
         ).select_related("session__activity", "family_hours")
 
     def live_reservations(self) -> QuerySet[Reservation]:

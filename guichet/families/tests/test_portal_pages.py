@@ -221,6 +221,23 @@ def test_recap_confirm_result_suivi_and_report(parent, guardian, child, rules, p
     assert "RESERVATIONS ACCEPTEES" in report and "APS MATIN" in report
 
 
+def test_follow_queries(parent, guardian, child, rules, period, now):
+    """ "Suivi" reads the household's children once (its filter, its rows' children and keys):
+    eight statements (one the test settings' cache), with or without a child chosen."""
+    toggle(parent, child, rules.activity_id, semaine="2027-03-01")
+    recap = parent.get(reverse("families:basket")).content.decode()
+    key = re.search(r'name="submission_key" value="([^"]+)"', recap).group(1)
+    parent.post(reverse("families:basket_validate"), {"submission_key": key})
+    ChildFactory(household=guardian.household, first_name="Noé")
+    parent.get(reverse("families:follow"))  # the organisation's row cached, as on a site in use
+    for query in ({"enfant": child.pk}, {}):
+        with CaptureQueriesContext(connection) as queries:
+            page = parent.get(reverse("families:follow"), query).content.decode()
+        assert page.count("<td>Réservé</td>") == 5 and page.count("Noé") == 1
+        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+    assert parent.get(reverse("families:follow"), {"enfant": "x"}).status_code == 404
+
+
 def test_abandon_empties_the_basket(parent, guardian, child, rules, period):
     toggle(parent, child, rules.activity_id, semaine="2027-03-01")
     answer = parent.post(reverse("families:basket_clear"))
