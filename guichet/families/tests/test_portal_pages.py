@@ -246,6 +246,46 @@ def test_abandon_empties_the_basket(parent, guardian, child, rules, period):
     assert "Votre panier est vide" in page
 
 
+def test_calendar_parts_kept_per_process_are_those_of_its_activity(
+    parent, child, rules, period, now
+):
+    """The hours' fieldset, the weekdays and the legend are rendered once per process
+    (`{% layout_part %}`): each activity's page shows its own windows, arrows and legend."""
+    from guichet.core.templatetags import layout
+
+    rules.arrival_from, rules.arrival_until = time(7, 30), time(8, 0)
+    rules.save()
+    late = ActivityRulesFactory(
+        activity__name="RESTAURATION", arrival_from=time(11, 0), arrival_until=time(11, 30)
+    )
+    plain = ActivityRulesFactory(activity__name="ALSH")
+    period.activities.add(late.activity, plain.activity)
+    period_generate_sessions(period=period, now=now)
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    pages = {}
+    for activity in (rules.activity_id, late.activity_id, plain.activity_id, "toutes"):
+        page = token.sub("", calendar(parent, child, activity).content.decode())
+        layout._parts.clear()  # the same page with every part rendered again
+        assert token.sub("", calendar(parent, child, activity).content.decode()) == page
+        pages[activity] = page
+    assert 'value="07:45"' in pages[rules.activity_id]
+    assert 'value="11:15"' in pages[late.activity_id]
+    assert 'value="07:45"' not in pages[late.activity_id]
+    assert "Horaires des jours choisis" not in pages[plain.activity_id] + pages["toutes"]
+    assert 'name="jour_semaine"' in pages[plain.activity_id]
+    assert 'name="jour_semaine"' not in pages["toutes"]
+    legend = re.compile(r'<ul class="legend">.*?</ul>', re.S)
+    assert legend.search(pages["toutes"]).group() != legend.search(pages[plain.activity_id]).group()
+    calendar(parent, child, rules.activity_id)
+    kept = {key[0] for key in layout._parts}
+    assert {
+        "calendar-hours",
+        "calendar-weekdays",
+        "calendar-weekday-arrows",
+        "calendar-legend",
+    } <= kept
+
+
 @pytest.mark.parametrize("activities", [1, 30])
 def test_calendar_queries(parent, guardian, child, rules, now, activities):
     """≤ 11 statements for a month, with one activity or 30 (every page of the portal reads the
