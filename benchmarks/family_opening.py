@@ -33,6 +33,7 @@ import re
 import sys
 import time
 import urllib.parse
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -263,6 +264,91 @@ def database_check(shown: dict[tuple[int, int], tuple[str, str]]) -> list[str]:
 
 
 # --- The parent's path --------------------------------------------------------------------------
+# One description of the path, played by this benchmark over HTTP and by family_profile.py through
+# Django's test client, so that the profile measures exactly the requests the benchmark sends.
+
+
+@dataclass
+class Step:
+    """One request of the path: a GET, or a POST of `form` (its CSRF token added by the player,
+    from the previous page); `think` when the parent pauses before it."""
+
+    name: str
+    path: str
+    form: dict | None = None
+    think: bool = False
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        return TOGGLED if self.form is not None else (200,)
+
+
+@dataclass
+class Answer:
+    """What the path reads of an answer: the page, and where a POST redirects."""
+
+    text: str
+    location: str = ""
+
+
+class PathBroken(Exception):
+    """An answer the path cannot go on from (an empty basket, a confirm without result)."""
+
+
+def parent_steps(parent: Parent, seeded: Seeded) -> Generator[Step, Answer, None]:
+    """The parent's path: yields each request and is sent its answer."""
+    rng = random.Random(parent.number)
+    child = parent.children[0]
+    activity = rng.choice(seeded.activity_ids)
+    month = f"{seeded.month:%Y-%m}"
+    calendar = f"/famille/reservations/?enfant={child}&activite={activity}&mois={month}"
+    yield Step("calendar", calendar)
+    base = {"enfant": child, "activite": activity, "mois": month}
+    week = seeded.days[5 * rng.randrange(WEEKS)]
+    for name, extra in (
+        ("week arrow", {"semaine": week.isoformat()}),
+        ("weekday arrow", {"jour_semaine": rng.randrange(5)}),
+        ("day", {"jour": rng.choice(seeded.days).isoformat()}),
+    ):
+        yield Step(name, "/famille/reservations/basculer/", base | extra, think=True)
+        yield Step("calendar", calendar)
+    yield from _confirm_steps()
+    yield Step("suivi", f"/famille/suivi/?enfant={child}", think=True)
+    if len(parent.children) > 1 and parent.number % 2 == 0:
+        second = parent.children[1]
+        copy = f"/famille/reservations/copier/?enfant={second}&activite={activity}&mois={month}"
+        yield Step("copy", copy, think=True)
+        form = {
+            "enfant": second,
+            "activite": activity,
+            "mois": month,
+            "source_child": child,
+            "source_activity": activity,
+            "first_day": seeded.days[0].isoformat(),
+            "last_day": seeded.days[-1].isoformat(),
+            "weeks_later": 0,
+        }
+        yield Step("copy submit", "/famille/reservations/copier/", form)
+        yield from _confirm_steps()
+
+
+def _confirm_steps() -> Generator[Step, Answer, None]:
+    recap = yield Step("recap", "/famille/panier/", think=True)
+    key = KEY_INPUT.search(recap.text)
+    if not key:
+        raise PathBroken("recap: empty basket")
+    answer = yield Step("confirm", "/famille/panier/valider/", {"submission_key": key.group(1)})
+    if not SUBMISSION_PATH.search(answer.location):
+        raise PathBroken(f"confirm: no result page ({answer.location or 'no redirection'})")
+    yield Step("result", urllib.parse.urlsplit(answer.location).path)
+
+
+def next_step(steps: Generator[Step, Answer, None], answer: Answer | None) -> Step | None:
+    """The path's next request after `answer` (None for the first), None once it is done."""
+    try:
+        return steps.send(answer)
+    except StopIteration:
+        return None
 
 
 async def _think(rng: random.Random, mean: float) -> None:
@@ -270,79 +356,35 @@ async def _think(rng: random.Random, mean: float) -> None:
         await asyncio.sleep(rng.expovariate(1 / mean))
 
 
-async def _confirm(path: PortalClient, stats: Stats) -> None:
-    recap = await path.get("recap", "/famille/panier/")
-    sessions = len(set(RECAP_ROW.findall(recap.text)))
-    key = KEY_INPUT.search(recap.text)
-    if not key:
-        raise HttpError("recap: empty basket")
-    answer = await path.post(
-        "confirm",
-        "/famille/panier/valider/",
-        {"csrfmiddlewaretoken": csrf_token(recap), "submission_key": key.group(1)},
-        TOGGLED,
-    )
-    location = answer.headers.get("location", "")
-    if not SUBMISSION_PATH.search(location):
-        raise HttpError(f"confirm: no result page ({answer.status})")
-    stats.confirm_sql.append((answer.sql or 0, sessions))
-    result = await path.get("result", urllib.parse.urlsplit(location).path)
-    for child, session, action, state, rank in OUTCOME_ROW.findall(result.text):
-        if action == "book" and child and session:
-            stats.shown[(int(child), int(session))] = (state, rank)
-
-
 async def parent_path(
     target: Target, source: str, parent: Parent, seeded: Seeded, stats: Stats, think: float
 ) -> None:
     rng = random.Random(parent.number)
-    path = PortalClient(target, source, parent.session_key, stats.timings)
+    client = PortalClient(target, source, parent.session_key, stats.timings)
     stats.started += 1
+    steps, answer, page = parent_steps(parent, seeded), None, None
     try:
-        child = parent.children[0]
-        activity = rng.choice(seeded.activity_ids)
-        month = f"{seeded.month:%Y-%m}"
-        calendar = f"/famille/reservations/?enfant={child}&activite={activity}&mois={month}"
-        page = await path.get("calendar", calendar)
-        base = {"enfant": child, "activite": activity, "mois": month}
-        week = seeded.days[5 * rng.randrange(WEEKS)]
-        for step, extra in (
-            ("week arrow", {"semaine": week.isoformat()}),
-            ("weekday arrow", {"jour_semaine": rng.randrange(5)}),
-            ("day", {"jour": rng.choice(seeded.days).isoformat()}),
-        ):
-            await _think(rng, think)
-            form = {"csrfmiddlewaretoken": csrf_token(page), **base, **extra}
-            await path.post(step, "/famille/reservations/basculer/", form, TOGGLED)
-            page = await path.get("calendar", calendar)
-        await _think(rng, think)
-        await _confirm(path, stats)
-        await _think(rng, think)
-        await path.get("suivi", f"/famille/suivi/?enfant={child}")
-        if len(parent.children) > 1 and parent.number % 2 == 0:
-            await _think(rng, think)
-            second = parent.children[1]
-            copy = f"/famille/reservations/copier/?enfant={second}&activite={activity}&mois={month}"
-            page = await path.get("copy", copy)
-            form = {
-                "csrfmiddlewaretoken": csrf_token(page),
-                "enfant": second,
-                "activite": activity,
-                "mois": month,
-                "source_child": child,
-                "source_activity": activity,
-                "first_day": seeded.days[0].isoformat(),
-                "last_day": seeded.days[-1].isoformat(),
-                "weeks_later": 0,
-            }
-            await path.post("copy submit", "/famille/reservations/copier/", form, TOGGLED)
-            await _think(rng, think)
-            await _confirm(path, stats)
+        while step := next_step(steps, answer):
+            if step.think:
+                await _think(rng, think)
+            if step.form is None:
+                response = await client.get(step.name, step.path)
+            else:
+                form = {"csrfmiddlewaretoken": csrf_token(page), **step.form}
+                response = await client.post(step.name, step.path, form, step.statuses)
+            if step.name == "confirm":
+                sessions = len(set(RECAP_ROW.findall(page.text)))  # page: the recap
+                stats.confirm_sql.append((response.sql or 0, sessions))
+            elif step.name == "result":
+                for child, session, action, state, rank in OUTCOME_ROW.findall(response.text):
+                    if action == "book" and child and session:
+                        stats.shown[(int(child), int(session))] = (state, rank)
+            page, answer = response, Answer(response.text, response.headers.get("location", ""))
         stats.flows += 1
-    except (HttpError, OSError) as exc:
+    except (HttpError, PathBroken, OSError) as exc:
         stats.timings.errors[str(exc) or type(exc).__name__] += 1
     finally:
-        path.close()
+        client.close()
 
 
 def arrivals(count: int, rng: random.Random) -> list[float]:

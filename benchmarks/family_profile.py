@@ -39,7 +39,7 @@ from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a s
     process_cpu,
     server_environment,
 )
-from benchmarks.family_opening import KEY_INPUT, SUBMISSION_PATH, WEEKS, seed  # noqa: E402
+from benchmarks.family_opening import Answer, next_step, parent_steps, seed  # noqa: E402
 
 
 class Meter:
@@ -57,7 +57,7 @@ class Meter:
             cursor.execute("SELECT pg_backend_pid()")
             return cursor.fetchone()[0]
 
-    def send(self, client, step: str, method: str, path: str, data=None, status=(200,)):
+    def send(self, client, step: str, method: str, path: str, data, statuses: tuple[int, ...]):
         pid = self.backend()
         database, web = process_cpu(pid), time.process_time()
         if step == self.profiled:
@@ -69,65 +69,19 @@ class Meter:
         if self.backend() != pid:
             raise SystemExit("the database connection changed during a request")
         database = process_cpu(pid) - database
-        if response.status_code not in status:
+        if response.status_code not in statuses:
             raise SystemExit(f"{step}: HTTP {response.status_code}")
         self.samples[step].append((web, database, int(response.get("X-SQL-Queries", 0))))
         return response
 
 
 def parent_path(meter: Meter, client, parent, seeded) -> None:
-    rng = random.Random(parent.number)
-    child = parent.children[0]
-    activity = rng.choice(seeded.activity_ids)
-    month = f"{seeded.month:%Y-%m}"
-    calendar = f"/famille/reservations/?enfant={child}&activite={activity}&mois={month}"
-    meter.send(client, "calendar", "get", calendar)
-    base = {"enfant": child, "activite": activity, "mois": month}
-    week = seeded.days[5 * rng.randrange(WEEKS)]
-    for step, extra in (
-        ("week arrow", {"semaine": week.isoformat()}),
-        ("weekday arrow", {"jour_semaine": rng.randrange(5)}),
-        ("day", {"jour": rng.choice(seeded.days).isoformat()}),
-    ):
-        meter.send(client, step, "post", "/famille/reservations/basculer/", base | extra, (302,))
-        meter.send(client, "calendar", "get", calendar)
-    confirm(meter, client)
-    meter.send(client, "suivi", "get", f"/famille/suivi/?enfant={child}")
-    if len(parent.children) > 1 and parent.number % 2 == 0:
-        second = parent.children[1]
-        copy = f"/famille/reservations/copier/?enfant={second}&activite={activity}&mois={month}"
-        meter.send(client, "copy", "get", copy)
-        form = {
-            "enfant": second,
-            "activite": activity,
-            "mois": month,
-            "source_child": child,
-            "source_activity": activity,
-            "first_day": seeded.days[0].isoformat(),
-            "last_day": seeded.days[-1].isoformat(),
-            "weeks_later": 0,
-        }
-        meter.send(client, "copy submit", "post", "/famille/reservations/copier/", form, (302,))
-        confirm(meter, client)
-
-
-def confirm(meter: Meter, client) -> None:
-    recap = meter.send(client, "recap", "get", "/famille/panier/").content.decode()
-    key = KEY_INPUT.search(recap)
-    if not key:
-        raise SystemExit("recap: empty basket")
-    answer = meter.send(
-        client,
-        "confirm",
-        "post",
-        "/famille/panier/valider/",
-        {"submission_key": key.group(1)},
-        (302,),
-    )
-    location = answer["Location"]
-    if not SUBMISSION_PATH.search(location):
-        raise SystemExit(f"confirm: no result page ({location})")
-    meter.send(client, "result", "get", location)
+    """family_opening.py's parent's path, through Django's test client (no CSRF check)."""
+    steps, answer = parent_steps(parent, seeded), None
+    while step := next_step(steps, answer):
+        method = "get" if step.form is None else "post"
+        response = meter.send(client, step.name, method, step.path, step.form, step.statuses)
+        answer = Answer(response.content.decode(), response.get("Location", ""))
 
 
 def report(meter: Meter, paths: int, what: str = "parent's path") -> None:

@@ -266,17 +266,7 @@ def child_units(
     )
     if not sessions:
         return []
-    session_ids = [s.pk for s in sessions]
-    reservations = {
-        r.session_id: r
-        for r in scope.live_reservations().filter(
-            holder_key=child.holder_key, session_id__in=session_ids
-        )
-    }
-    lines = {
-        line.session_id: line
-        for line in scope.basket_lines().filter(child_id=child.pk, session_id__in=session_ids)
-    }
+    reservations, lines = scope.child_units_rows(child, {s.pk: s for s in sessions})
     units = []
     for session in sessions:
         reservation = reservations.get(session.pk)
@@ -409,17 +399,18 @@ def _status_text(reservation: Reservation) -> str:
 def follow_rows(
     *,
     scope: HouseholdScope,
+    children: list[Child],
     child: Child | None,
     activity: Activity | None,
     month: date | None,
     statuses: tuple[str, ...] | None,
     now: datetime,
 ) -> list[FollowRow]:
-    """ "Suivi": the household's reservations (every state), by date, child and activity; three
-    statements (the children, the reservations with their session and hours, the basket's
-    cancellations)."""
-    children = {c.holder_key: c for c in scope.children()}
-    rows = scope.reservations()
+    """ "Suivi": the household's reservations (every state), by date, child and activity; two
+    statements (the reservations with their session and hours, the basket's cancellations).
+    `children`: the household's, read by the page already."""
+    holders = {c.holder_key: c for c in children}
+    rows = scope.reservations(children)
     if child is not None:
         rows = rows.filter(holder_key=child.holder_key)
     if activity is not None:
@@ -436,7 +427,7 @@ def follow_rows(
     )
     found = []
     for reservation in rows:
-        holder = children.get(reservation.holder_key)
+        holder = holders.get(reservation.holder_key)
         if holder is None:
             continue
         hours = getattr(reservation, "family_hours", None)

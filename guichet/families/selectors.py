@@ -6,24 +6,30 @@ The rules a page shows and a service enforces live here once (`unit_booking_refu
 `unit_cancel_refusal`, `hours_refusal`), so that "hors délai" on the calendar and the refusal of
 "Valider" cannot drift."""
 
+import functools
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from guichet.bookings.models import LIVE_STATUSES, Reservation
 from guichet.catalogue.models import Activity, Channel, Session
+from guichet.core.db import ModelRows, sql_name
 from guichet.core.permissions import FAMILY_MANAGER_GROUP
 from guichet.families.models import (
     ActivityRules,
+    Basket,
     BasketLine,
     Child,
     FamilySettings,
     Guardian,
     Household,
     ReservationChange,
+    ReservationHours,
     Submission,
     child_holder_key,
 )
@@ -77,6 +83,37 @@ def _get_or_404(queryset: QuerySet, pk):
     return found
 
 
+_RESERVATION_ROWS, _HOURS_ROWS = ModelRows(Reservation), ModelRows(ReservationHours)
+_LINE_ROWS = ModelRows(BasketLine)
+
+
+@functools.lru_cache(maxsize=64)
+def _child_units_sql(vendor: str, sessions: int) -> tuple[str, str]:
+    """The statements of `HouseholdScope.child_units_rows` for so many sessions, built once per
+    database vendor (its quoting) and count."""
+    reservation, hours = sql_name(Reservation), sql_name(ReservationHours)
+    line, basket = sql_name(BasketLine), sql_name(Basket)
+    ids = ", ".join(["%s"] * sessions)
+    statuses = ", ".join(["%s"] * len(LIVE_STATUSES))
+    reservations = (
+        f"SELECT {_RESERVATION_ROWS.columns()}, {_HOURS_ROWS.columns()} FROM {reservation}"
+        f" LEFT OUTER JOIN {hours} ON {hours}.{sql_name(ReservationHours, 'reservation')}"
+        f" = {reservation}.{sql_name(Reservation, 'id')}"
+        f" WHERE {reservation}.{sql_name(Reservation, 'channel')} = %s"
+        f" AND {reservation}.{sql_name(Reservation, 'holder_key')} = %s"
+        f" AND {reservation}.{sql_name(Reservation, 'status')} IN ({statuses})"
+        f" AND {reservation}.{sql_name(Reservation, 'session')} IN ({ids})"
+    )
+    lines = (
+        f"SELECT {_LINE_ROWS.columns()} FROM {line} INNER JOIN {basket}"
+        f" ON {basket}.{sql_name(Basket, 'id')} = {line}.{sql_name(BasketLine, 'basket')}"
+        f" WHERE {basket}.{sql_name(Basket, 'guardian')} = %s"
+        f" AND {line}.{sql_name(BasketLine, 'child')} = %s"
+        f" AND {line}.{sql_name(BasketLine, 'session')} IN ({ids})"
+    )
+    return reservations, lines
+
+
 class HouseholdScope:
     """Every read of the portal about one household: each method returns a queryset filtered by
     it (or one row of such a queryset, else Http404)."""
@@ -103,18 +140,33 @@ class HouseholdScope:
     def child(self, pk) -> Child:
         return _get_or_404(self.children(), pk)
 
+    def child_among(self, children: Sequence[Child], pk) -> Child:
+        """`child(pk)` from the household's children read already (no statement)."""
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise Http404 from None
+        for child in children:
+            if child.pk == pk and child.household_id == self.household.pk:
+                return child
+        raise Http404
+
     def guardians(self) -> QuerySet[Guardian]:
         return Guardian.objects.filter(household_id=self.household.pk).select_related("user")
 
     # reservations
-    def holder_keys(self) -> list[str]:
-        return [child_holder_key(pk) for pk in self.children().values_list("pk", flat=True)]
+    def holder_keys(self, children: Sequence[Child] | None = None) -> list[str]:
+        """The keys of the household's children, or of those of `children` (read already)."""
+        if children is None:
+            return [child_holder_key(pk) for pk in self.children().values_list("pk", flat=True)]
+        return [child.holder_key for child in children if child.household_id == self.household.pk]
 
-    def reservations(self) -> QuerySet[Reservation]:
+    def reservations(self, children: Sequence[Child] | None = None) -> QuerySet[Reservation]:
         """The household's children's reservations (every state), with their session, activity
-        and hours."""
+        and hours; those of `children` (the household's, read already: no statement for them)
+        when given."""
         return Reservation.objects.filter(
-            channel=Channel.FAMILY, holder_key__in=self.holder_keys()
+            channel=Channel.FAMILY, holder_key__in=self.holder_keys(children)
         ).select_related("session__activity", "family_hours")
 
     def live_reservations(self) -> QuerySet[Reservation]:
@@ -122,6 +174,49 @@ class HouseholdScope:
 
     def reservation(self, pk) -> Reservation:
         return _get_or_404(self.reservations(), pk)
+
+    def child_units_rows(
+        self, child: Child, sessions: dict[int, Session]
+    ) -> tuple[dict[int, Reservation], dict[int, BasketLine]]:
+        """The child's live reservations (with their hours) and this guardian's basket lines
+        for it, on these sessions, by session id; each with its session (one of `sessions`).
+        Http404 for a child of another household.
+
+        Written by hand, two statements: the calendar reads them on every load, and the ORM
+        spent longer compiling its queries than the database running them."""
+        if child.household_id != self.household.pk:
+            raise Http404
+        reservations: dict[int, Reservation] = {}
+        lines: dict[int, BasketLine] = {}
+        if not sessions:
+            return reservations, lines
+        reservations_sql, lines_sql = _child_units_sql(connection.vendor, len(sessions))
+        ids = list(sessions)
+        statuses = [status.value for status in LIVE_STATUSES]
+        width = len(_RESERVATION_ROWS.fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                reservations_sql, [Channel.FAMILY.value, child.holder_key, *statuses, *ids]
+            )
+            for row in cursor.fetchall():
+                reservation = _RESERVATION_ROWS.instance(row[:width])
+                Reservation.session.field.set_cached_value(
+                    reservation, sessions[reservation.session_id]
+                )
+                hours = None
+                if row[width] is not None:  # the hours' id: a row joined
+                    hours = _HOURS_ROWS.instance(row[width:])
+                    ReservationHours.reservation.field.set_cached_value(hours, reservation)
+                Reservation.family_hours.related.set_cached_value(reservation, hours)
+                reservations[reservation.session_id] = reservation
+            if self.guardian is not None:
+                cursor.execute(lines_sql, [self.guardian.pk, child.pk, *ids])
+                for row in cursor.fetchall():
+                    line = _LINE_ROWS.instance(row)
+                    BasketLine.child.field.set_cached_value(line, child)
+                    BasketLine.session.field.set_cached_value(line, sessions[line.session_id])
+                    lines[line.session_id] = line
+        return reservations, lines
 
     # basket, submissions, reports
     def basket_lines(self) -> QuerySet[BasketLine]:

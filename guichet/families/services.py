@@ -772,6 +772,7 @@ def basket_copy(
         basket=basket, child=target_child, days={key[1] for key in targets}
     )
     result = CopyResult()
+    copies = []
     for day, activity, (arrival, departure) in source:
         wanted = target_activity or activity
         target_day = day + offset
@@ -803,16 +804,27 @@ def basket_copy(
         if any(spans_overlap(span, other) for _pk, other in spans[target_day]):
             skip(REASON_OVERLAP)
             continue
-        BasketLine.objects.update_or_create(
-            basket=basket,
-            child=target_child,
-            session=session,
-            defaults={"action": BasketAction.BOOK, "arrival": arrival, "departure": departure},
+        copies.append(
+            BasketLine(
+                basket=basket,
+                child=target_child,
+                session=session,
+                action=BasketAction.BOOK,
+                arrival=arrival,
+                departure=departure,
+            )
         )
         spans[target_day].append((session.pk, span))
-        result.added += 1
-    if result.added:
+    if copies:
+        # One statement for every day: a day's "cancel" line of the target child becomes "book".
+        BasketLine.objects.bulk_create(
+            copies,
+            update_conflicts=True,
+            unique_fields=["basket", "child", "session"],
+            update_fields=["action", "arrival", "departure"],
+        )
         _basket_touch(basket)
+    result.added = len(copies)
     return result
 
 

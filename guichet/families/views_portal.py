@@ -581,7 +581,9 @@ def follow_view(request):
     scope = request.family.scope
     children = list(scope.children().order_by("first_name", "pk"))
     activities = list(scope.activities())
-    child = scope.child(request.GET["enfant"]) if request.GET.get("enfant") else None
+    child = (
+        scope.child_among(children, request.GET["enfant"]) if request.GET.get("enfant") else None
+    )
     activity_id = request.GET.get("activite", "")
     activity = next((a for a in activities if str(a.pk) == activity_id), None)
     if activity_id and activity is None:
@@ -597,6 +599,7 @@ def follow_view(request):
         state = ""
     rows = follow_rows(
         scope=scope,
+        children=children,
         child=child,
         activity=activity,
         month=month,

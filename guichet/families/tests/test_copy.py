@@ -164,3 +164,65 @@ def test_copy_refuses_dates_out_of_order(guardian, child, now):
             last_day=date(2027, 3, 1),
             now=now,
         )
+
+
+def _copy_to(guardian, source, target, now):
+    return basket_copy(
+        guardian=guardian,
+        source_child=source,
+        target_child=target,
+        source_activity=None,
+        target_activity=None,
+        first_day=WEEKDAYS[0],
+        last_day=WEEKDAYS[-1],
+        now=now,
+    )
+
+
+def test_copy_turns_a_cancel_line_of_the_target_into_a_book_line(
+    guardian, child, period, session_of, staff_user, now
+):
+    """The copy writes its lines in one statement that updates the target's line of a day
+    (one line per child and unit), as one write per day did."""
+    from guichet.families.services import basket_get
+
+    sibling = ChildFactory(household=guardian.household, first_name="Noé")
+    days = WEEKDAYS[:2]
+    staff_book(child=child, sessions=[session_of(d) for d in days], staff_user=staff_user, now=now)
+    staff_book(child=sibling, sessions=[session_of(days[0])], staff_user=staff_user, now=now)
+    cancel = BasketLine.objects.create(
+        basket=basket_get(guardian=guardian),
+        child=sibling,
+        session=session_of(days[0]),
+        action=BasketAction.CANCEL,
+    )
+    result = _copy_to(guardian, child, sibling, now)
+    assert result.added == 2 and not result.not_imported
+    lines = BasketLine.objects.filter(child=sibling).order_by("session__start")
+    assert [(line.session, line.action) for line in lines] == [
+        (session_of(days[0]), BasketAction.BOOK),
+        (session_of(days[1]), BasketAction.BOOK),
+    ]
+    assert lines[0].pk == cancel.pk and lines[0].created_at == cancel.created_at
+
+
+def test_copy_statements_do_not_grow_with_its_days(
+    guardian, child, period, session_of, staff_user, now
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guichet.families.services import basket_get
+
+    basket_get(guardian=guardian)  # made before, not by the first copy
+    counts = []
+    for days in (WEEKDAYS[:1], WEEKDAYS):
+        source, target = ChildFactory.create_batch(2, household=guardian.household)
+        staff_book(
+            child=source, sessions=[session_of(d) for d in days], staff_user=staff_user, now=now
+        )
+        with CaptureQueriesContext(connection) as queries:
+            result = _copy_to(guardian, source, target, now)
+        assert result.added == len(days)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -221,6 +221,23 @@ def test_recap_confirm_result_suivi_and_report(parent, guardian, child, rules, p
     assert "RESERVATIONS ACCEPTEES" in report and "APS MATIN" in report
 
 
+def test_follow_queries(parent, guardian, child, rules, period, now):
+    """ "Suivi" reads the household's children once (its filter, its rows' children and keys):
+    eight statements (one the test settings' cache), with or without a child chosen."""
+    toggle(parent, child, rules.activity_id, semaine="2027-03-01")
+    recap = parent.get(reverse("families:basket")).content.decode()
+    key = re.search(r'name="submission_key" value="([^"]+)"', recap).group(1)
+    parent.post(reverse("families:basket_validate"), {"submission_key": key})
+    ChildFactory(household=guardian.household, first_name="Noé")
+    parent.get(reverse("families:follow"))  # the organisation's row cached, as on a site in use
+    for query in ({"enfant": child.pk}, {}):
+        with CaptureQueriesContext(connection) as queries:
+            page = parent.get(reverse("families:follow"), query).content.decode()
+        assert page.count("<td>Réservé</td>") == 5 and page.count("Noé") == 1
+        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+    assert parent.get(reverse("families:follow"), {"enfant": "x"}).status_code == 404
+
+
 def test_abandon_empties_the_basket(parent, guardian, child, rules, period):
     toggle(parent, child, rules.activity_id, semaine="2027-03-01")
     answer = parent.post(reverse("families:basket_clear"))
@@ -229,9 +246,49 @@ def test_abandon_empties_the_basket(parent, guardian, child, rules, period):
     assert "Votre panier est vide" in page
 
 
+def test_calendar_parts_kept_per_process_are_those_of_its_activity(
+    parent, child, rules, period, now
+):
+    """The hours' fieldset, the weekdays and the legend are rendered once per process
+    (`{% layout_part %}`): each activity's page shows its own windows, arrows and legend."""
+    from guichet.core.templatetags import layout
+
+    rules.arrival_from, rules.arrival_until = time(7, 30), time(8, 0)
+    rules.save()
+    late = ActivityRulesFactory(
+        activity__name="RESTAURATION", arrival_from=time(11, 0), arrival_until=time(11, 30)
+    )
+    plain = ActivityRulesFactory(activity__name="ALSH")
+    period.activities.add(late.activity, plain.activity)
+    period_generate_sessions(period=period, now=now)
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    pages = {}
+    for activity in (rules.activity_id, late.activity_id, plain.activity_id, "toutes"):
+        page = token.sub("", calendar(parent, child, activity).content.decode())
+        layout._parts.clear()  # the same page with every part rendered again
+        assert token.sub("", calendar(parent, child, activity).content.decode()) == page
+        pages[activity] = page
+    assert 'value="07:45"' in pages[rules.activity_id]
+    assert 'value="11:15"' in pages[late.activity_id]
+    assert 'value="07:45"' not in pages[late.activity_id]
+    assert "Horaires des jours choisis" not in pages[plain.activity_id] + pages["toutes"]
+    assert 'name="jour_semaine"' in pages[plain.activity_id]
+    assert 'name="jour_semaine"' not in pages["toutes"]
+    legend = re.compile(r'<ul class="legend">.*?</ul>', re.S)
+    assert legend.search(pages["toutes"]).group() != legend.search(pages[plain.activity_id]).group()
+    calendar(parent, child, rules.activity_id)
+    kept = {key[0] for key in layout._parts}
+    assert {
+        "calendar-hours",
+        "calendar-weekdays",
+        "calendar-weekday-arrows",
+        "calendar-legend",
+    } <= kept
+
+
 @pytest.mark.parametrize("activities", [1, 30])
 def test_calendar_queries(parent, guardian, child, rules, now, activities):
-    """≤ 12 statements for a month, with one activity or 30 (every page of the portal reads the
+    """≤ 11 statements for a month, with one activity or 30 (every page of the portal reads the
     session and the account too)."""
     extra = [ActivityRulesFactory(activity__name=f"ACTIVITÉ {n}") for n in range(activities - 1)]
     period = BookingPeriodFactory(
@@ -244,7 +301,7 @@ def test_calendar_queries(parent, guardian, child, rules, now, activities):
         with CaptureQueriesContext(connection) as queries:
             page = calendar(parent, child, activity)
         assert page.status_code == 200
-        assert len(queries) <= 12, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) <= 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
     page = calendar(parent, child).content.decode()
     plural = "activité" if activities == 1 else "activités"
     assert f"lundi 1er mars : À réserver ({activities} {plural})" in cell_texts(page)
