@@ -57,7 +57,7 @@ class Meter:
             cursor.execute("SELECT pg_backend_pid()")
             return cursor.fetchone()[0]
 
-    def send(self, client, step: str, method: str, path: str, data, statuses: tuple[int, ...]):
+    def send(self, client, step: str, method: str, path: str, data=None, statuses=(200,)):
         pid = self.backend()
         database, web = process_cpu(pid), time.process_time()
         if step == self.profiled:
