@@ -305,15 +305,22 @@ def result_later(cursor, read: Callable[[Any], Any]) -> Callable[[], Any]:
     return lambda: value
 
 
+def _pipeline_supported() -> bool:
+    from psycopg import Pipeline  # only with PostgreSQL
+
+    return Pipeline.is_supported()
+
+
 @contextmanager
 def pipeline() -> Iterator[None]:
     """On PostgreSQL, the statements executed in the block go to the server together and their
     results come back together at its end: one round trip (psycopg's pipeline mode). Read no
     result inside (a fetch would wait for it): keep the cursors, read them after the block. A
     statement's error is raised at the end of the block, as Django's (IntegrityError…), and the
-    statements after it are not run. Elsewhere, each statement runs when executed."""
+    statements after it are not run. Elsewhere (SQLite, a libpq older than 14), each statement
+    runs when executed."""
     db = transaction.get_connection()
-    if db.vendor != "postgresql":
+    if db.vendor != "postgresql" or not _pipeline_supported():
         yield
         return
     db.ensure_connection()

@@ -653,6 +653,26 @@ def test_an_allocation_sends_its_counters_and_rows_in_one_round_trip(solidaire):
     assert in_pipeline == ["UPDATE", "INSERT"]
 
 
+@pytest.mark.postgres
+def test_without_pipeline_mode_the_allocation_sends_its_statements_one_by_one(
+    solidaire, monkeypatch
+):
+    """A libpq older than 14 has no pipeline mode: the same statements, each on its own."""
+    monkeypatch.setattr("guichet.core.db._pipeline_supported", lambda: False)
+    session = portal_session(seat_limit=1)
+    statuses = []
+
+    def watched(execute, sql, params, many, context):
+        statuses.append(connection.connection.pgconn.pipeline_status)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watched):
+        outcomes = fill(solidaire, session, [1, 2])
+    assert [o.state for o in outcomes] == [VALID, WAITING]
+    assert counters(session) == (1, 1)
+    assert set(statuses) == {0}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_insert_refused_by_the_database_still_raises_its_integrity_error(solidaire, monkeypatch):
     """Sent in a pipeline on PostgreSQL, the rows' insert still fails as Django's IntegrityError
