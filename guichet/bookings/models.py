@@ -63,9 +63,10 @@ class ReservationGroup(models.Model):
         related_name="+",
         verbose_name=_("auteur"),
     )
-    # The portal's form sent twice books once: the second finds the group by its key.
-    submission_key = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, editable=False
+    # The portal's form sent twice books once: the second finds the group by its key (unique in
+    # Meta; NULL when there is none, as unique=True allows).
+    submission_key = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
     )
 
     class Meta:
@@ -75,6 +76,13 @@ class ReservationGroup(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="reservation_group_channel_valid"
+            ),
+            # Looked up by equality only: a constraint, not unique=True, whose second index
+            # (varchar_pattern_ops, for LIKE) PostgreSQL would write at every insert for nothing.
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="reservation_group_submission_key_unique",
             ),
         ]
 
@@ -91,8 +99,13 @@ class Reservation(SearchableModel):
     # The phone and the token have searches of their own (ReservationAdmin).
     search_sources = ("first_name", "last_name", "email", "city")
 
+    # No index of its own: reservation_session_status and the waiting ranks' begin with it.
     session = models.ForeignKey(
-        Session, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("session")
+        Session,
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        verbose_name=_("session"),
+        db_index=False,
     )
     status = models.CharField(
         _("statut"),
@@ -113,18 +126,16 @@ class Reservation(SearchableModel):
     )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True, editable=False)
-    token = models.CharField(max_length=64, unique=True, default=reservation_token, editable=False)
+    # The token, the reference and the submission key are unique by constraints in Meta.
+    token = models.CharField(max_length=64, default=reservation_token, editable=False)
     # Shown instead of the id, which would tell how many bookings there are.
     reference = models.CharField(
-        _("référence"),
-        max_length=8,
-        unique=True,
-        default=reservation_reference,
-        editable=False,
+        _("référence"), max_length=8, default=reservation_reference, editable=False
     )
     # Set by the booking form: the same form submitted twice (double click, reload) books once.
-    submission_key = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, editable=False
+    # NULL when there is none (unique in Meta), as unique=True allows.
+    submission_key = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
     )
     # Set by the online booking when the address had had CONFIRMATION_MAIL_LIMIT mails: its
     # confirmation was written held back, never sent ("Ma réservation" says so, and it gets no
@@ -213,8 +224,20 @@ class Reservation(SearchableModel):
                 condition=Q(status__in=LIVE_STATUSES) & ~Q(holder_key=""),
                 name="reservation_one_live_per_holder",
             ),
+            # Constraints, not unique=True: the token, the reference and the key are looked up by
+            # equality only, and unique=True adds on PostgreSQL a second index (varchar_pattern_ops,
+            # for LIKE) that every insert writes for nothing. Most rows have no key, no rank.
+            models.UniqueConstraint(fields=["token"], name="reservation_token_unique"),
+            models.UniqueConstraint(fields=["reference"], name="reservation_reference_unique"),
             models.UniqueConstraint(
-                fields=["session", "waiting_rank"], name="reservation_waiting_rank_unique"
+                fields=["submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="reservation_submission_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "waiting_rank"],
+                condition=Q(waiting_rank__isnull=False),
+                name="reservation_waiting_rank_unique",
             ),
             models.CheckConstraint(
                 condition=~Q(status=ReservationStatus.WAITING) | Q(waiting_rank__isnull=False),

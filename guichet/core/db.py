@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, connections, models, transaction
@@ -290,8 +291,16 @@ def rows_insert(instances: Sequence[models.Model], *, ignore_conflicts: bool = F
     be drawn by the database, and the rows its instances point to must be saved already; save()
     and its signals do not run (as with bulk_create), so a SearchableModel's `search_text` is
     the caller's."""
+    rows_insert_sent(instances, ignore_conflicts=ignore_conflicts)()
+
+
+def rows_insert_sent(
+    instances: Sequence[models.Model], *, ignore_conflicts: bool = False
+) -> Callable[[], None]:
+    """`rows_insert`'s statement, sent; the function returned reads the keys back (call it after
+    the `pipeline` the statement was sent in)."""
     if not instances:
-        return
+        return lambda: None
     db = transaction.get_connection()  # the thread's own, read once (`connection` is a proxy)
     model = type(instances[0])
     fields = _inserted_fields(model)
@@ -304,15 +313,56 @@ def rows_insert(instances: Sequence[models.Model], *, ignore_conflicts: bool = F
             else:
                 params.append(field.get_db_prep_save(value, db))
     sql = _insert_sql(model, db.vendor, len(instances), ignore_conflicts)
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        if ignore_conflicts:
-            return
-        keys = cursor.fetchall()
-    # In the rows' order, as bulk_create relies on too (PostgreSQL, SQLite ≥ 3.35).
-    for instance, (key,) in zip(instances, keys, strict=True):
-        instance.pk = key
-        instance._state.adding, instance._state.db = False, db.alias
+    cursor = db.cursor()
+    cursor.execute(sql, params)
+    keys = result_later(cursor, lambda cursor: [] if ignore_conflicts else cursor.fetchall())
+
+    def keys_set() -> None:
+        # In the rows' order, as bulk_create relies on too (PostgreSQL, SQLite ≥ 3.35).
+        for instance, (key,) in zip(instances, keys(), strict=not ignore_conflicts):
+            instance.pk = key
+            instance._state.adding, instance._state.db = False, db.alias
+
+    return keys_set
+
+
+def result_later(cursor, read: Callable[[Any], Any]) -> Callable[[], Any]:
+    """What `read` reads from `cursor`, which has executed a statement (the cursor is closed
+    then): in a `pipeline`, when the function returned is called, after the block; elsewhere at
+    once, so that no statement is left open (SQLite would refuse to commit)."""
+
+    def result():
+        with cursor:
+            return read(cursor)
+
+    db = cursor.db
+    if db.vendor == "postgresql" and db.connection.pgconn.pipeline_status:
+        return result
+    value = result()
+    return lambda: value
+
+
+def _pipeline_supported() -> bool:
+    from psycopg import Pipeline  # only with PostgreSQL
+
+    return Pipeline.is_supported()
+
+
+@contextmanager
+def pipeline() -> Iterator[None]:
+    """On PostgreSQL, the statements executed in the block go to the server together and their
+    results come back together at its end: one round trip (psycopg's pipeline mode). Read no
+    result inside (a fetch would wait for it): keep the cursors, read them after the block. A
+    statement's error is raised at the end of the block, as Django's (IntegrityError…), and the
+    statements after it are not run. Elsewhere (SQLite, a libpq older than 14), each statement
+    runs when executed."""
+    db = transaction.get_connection()
+    if db.vendor != "postgresql" or not _pipeline_supported():
+        yield
+        return
+    db.ensure_connection()
+    with db.wrap_database_errors, db.connection.pipeline():
+        yield
 
 
 # The fields (of these exact classes, not subclasses) whose `get_db_prep_save` gives back a

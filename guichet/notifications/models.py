@@ -159,8 +159,8 @@ class OutgoingMessage(models.Model):
     # What the change was (previous and new dates, reason), for the session-cancelled and
     # session-postponed mails: the session may change again before the mail goes out.
     details = models.JSONField(_("détails"), default=dict, blank=True)
-    # One key per message: the same change never writes the same mail twice.
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    # One key per message: the same change never writes the same mail twice (unique in Meta).
+    dedupe_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(_("ajouté le"), auto_now_add=True, db_index=True)
     scheduled_for = models.DateTimeField(_("programmé pour"))
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
@@ -176,7 +176,8 @@ class OutgoingMessage(models.Model):
     # Set by the worker that is sending it; another worker may take the row over once
     # NOTIFICATIONS_CLAIM_TIMEOUT has passed (the first one died).
     claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+    # No index: it is always read with the row's pk.
+    claim_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -193,6 +194,9 @@ class OutgoingMessage(models.Model):
             ),
         ]
         constraints = [
+            # Not unique=True: looked up by equality only, and unique=True adds on PostgreSQL a
+            # second index (varchar_pattern_ops, for LIKE) that every insert writes for nothing.
+            models.UniqueConstraint(fields=["dedupe_key"], name="outgoing_dedupe_key_unique"),
             models.CheckConstraint(
                 condition=Q(state__in=MessageState.values), name="outgoing_state_valid"
             ),

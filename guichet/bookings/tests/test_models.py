@@ -2,17 +2,20 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from guichet.bookings.models import (
     LIVE_STATUSES,
     SEAT_HOLDING_STATUSES,
     Reservation,
+    ReservationGroup,
     ReservationStatus,
 )
 from guichet.bookings.tests.factories import PortalReservationFactory, ReservationFactory
 from guichet.catalogue.models import Channel, Session
 from guichet.catalogue.tests.factories import SessionFactory
+from guichet.notifications.models import OutgoingMessage
+from guichet.notifications.tests.factories import OutgoingMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +82,49 @@ def test_ranks_are_unique_per_session_and_waiting_needs_one():
     # Kept after promotion: a valid row may carry its former rank.
     PortalReservationFactory(session=first.session, status="valid", waiting_rank=2)
     PortalReservationFactory(status="waiting", waiting_rank=1)  # another session
+
+
+def test_token_reference_and_submission_keys_are_unique():
+    first = ReservationFactory(submission_key="clé")
+    for field in ("token", "reference", "submission_key"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReservationFactory(**{field: getattr(first, field)})
+    ReservationFactory(submission_key=None)
+    ReservationFactory(submission_key=None)  # many rows without a key
+    ReservationGroup.objects.create(channel=Channel.SOLIDARITY, submission_key="clé")
+    ReservationGroup.objects.create(channel=Channel.SOLIDARITY, submission_key=None)
+    ReservationGroup.objects.create(channel=Channel.SOLIDARITY, submission_key=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReservationGroup.objects.create(channel=Channel.SOLIDARITY, submission_key="clé")
+    message = OutgoingMessageFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutgoingMessageFactory(dedupe_key=message.dedupe_key)
+
+
+@pytest.mark.postgres
+def test_the_tables_a_booking_writes_have_no_index_nothing_reads():
+    """Each index costs every insert: no LIKE copy of an equality-only column (unique=True's
+    varchar_pattern_ops index on PostgreSQL), no index on columns another index begins with."""
+    for model in (Reservation, ReservationGroup, OutgoingMessage):
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table]
+            )
+            definitions = dict(cursor.fetchall())
+            indexes = connection.introspection.get_constraints(cursor, table)
+        assert not [name for name, sql in definitions.items() if "pattern_ops" in sql]
+        full = [
+            index["columns"]
+            for name, index in indexes.items()
+            # Expression indexes (no columns) and partial ones (WHERE) aside.
+            if index["index"] and index["columns"] and " WHERE " not in definitions.get(name, "")
+        ]
+        assert not [
+            columns
+            for columns in full
+            if any(other[: len(columns)] == columns and other != columns for other in full)
+        ], table
 
 
 def test_portal_rows_keep_names_and_no_contact_data():

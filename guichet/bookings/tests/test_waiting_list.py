@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from guichet.bookings.channels import SEAT, MailEvent, Refuse, Wait
@@ -630,6 +630,60 @@ def test_an_allocation_of_eight_lines_costs_at_most_twelve_statements(
     assert [o.state for o in outcomes] == [VALID] * 5 + [WAITING] * 3
     assert [o.rank for o in outcomes[5:]] == [2, 3, 4]
     assert OutgoingMessage.objects.filter(group=group).count() == 1
+
+
+@pytest.mark.postgres
+def test_an_allocation_sends_its_counters_and_rows_in_one_round_trip(solidaire):
+    """Psycopg's pipeline: the session's counters and the lines' rows leave together, and
+    nothing is read back before both have (the session stays locked one round trip less)."""
+    session = portal_session(seat_limit=2)
+    fill(solidaire, session, [1])  # someone seated: the next booking's rows are not the first
+    events = []
+
+    def watched(execute, sql, params, many, context):
+        events.append((sql.split()[0], connection.connection.pgconn.pipeline_status))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watched):
+        outcomes = fill(solidaire, session, [2, 3])
+    assert [o.state for o in outcomes] == [VALID, WAITING]
+    assert (Reservation.objects.get(pk=outcomes[1].reservation.pk).waiting_rank) == 1
+    assert counters(session) == (2, 1)
+    in_pipeline = [statement for statement, status in events if status != 0]
+    assert in_pipeline == ["UPDATE", "INSERT"]
+
+
+@pytest.mark.postgres
+def test_without_pipeline_mode_the_allocation_sends_its_statements_one_by_one(
+    solidaire, monkeypatch
+):
+    """A libpq older than 14 has no pipeline mode: the same statements, each on its own."""
+    monkeypatch.setattr("guichet.core.db._pipeline_supported", lambda: False)
+    session = portal_session(seat_limit=1)
+    statuses = []
+
+    def watched(execute, sql, params, many, context):
+        statuses.append(connection.connection.pgconn.pipeline_status)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watched):
+        outcomes = fill(solidaire, session, [1, 2])
+    assert [o.state for o in outcomes] == [VALID, WAITING]
+    assert counters(session) == (1, 1)
+    assert set(statuses) == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_insert_refused_by_the_database_still_raises_its_integrity_error(solidaire, monkeypatch):
+    """Sent in a pipeline on PostgreSQL, the rows' insert still fails as Django's IntegrityError
+    and books nothing."""
+    session = portal_session(seat_limit=4)
+    taken = fill(solidaire, session, [1])[0].reservation
+    monkeypatch.setattr(Reservation._meta.get_field("token"), "_get_default", lambda: taken.token)
+    with pytest.raises(IntegrityError):
+        fill(solidaire, session, [2])
+    assert counters(session) == (1, 0)
+    assert list(rows(session)) == ["beneficiary:1"]
 
 
 @pytest.mark.django_db(transaction=True)
