@@ -98,13 +98,8 @@ PDF_CACHED = 64
 
 def invitations_pdf(*, lines: list[Reservation], team_phone: str, base_url: str) -> bytes:
     """One page per line given (the caller gives the seated ones), in their order."""
-    return _pdf(
-        _Title(_("Invitations")), tuple(_page(line, team_phone, base_url) for line in lines)
-    )
-
-
-class _Title(str):
-    """The document's title, a key of the kept PDFs as the pages are."""
+    # The title (in the active language) is part of the kept PDF's key, as the pages are.
+    return _pdf(_("Invitations"), tuple(_page(line, team_phone, base_url) for line in lines))
 
 
 def _page(line: Reservation, team_phone: str, base_url: str) -> _Page:
