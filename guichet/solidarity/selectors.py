@@ -133,9 +133,7 @@ class StructureScope:
     def invitations(self) -> QuerySet[Reservation]:
         """The structure's lines (reservations with their invitation), with what the lists
         show."""
-        return Reservation.objects.filter(
-            invitation__structure_id=self.structure.pk
-        ).select_related(*_INVITATIONS_RELATED)
+        return _structure_invitations(self.structure.pk)
 
     def invitations_listed(self) -> QuerySet[Reservation]:
         """The structure's lines with only what "Mes réservations" shows of them (its rows'
@@ -236,7 +234,7 @@ class StructureScope:
         )
 
     def booking_lines(self, booking: ReservationGroup) -> QuerySet[Reservation]:
-        return self.invitations().filter(group_id=booking.pk).order_by("pk")
+        return _booking_lines(self.structure.pk, booking.pk)
 
     def booking_lines_read(self, booking_id: int, *, printed: bool = False) -> list[Reservation]:
         """The structure's lines of a booking, each with the booking (`line.group`, its author),
@@ -247,9 +245,16 @@ class StructureScope:
         return read.rows(structure=self.structure.pk, booking=booking_id)
 
 
+def _structure_invitations(structure: int) -> QuerySet[Reservation]:
+    return Reservation.objects.filter(invitation__structure_id=structure).select_related(
+        *_INVITATIONS_RELATED
+    )
+
+
 def _booking_lines(structure: int, booking: int, *related: str) -> QuerySet[Reservation]:
-    lines = Reservation.objects.filter(invitation__structure_id=structure, group_id=booking)
-    return lines.select_related(*_INVITATIONS_RELATED, *related).order_by("pk")
+    lines = _structure_invitations(structure).filter(group_id=booking).order_by("pk")
+    # Without names, select_related() would follow every foreign key.
+    return lines.select_related(*related) if related else lines
 
 
 # The reads of every booking's path, compiled once per thread (the ORM's compiling them cost
