@@ -108,7 +108,7 @@ class Connection:
             lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         body = b""
         if form is not None:
-            body = urllib.parse.urlencode(form).encode()
+            body = urllib.parse.urlencode(form, doseq=True).encode()  # a list: a field repeated
             lines += [
                 "Content-Type: application/x-www-form-urlencoded",
                 f"Content-Length: {len(body)}",

@@ -51,9 +51,13 @@ from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a s
     server_ready,
 )
 from benchmarks.portal_clients import (  # noqa: E402
+    Answer,
+    PathBroken,
     PortalClient,
+    Step,
     Timings,
     csrf_token,
+    next_step,
     seeded_server,
     server_options,
     signed_in_session,
@@ -77,7 +81,6 @@ OUTCOME_ROW = re.compile(
     r'data-state="(\w*)" data-rank="(\d*)"'
 )
 SUBMISSION_PATH = re.compile(r"/famille/envois/(\d+)/$")
-TOGGLED = (302, 200)  # a POST redirected, or its page shown again with a message
 
 
 @dataclass
@@ -268,33 +271,6 @@ def database_check(shown: dict[tuple[int, int], tuple[str, str]]) -> list[str]:
 # Django's test client, so that the profile measures exactly the requests the benchmark sends.
 
 
-@dataclass
-class Step:
-    """One request of the path: a GET, or a POST of `form` (its CSRF token added by the player,
-    from the previous page); `think` when the parent pauses before it."""
-
-    name: str
-    path: str
-    form: dict | None = None
-    think: bool = False
-
-    @property
-    def statuses(self) -> tuple[int, ...]:
-        return TOGGLED if self.form is not None else (200,)
-
-
-@dataclass
-class Answer:
-    """What the path reads of an answer: the page, and where a POST redirects."""
-
-    text: str
-    location: str = ""
-
-
-class PathBroken(Exception):
-    """An answer the path cannot go on from (an empty basket, a confirm without result)."""
-
-
 def parent_steps(parent: Parent, seeded: Seeded) -> Generator[Step, Answer, None]:
     """The parent's path: yields each request and is sent its answer."""
     rng = random.Random(parent.number)
@@ -341,14 +317,6 @@ def _confirm_steps() -> Generator[Step, Answer, None]:
     if not SUBMISSION_PATH.search(answer.location):
         raise PathBroken(f"confirm: no result page ({answer.location or 'no redirection'})")
     yield Step("result", urllib.parse.urlsplit(answer.location).path)
-
-
-def next_step(steps: Generator[Step, Answer, None], answer: Answer | None) -> Step | None:
-    """The path's next request after `answer` (None for the first), None once it is done."""
-    try:
-        return steps.send(answer)
-    except StopIteration:
-        return None
 
 
 async def _think(rng: random.Random, mean: float) -> None:

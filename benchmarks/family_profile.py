@@ -39,7 +39,8 @@ from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a s
     process_cpu,
     server_environment,
 )
-from benchmarks.family_opening import Answer, next_step, parent_steps, seed  # noqa: E402
+from benchmarks.family_opening import parent_steps, seed  # noqa: E402
+from benchmarks.portal_clients import Answer, next_step  # noqa: E402
 
 
 class Meter:
@@ -75,13 +76,15 @@ class Meter:
         return response
 
 
-def parent_path(meter: Meter, client, parent, seeded) -> None:
-    """family_opening.py's parent's path, through Django's test client (no CSRF check)."""
-    steps, answer = parent_steps(parent, seeded), None
+def path_play(meter: Meter, client, steps) -> None:
+    """A benchmark's path (family_opening.parent_steps, solidarity_booking.flow_steps), through
+    Django's test client (no CSRF check)."""
+    answer = None
     while step := next_step(steps, answer):
         method = "get" if step.form is None else "post"
         response = meter.send(client, step.name, method, step.path, step.form, step.statuses)
-        answer = Answer(response.content.decode(), response.get("Location", ""))
+        # errors="replace": a PDF's bytes are no text, and a path reads only pages.
+        answer = Answer(response.content.decode(errors="replace"), response.get("Location", ""))
 
 
 def report(meter: Meter, paths: int, what: str = "parent's path") -> None:
@@ -209,7 +212,7 @@ def main() -> int:
             meter.profile = cProfile.Profile()
         client = Client(HTTP_HOST="127.0.0.1")
         client.cookies["sessionid"] = parent.session_key
-        parent_path(meter, client, parent, seeded)
+        path_play(meter, client, parent_steps(parent, seeded))
     report(meter, len(parents) - args.warm)
     load_average("after")
     if args.profile:

@@ -10,6 +10,7 @@ import tempfile
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,3 +145,49 @@ class PortalClient:
 
     def close(self) -> None:
         self.connection.close()
+
+
+# --- A person's path --------------------------------------------------------------------------
+# A path is described once, as a generator that yields each request (a Step) and is sent each
+# answer: a benchmark plays it over HTTP, its profile (family_profile.py, solidarity_profile.py)
+# through Django's test client, so that the profile measures exactly the requests the benchmark
+# sends.
+
+TOGGLED = (302, 200)  # a POST redirected, or its page shown again with a message
+
+
+@dataclass
+class Step:
+    """One request of a path: a GET, or a POST of `form` (its CSRF token added by the player,
+    from the previous page); `think` when the person pauses before it; `posted`: the statuses
+    expected of a POST."""
+
+    name: str
+    path: str
+    form: dict | None = None
+    think: bool = False
+    posted: tuple[int, ...] = TOGGLED
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        return self.posted if self.form is not None else (200,)
+
+
+@dataclass
+class Answer:
+    """What a path reads of an answer: the page, and where a POST redirects."""
+
+    text: str
+    location: str = ""
+
+
+class PathBroken(Exception):
+    """An answer the path cannot go on from (an empty basket, a booking without result)."""
+
+
+def next_step(steps: Generator[Step, Answer, None], answer: Answer | None) -> Step | None:
+    """The path's next request after `answer` (None for the first), None once it is done."""
+    try:
+        return steps.send(answer)
+    except StopIteration:
+        return None

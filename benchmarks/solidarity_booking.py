@@ -35,6 +35,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,9 +54,13 @@ from benchmarks.booking_flow import (  # noqa: E402  (after the path: run as a s
     server_ready,
 )
 from benchmarks.portal_clients import (  # noqa: E402
+    Answer,
+    PathBroken,
     PortalClient,
+    Step,
     Timings,
     csrf_token,
+    next_step,
     seeded_server,
     server_options,
     signed_in_session,
@@ -336,22 +341,22 @@ async def booking_page(client: PortalClient, session_id: int):
     return await client.get("booking page", f"/solidaire/seances/{session_id}/reserver/")
 
 
+def booking_form(page: str, people: list[int]) -> dict:
+    """ "Enregistrer"'s form on the booking page `page` for `people` (its CSRF token aside)."""
+    submission = SUBMISSION_INPUT.search(page)
+    if submission is None:
+        raise PathBroken("booking page: no form")
+    return {"submission": submission.group(1), "person": [str(pk) for pk in people], "save": "1"}
+
+
 async def save(client: PortalClient, page, session_id: int, people: list[int]) -> tuple[int, str]:
     """ "Enregistrer" on the booking page `page` with `people`: (booking id, its result page)."""
-    submission = SUBMISSION_INPUT.search(page.text)
-    if submission is None:
-        raise HttpError("booking page: no form")
-    form = [
-        ("csrfmiddlewaretoken", csrf_token(page)),
-        ("submission", submission.group(1)),
-        *(("person", str(pk)) for pk in people),
-        ("save", "1"),
-    ]
+    form = {"csrfmiddlewaretoken": csrf_token(page), **booking_form(page.text, people)}
     path = f"/solidaire/seances/{session_id}/reserver/"
     answer = await client.post("Enregistrer", path, form)
     found = BOOKING_PATH.search(answer.headers.get("location", ""))
     if found is None:
-        raise HttpError("Enregistrer: no booking page")
+        raise PathBroken("Enregistrer: no booking page")
     result = await client.get("result page", found.group(0))
     return int(found.group(1)), result.text
 
@@ -407,7 +412,7 @@ async def rush(args, target: Target, seeded: Seeded) -> list[str]:
             booking_id, page = await save(client, page, session_id, people)
             shown[booking_id] = result_rows(page)
             await client.get("Mes réservations", "/solidaire/reservations/")
-        except (HttpError, OSError) as exc:
+        except (HttpError, PathBroken, OSError) as exc:
             timings.errors[str(exc) or type(exc).__name__] += 1
         finally:
             client.close()
@@ -451,6 +456,36 @@ def statements_failures(timings: Timings) -> list[str]:
 # --- --flow ---------------------------------------------------------------------------------
 
 
+def flow_steps(
+    me: Referent, week_of: dict[int, int], used: Counter, rng: random.Random
+) -> Generator[Step, Answer, None]:
+    """A référent's flow, described once: played by `flow` over HTTP and by
+    solidarity_profile.py through Django's test client. It yields each request and is sent its
+    answer; `used` counts the people of each structure booked each week, so that every booking
+    takes people free that week."""
+    page = yield Step("event list", "/solidaire/billetterie/")
+    events = EVENT_LINK.findall(page.text)
+    if not events:
+        raise PathBroken("event list: no event")
+    page = yield Step("event sheet", f"/solidaire/billetterie/{rng.choice(events)}/")
+    sessions = BOOK_LINK.findall(page.text)
+    if not sessions:
+        raise PathBroken("event sheet: no session to book")
+    session_id = int(rng.choice(sessions))
+    week = (me.structure_id, week_of[session_id])
+    first = used[week]
+    used[week] += FLOW_PEOPLE_PER_BOOKING
+    path = f"/solidaire/seances/{session_id}/reserver/"
+    page = yield Step("booking page", path)
+    people = me.people[first : first + FLOW_PEOPLE_PER_BOOKING]
+    answer = yield Step("Enregistrer", path, booking_form(page.text, people), posted=(302,))
+    found = BOOKING_PATH.search(answer.location)
+    if found is None:
+        raise PathBroken(f"Enregistrer: no result page ({answer.location or 'no redirection'})")
+    yield Step("result page", found.group(0))
+    yield Step("PDF", f"/solidaire/reservations/{found.group(1)}/invitations.pdf")
+
+
 async def flow(args, target: Target, seeded: Seeded) -> list[str]:
     timings, printing = Timings(), Timings()
     booked: dict[int, int] = {}
@@ -467,26 +502,23 @@ async def flow(args, target: Target, seeded: Seeded) -> list[str]:
         client = PortalClient(target, addresses.next(), me.session_key, timings)
         try:
             while time.perf_counter() < deadline:
+                steps, answer, page = flow_steps(me, seeded.week_of, used, rng), None, None
                 try:
-                    page = await client.get("event list", "/solidaire/billetterie/")
-                    event_id = rng.choice(EVENT_LINK.findall(page.text) or [None])
-                    if event_id is None:
-                        raise HttpError("event list: no event")
-                    page = await client.get("event sheet", f"/solidaire/billetterie/{event_id}/")
-                    session_id = int(rng.choice(BOOK_LINK.findall(page.text) or [0]))
-                    if not session_id:
-                        raise HttpError("event sheet: no session to book")
-                    week = (me.structure_id, seeded.week_of[session_id])
-                    first = used[week]
-                    used[week] += FLOW_PEOPLE_PER_BOOKING
-                    people = me.people[first : first + FLOW_PEOPLE_PER_BOOKING]
-                    page = await booking_page(client, session_id)
-                    booking_id, page = await save(client, page, session_id, people)
-                    booked[booking_id] = len(people)
-                    shown[booking_id] = result_rows(page)
-                    await client.get("PDF", f"/solidaire/reservations/{booking_id}/invitations.pdf")
+                    while step := next_step(steps, answer):
+                        if step.form is None:
+                            response = await client.get(step.name, step.path)
+                        else:
+                            form = {"csrfmiddlewaretoken": csrf_token(page), **step.form}
+                            response = await client.post(step.name, step.path, form, step.statuses)
+                            posted = step.form
+                        if step.name == "result page":
+                            booking_id = int(BOOKING_PATH.search(step.path).group(1))
+                            booked[booking_id] = len(posted["person"])
+                            shown[booking_id] = result_rows(response.text)
+                        page = response
+                        answer = Answer(response.text, response.headers.get("location", ""))
                     flows += 1
-                except (HttpError, OSError) as exc:
+                except (HttpError, PathBroken, OSError) as exc:
                     timings.errors[str(exc) or type(exc).__name__] += 1
         finally:
             client.close()

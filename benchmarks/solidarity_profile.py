@@ -26,44 +26,17 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.booking_flow import load_average  # noqa: E402  (after the path: run as a script)
 from benchmarks.family_profile import (  # noqa: E402
     Meter,
+    path_play,
     profile_options,
     profile_print,
     report,
     seeded_database,
 )
 from benchmarks.solidarity_booking import (  # noqa: E402
-    BOOK_LINK,
-    BOOKING_PATH,
-    EVENT_LINK,
-    FLOW_PEOPLE_PER_BOOKING,
     PRINTED_INVITATIONS,
-    SUBMISSION_INPUT,
     flow_seed,
+    flow_steps,
 )
-
-
-def flow_play(meter: Meter, client, rng: random.Random, referent, week_of, used) -> None:
-    """One référent's flow, as solidarity_booking.py's clients play it."""
-    page = meter.send(client, "event list", "get", "/solidaire/billetterie/").content.decode()
-    event_id = rng.choice(EVENT_LINK.findall(page))
-    page = meter.send(client, "event sheet", "get", f"/solidaire/billetterie/{event_id}/")
-    session_id = int(rng.choice(BOOK_LINK.findall(page.content.decode())))
-    week = (referent.structure_id, week_of[session_id])
-    first = used[week]
-    used[week] += FLOW_PEOPLE_PER_BOOKING
-    path = f"/solidaire/seances/{session_id}/reserver/"
-    page = meter.send(client, "booking page", "get", path).content.decode()
-    form = {
-        "submission": SUBMISSION_INPUT.search(page).group(1),
-        "person": [str(pk) for pk in referent.people[first : first + FLOW_PEOPLE_PER_BOOKING]],
-        "save": "1",
-    }
-    answer = meter.send(client, "Enregistrer", "post", path, form, (302,))
-    found = BOOKING_PATH.search(answer["Location"])
-    if found is None:
-        raise SystemExit(f"Enregistrer: no result page ({answer['Location']})")
-    meter.send(client, "result page", "get", found.group(0))
-    meter.send(client, "PDF", "get", f"/solidaire/reservations/{found.group(1)}/invitations.pdf")
 
 
 def main() -> int:
@@ -91,7 +64,7 @@ def main() -> int:
             meter.samples.clear()
             meter.profile = cProfile.Profile()
         client, referent, rng = clients[n % len(clients)]
-        flow_play(meter, client, rng, referent, seeded.week_of, used)
+        path_play(meter, client, flow_steps(referent, seeded.week_of, used, rng))
         pdf = f"/solidaire/reservations/{printed_id}/invitations.pdf"
         meter.send(printer, f"PDF of {PRINTED_INVITATIONS}", "get", pdf)
     report(meter, args.flows, "flow with the PDF of 4")
