@@ -103,8 +103,11 @@ def allocate(*, session_id: int, holders: list[int], author) -> list:
     from django.utils import timezone
 
     from guichet.bookings.channels import BookingLine, policy_for
-    from guichet.bookings.models import ReservationGroup
-    from guichet.bookings.services import reservations_allocate, sessions_lock
+    from guichet.bookings.services import (
+        reservation_group_create,
+        reservations_allocate,
+        sessions_lock,
+    )
     from guichet.catalogue.models import Channel
     from guichet.core.db import with_retry
 
@@ -120,10 +123,12 @@ def allocate(*, session_id: int, holders: list[int], author) -> list:
 
     def book():
         with transaction.atomic():
-            group = ReservationGroup.objects.create(
+            group = reservation_group_create(
                 channel=Channel.SOLIDARITY, author=author, submission_key=secrets.token_hex(16)
             )
-            sessions = sessions_lock(ids=[session_id])
+            sessions = sessions_lock(
+                ids=[session_id], holder_keys=[line.holder_key for line in lines]
+            )
             return reservations_allocate(
                 sessions=sessions,
                 lines=lines,

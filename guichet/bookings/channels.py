@@ -15,7 +15,7 @@ this module): `core_mails` are the wave-1 per-reservation kinds a channel keeps,
 its own kinds, one mail per `ReservationGroup`, for each `MailEvent`.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -125,6 +125,10 @@ def _always_seat(line: Candidate, *, session: Session, seated: set[str], now: da
     return SEAT
 
 
+def _no_keys(line: BookingLine) -> Iterable[str]:
+    return ()
+
+
 def _no_defaults(session: Session) -> Mapping[str, Any]:
     return {}
 
@@ -154,7 +158,10 @@ class ChannelPolicy:
       (`opens_at`, `closes_at`, `cancel_until`, `waiting_limit`…);
     - `eligible(candidate, *, session, seated, now)`: `SEAT`, `Wait(reason)` or `Refuse(reason)`,
       at booking (a `BookingLine`) and at promotion (the waiting `Reservation`); `seated` holds
-      the holder keys holding seats on the session, this allocation's included;
+      the holder keys holding seats on the session, this allocation's included: at promotion
+      all of them, at booking those among the lines' own and their `seated_keys_needed`;
+    - `seated_keys_needed(line)`: the holder keys, besides the lines', whose seats on the
+      line's session `eligible` looks at (a guest's participant): a booking reads no other;
     - `promotion_closes_at(session)`: from then on nobody is promoted automatically;
     - `needs_staff(session)`: a seat taken is "En attente de traitement" until staff decide;
     - `group_recipients(group)`: the addresses of a group's mails (by default its author's);
@@ -170,6 +177,7 @@ class ChannelPolicy:
     waiting_list: bool = False
     session_defaults: Callable[[Session], Mapping[str, Any]] = _no_defaults
     eligible: Callable[..., Verdict] = _always_seat
+    seated_keys_needed: Callable[[BookingLine], Iterable[str]] = _no_keys
     promotion_closes_at: Callable[[Session], datetime] = _booking_closes_at
     needs_staff: Callable[[Session], bool] = _never_needs_staff
     group_recipients: Callable[[ReservationGroup], list[str]] = _group_author

@@ -20,6 +20,7 @@ The portals book through `reservations_allocate` and the waiting lists move thro
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -64,6 +65,7 @@ from guichet.core.audit import audit_changes, audit_records, audit_saved, audit_
 from guichet.core.db import (
     ModelRows,
     advisory_lock,
+    keys_draw_sent,
     pipeline,
     result_later,
     rows_insert_sent,
@@ -128,33 +130,55 @@ def _sessions_lock_sql(vendor: str, count: int) -> str:
     )
 
 
-def sessions_lock(*, ids: Iterable[int]) -> dict[int, Session]:
+class LockedSessions(dict[int, Session]):
+    """What `sessions_lock` returns: the sessions locked, by pk. Given the lines of a booking,
+    it also carries what `reservations_allocate` reads of them under the lock, read in the same
+    round trip (`allocation_reads`, taken by the first allocation)."""
+
+    allocation_reads: "_AllocationReads | None" = None
+
+
+def sessions_lock(*, ids: Iterable[int], holder_keys: Iterable[str] = ()) -> LockedSessions:
     """Lock these sessions' rows (`SELECT … FOR UPDATE`, in pk order) until the commit, and
     return them as committed, with their activity (not locked): the first step of every service
     that changes existing rows.
 
+    `holder_keys`: those of the lines the caller gives `reservations_allocate` next, writing no
+    reservation of these sessions before: what the allocation reads of them under the lock then
+    comes in the same round trip as the lock (on PostgreSQL), and the sessions are held one round
+    trip less. The transaction's BEGIN goes with them.
+
     Written by hand: it opens every service, and the ORM spent four times longer compiling this
     statement (with its join) than PostgreSQL running it."""
     ids = sorted(set(ids))
+    locked = LockedSessions()
     if not ids:
-        return {}
+        return locked
     # As the ORM's select_for_update() refuses: outside a transaction the lock would go at once.
     if connection.features.has_select_for_update and connection.get_autocommit():
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."
         )
     sql = _sessions_lock_sql(connection.vendor, len(ids))
-    with connection.cursor() as cursor:
+    with pipeline():
+        cursor = connection.cursor()
         cursor.execute(sql, ids)
-        rows = cursor.fetchall()
+        rows_read = result_later(cursor, lambda cursor: cursor.fetchall())
+        holder_keys = list(holder_keys)
+        reads_read = (
+            _allocation_reads_sent(session_ids=ids, keys=holder_keys, rows=len(holder_keys))
+            if holder_keys
+            else None
+        )
     width = len(_SESSION_ROWS.fields)
-    locked = {}
-    for row in rows:
+    for row in rows_read():
         locked_session = _SESSION_ROWS.instance(row[:width])
         Session.activity.field.set_cached_value(
             locked_session, _ACTIVITY_ROWS.instance(row[width:])
         )
         locked[locked_session.pk] = locked_session
+    if reads_read is not None:
+        locked.allocation_reads = reads_read()
     return locked
 
 
@@ -755,21 +779,18 @@ def _promote(
     *,
     session: Session,
     now: datetime,
-    seated: set[str] | None = None,
     entries: list[Reservation] | None = None,
 ) -> list[Reservation]:
     """Seat the waiting list of `session` (locked, its counters current in memory) in rank
     order while seats are left and promotion is open; changes the counters in memory only.
-    `seated`: the holder keys holding seats there, `entries`: its waiting entries, locked,
-    when the caller has read them."""
+    `entries`: its waiting entries, locked, when the caller has read them."""
     policy = policy_for(session.activity.channel)
     left = session.seats_left
     if session.waiting_count == 0 or left == 0 or now >= policy.promotion_closes_at(session):
         return []
     if entries is None:
         entries = _waiting_entries_lock(session_id=session.pk)
-    if seated is None:
-        seated = _seated_keys(session_id=session.pk)
+    seated = _seated_keys(session_id=session.pk)
     status = ReservationStatus.PENDING if policy.needs_staff(session) else ReservationStatus.VALID
     promoted, changed = [], []
     for entry in sorted(entries, key=lambda entry: entry.waiting_rank):
@@ -829,6 +850,19 @@ def _waiting_room(*, session: Session, policy: ChannelPolicy) -> bool:
     )
 
 
+def reservation_group_create(
+    *, channel: str, author=None, submission_key: str | None = None
+) -> ReservationGroup:
+    """A portal booking's group, written first in its transaction: a submission key used already
+    ends the transaction there (IntegrityError), before any lock. On PostgreSQL the
+    transaction's BEGIN goes with it, in one round trip. save() does not run: nothing listens."""
+    group = ReservationGroup(channel=channel, author=author, submission_key=submission_key)
+    with pipeline():
+        saved = rows_insert_sent([group])
+    saved()
+    return group
+
+
 def reservations_allocate(
     *,
     sessions: Mapping[int, Session],
@@ -862,15 +896,29 @@ def reservations_allocate(
                 outcomes[index] = _refused(lines[index], refusal)
         else:
             open_ids.append(session_id)
-    seated, waiting, ranks = _holders_and_ranks(
-        session_ids=open_ids, keys={line.holder_key for line in lines}
-    )
+    # Read with the sessions' lock when the caller gave sessions_lock these lines; valid until
+    # this allocation writes, so taken once.
+    keys = {line.holder_key for line in lines}
+    for line in lines:
+        keys.update(policy.seated_keys_needed(line))
+    reads = getattr(sessions, "allocation_reads", None)
+    if reads is not None:
+        sessions.allocation_reads = None
+    if reads is None or not reads.serve(session_ids=open_ids, keys=keys, rows=len(lines)):
+        with pipeline():
+            reads_read = _allocation_reads_sent(session_ids=open_ids, keys=keys, rows=len(lines))
+        reads = reads_read()
+    seated, waiting, ranks = reads.seated, reads.waiting, reads.ranks
+    row_keys = iter(reads.row_keys or ())
     rows: list[Reservation] = []
     promoted: list[Reservation] = []
     committed = {session_id: _committed(sessions[session_id]) for session_id in open_ids}
     for session_id in open_ids:
         session = sessions[session_id]
-        promoted += _promote(session=session, now=now, seated=seated[session_id])
+        # The list first, judged on every seat held (read when someone may be promoted).
+        seated_now = _promote(session=session, now=now)
+        seated[session_id].update(entry.holder_key for entry in seated_now)
+        promoted += seated_now
         seat_status = (
             ReservationStatus.PENDING
             if policy.needs_staff(session) and not staff
@@ -887,7 +935,9 @@ def reservations_allocate(
                 continue
             left = session.seats_left
             if isinstance(verdict, Seat) and (left is None or line.quantity <= left):
-                row = _row(line, session=session, group=group, status=seat_status)
+                row = _row(
+                    line, session=session, group=group, status=seat_status, key=next(row_keys, None)
+                )
                 session.seats_taken += line.quantity
                 seated[session_id].add(line.holder_key)
             elif _waiting_room(session=session, policy=policy):
@@ -898,6 +948,7 @@ def reservations_allocate(
                     session=session,
                     group=group,
                     status=ReservationStatus.WAITING,
+                    key=next(row_keys, None),
                     waiting_rank=ranks[session_id],
                     waiting_reason=reason,
                 )
@@ -915,20 +966,20 @@ def reservations_allocate(
                 rank=row.waiting_rank,
                 reason=row.waiting_reason,
             )
-    # The counters and the rows in one round trip on PostgreSQL: the sessions stay locked one
-    # round trip less. The guard is checked once both are back; if it failed (the counts above
-    # come from the locked rows, so it should not), the caller's transaction rolls back both.
+    # The counters, the rows (their keys drawn beforehand) and their groups' mails in one round
+    # trip on PostgreSQL: the sessions stay locked two round trips less. The guard is checked
+    # once all are back; if it failed (the counts above come from the locked rows, so it should
+    # not), the caller's transaction rolls them all back.
     with pipeline():
         guards = [
             _counters_sync_sent(session=sessions[session_id], committed=committed[session_id])
             for session_id in open_ids
         ]
-        keys_read = rows_insert_sent(rows)
-    keys_read()
+        rows_insert_sent(rows)()  # keys drawn: waits for nothing
+        notify_group_mails(event=MailEvent.BOOKED, reservations=rows)
     for guard in guards:
         guard()
     notify_group_mails(event=MailEvent.PROMOTED, reservations=promoted)
-    notify_group_mails(event=MailEvent.BOOKED, reservations=rows)
     return [outcomes[index] for index in range(len(lines))]
 
 
@@ -943,10 +994,18 @@ _SET_BY_THE_SERVICE = [f.name for f in Reservation._meta.fields if f.name not in
 
 
 def _row(
-    line: BookingLine, *, session: Session, group: ReservationGroup, status: str, **fields
+    line: BookingLine,
+    *,
+    session: Session,
+    group: ReservationGroup,
+    status: str,
+    key: int | None,
+    **fields,
 ) -> Reservation:
-    """A portal's reservation: the holder's names only (reservation_person_required)."""
+    """A portal's reservation: the holder's names only (reservation_person_required). `key`:
+    its primary key when drawn beforehand."""
     row = Reservation(
+        pk=key,
         session=session,
         channel=session.activity.channel,
         group=group,
@@ -966,19 +1025,17 @@ def _row(
 
 @functools.lru_cache(maxsize=64)
 def _holders_and_ranks_sql(vendor: str, sessions: int, keys: int) -> str:
-    """The statement of `_holders_and_ranks` for so many sessions and keys, built once per
+    """The statement of `_allocation_reads_sent` for so many sessions and keys, built once per
     database vendor (its quoting) and counts."""
     reservation, session = sql_name(Reservation), sql_name(Session)
     rank, key = sql_name(Reservation, "waiting_rank"), sql_name(Reservation, "holder_key")
     status, session_id = sql_name(Reservation, "status"), sql_name(Reservation, "session")
-    ids, seated = ", ".join(["%s"] * sessions), ", ".join(["%s"] * len(SEAT_HOLDING_STATUSES))
-    # Typed in the first branches already: PostgreSQL types a UNION's columns pairwise.
-    no_rank = "CAST(NULL AS INTEGER)"
+    ids, live = ", ".join(["%s"] * sessions), ", ".join(["%s"] * len(LIVE_STATUSES))
+    # The live rows' condition is the predicate of their unique index on (session, holder key),
+    # which then finds each key; the last rank comes from the index on (session, rank).
     return (
-        f"SELECT {session_id}, {key}, 1, {no_rank} FROM {reservation}"
-        f" WHERE {session_id} IN ({ids}) AND {status} IN ({seated}) AND {key} <> ''"
-        f" UNION ALL SELECT {session_id}, {key}, 0, {no_rank} FROM {reservation}"
-        f" WHERE {session_id} IN ({ids}) AND {status} = %s AND {key} <> ''"
+        f"SELECT {session_id}, {key}, {status}, NULL FROM {reservation}"
+        f" WHERE {session_id} IN ({ids}) AND {status} IN ({live}) AND {key} <> ''"
         f" AND {key} IN ({', '.join(['%s'] * keys)})"
         f" UNION ALL SELECT s.{sql_name(Session, 'id')}, NULL, NULL,"
         f" (SELECT MAX({rank}) FROM {reservation} WHERE {session_id} = s.{sql_name(Session, 'id')})"
@@ -986,34 +1043,70 @@ def _holders_and_ranks_sql(vendor: str, sessions: int, keys: int) -> str:
     )
 
 
-def _holders_and_ranks(
-    *, session_ids: list[int], keys: set[str]
-) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, int]]:
-    """What an allocation reads of the sessions it books, locked, per session: the holder keys
-    seated there, those of `keys` (its lines') waiting there, and the highest waiting rank
-    given so far (promoted and cancelled rows keep theirs; read under the lock: ranks are
-    gapless, in commit order).
+@dataclass
+class _AllocationReads:
+    """What an allocation reads of the sessions it books, locked, per session: which of `keys`
+    (its lines' and those their policy needs, `seated_keys_needed`) hold a seat there or wait
+    there, and the highest waiting rank given so far (promoted and cancelled rows keep theirs;
+    read under the lock: ranks are gapless, in commit order); on PostgreSQL, the keys of the
+    rows it will insert, `rows` of them, drawn beforehand."""
 
-    Written by hand, in one statement: the ORM took longer to compile its two queries than the
-    database to run them. The people waiting are read only for the lines' keys (a long list
-    would cost a row each), the last rank from the index on (session, rank)."""
-    seated: dict[int, set[str]] = defaultdict(set)
-    waiting: dict[int, set[str]] = defaultdict(set)
-    ranks: dict[int, int] = {}
-    if not session_ids:
-        return seated, waiting, ranks
-    keys = sorted(keys)
-    sql = _holders_and_ranks_sql(connection.vendor, len(session_ids), len(keys))
-    params = [*session_ids, *(status.value for status in SEAT_HOLDING_STATUSES)]
-    params += [*session_ids, ReservationStatus.WAITING.value, *keys, *session_ids]
-    with connection.cursor() as cursor:
+    session_ids: frozenset[int]
+    keys: frozenset[str]
+    rows: int
+    seated: dict[int, set[str]]
+    waiting: dict[int, set[str]]
+    ranks: dict[int, int]
+    row_keys: list[int] | None
+
+    def serve(self, *, session_ids: Iterable[int], keys: set[str], rows: int) -> bool:
+        """Were these reads made for (at least) these sessions, keys and rows?"""
+        return (
+            self.session_ids.issuperset(session_ids)
+            and self.keys.issuperset(keys)
+            and self.rows >= rows
+        )
+
+
+def _allocation_reads_sent(
+    *, session_ids: Sequence[int], keys: Iterable[str], rows: int
+) -> Callable[[], _AllocationReads]:
+    """What an allocation of `rows` lines reads of `session_ids` (locked) for these holder
+    `keys`, sent: the function returned reads the answers (after the `pipeline` they were sent
+    in). The holders and ranks are read in one statement written by hand: the ORM took longer
+    to compile its two queries than the database to run them."""
+    keys = sorted(set(keys))
+    holders = None
+    if session_ids and keys:
+        sql = _holders_and_ranks_sql(connection.vendor, len(session_ids), len(keys))
+        params = [*session_ids, *(status.value for status in LIVE_STATUSES), *keys, *session_ids]
+        cursor = connection.cursor()
         cursor.execute(sql, params)
-        for row_session, holder_key, is_seated, last_rank in cursor.fetchall():
+        holders = result_later(cursor, lambda cursor: cursor.fetchall())
+    row_keys = keys_draw_sent(Reservation, rows)
+
+    def reads() -> _AllocationReads:
+        seated: dict[int, set[str]] = defaultdict(set)
+        waiting: dict[int, set[str]] = defaultdict(set)
+        ranks: dict[int, int] = {}
+        for row_session, holder_key, status, last_rank in holders() if holders else ():
             if holder_key is None:
                 ranks[row_session] = last_rank or 0
+            elif status == ReservationStatus.WAITING:
+                waiting[row_session].add(holder_key)
             else:
-                (seated if is_seated else waiting)[row_session].add(holder_key)
-    return seated, waiting, ranks
+                seated[row_session].add(holder_key)
+        return _AllocationReads(
+            session_ids=frozenset(session_ids),
+            keys=frozenset(keys),
+            rows=rows,
+            seated=seated,
+            waiting=waiting,
+            ranks=ranks,
+            row_keys=row_keys(),
+        )
+
+    return reads
 
 
 def waiting_list_close(*, session: Session, now: datetime) -> list[Reservation]:

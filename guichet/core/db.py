@@ -284,7 +284,8 @@ def rows_insert(instances: Sequence[models.Model], *, ignore_conflicts: bool = F
     `pre_save` (auto_now_add) and database preparation, then the primary keys drawn by the
     database set on the instances, now saved. With `ignore_conflicts`, a row clashing on a
     unique column is skipped and no key is read back (the instances stay unsaved, as with
-    bulk_create).
+    bulk_create). Instances whose keys were drawn beforehand (`keys_draw_sent`: all or none)
+    are inserted with them, and nothing is read back.
 
     Written by hand for the hot paths: on a few rows, bulk_create's compiler cost more than the
     database's insert (0.4 ms of CPU for one row, against 0.25). The model's primary key must
@@ -298,12 +299,14 @@ def rows_insert_sent(
     instances: Sequence[models.Model], *, ignore_conflicts: bool = False
 ) -> Callable[[], None]:
     """`rows_insert`'s statement, sent; the function returned reads the keys back (call it after
-    the `pipeline` the statement was sent in)."""
+    the `pipeline` the statement was sent in) or, for keys drawn beforehand, only marks the
+    instances saved (callable inside the pipeline: it waits for nothing)."""
     if not instances:
         return lambda: None
     db = transaction.get_connection()  # the thread's own, read once (`connection` is a proxy)
     model = type(instances[0])
-    fields = _inserted_fields(model)
+    drawn = instances[0].pk is not None
+    fields = _inserted_fields(model, drawn)
     params = []
     for instance in instances:
         for field, as_is in fields:
@@ -312,18 +315,42 @@ def rows_insert_sent(
                 params.append(value)  # what get_db_prep_save would return: see _AS_IS
             else:
                 params.append(field.get_db_prep_save(value, db))
-    sql = _insert_sql(model, db.vendor, len(instances), ignore_conflicts)
+    sql = _insert_sql(model, db.vendor, len(instances), ignore_conflicts, drawn)
     cursor = db.cursor()
     cursor.execute(sql, params)
-    keys = result_later(cursor, lambda cursor: [] if ignore_conflicts else cursor.fetchall())
+    returning = not (ignore_conflicts or drawn)
+    keys = result_later(cursor, lambda cursor: cursor.fetchall() if returning else None)
 
     def keys_set() -> None:
-        # In the rows' order, as bulk_create relies on too (PostgreSQL, SQLite ≥ 3.35).
-        for instance, (key,) in zip(instances, keys(), strict=not ignore_conflicts):
-            instance.pk = key
+        read = keys()
+        if ignore_conflicts:
+            return
+        if read is not None:
+            # In the rows' order, as bulk_create relies on too (PostgreSQL, SQLite ≥ 3.35).
+            for instance, (key,) in zip(instances, read, strict=True):
+                instance.pk = key
+        for instance in instances:
             instance._state.adding, instance._state.db = False, db.alias
 
     return keys_set
+
+
+# A model's next keys from its sequence (serial or identity column), in one statement.
+_KEYS_DRAW_SQL = "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)"
+
+
+def keys_draw_sent(model: type[models.Model], count: int) -> Callable[[], list[int] | None]:
+    """`count` primary keys of `model` drawn beforehand from its sequence, sent: the function
+    returned reads them (after the `pipeline` the statement was sent in). Rows given those keys
+    and the rows pointing to them can then be inserted together, in one round trip, with
+    `rows_insert_sent`. Keys drawn and not used are lost, as a rolled-back insert's. None on a
+    database without sequences (SQLite), whose rows get their keys as they are inserted."""
+    db = transaction.get_connection()
+    if db.vendor != "postgresql" or count < 1:
+        return lambda: None
+    cursor = db.cursor()
+    cursor.execute(_KEYS_DRAW_SQL, [model._meta.db_table, model._meta.pk.column, count])
+    return result_later(cursor, lambda cursor: [key for (key,) in cursor.fetchall()])
 
 
 def result_later(cursor, read: Callable[[Any], Any]) -> Callable[[], Any]:
@@ -390,14 +417,17 @@ _AS_IS: dict[type[models.Field], frozenset[type]] = {
 
 
 @functools.cache
-def _inserted_fields(model: type[models.Model]) -> list[tuple[models.Field, frozenset[type]]]:
-    """The columns `rows_insert` writes: all but the key the database draws (and generated),
-    each with the types of the values it writes as they are (`_AS_IS`)."""
+def _inserted_fields(
+    model: type[models.Model], with_key: bool
+) -> list[tuple[models.Field, frozenset[type]]]:
+    """The columns `rows_insert` writes: all but the generated ones and, unless drawn
+    beforehand (`with_key`), the key, each with the types of the values it writes as they are
+    (`_AS_IS`)."""
     meta = model._meta
     return [
         (field, _as_is(field))
         for field in meta.concrete_fields
-        if not field.generated and field is not meta.pk
+        if not field.generated and (with_key or field is not meta.pk)
     ]
 
 
@@ -409,10 +439,13 @@ def _as_is(field: models.Field) -> frozenset[type]:
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_sql(model: type[models.Model], vendor: str, count: int, ignore_conflicts: bool) -> str:
+def _insert_sql(
+    model: type[models.Model], vendor: str, count: int, ignore_conflicts: bool, with_key: bool
+) -> str:
     """The statement of `rows_insert` for `count` rows, built once per database vendor (its
     quoting, its way of skipping conflicts), count and way."""
-    fields, quote = [field for field, _as_is in _inserted_fields(model)], connection.ops.quote_name
+    fields = [field for field, _as_is in _inserted_fields(model, with_key)]
+    quote = connection.ops.quote_name
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     row = f"({', '.join(['%s'] * len(fields))})"
     sql = (
@@ -422,6 +455,8 @@ def _insert_sql(model: type[models.Model], vendor: str, count: int, ignore_confl
     )
     if ignore_conflicts:
         return f"{sql} {connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)}"
+    if with_key:
+        return sql
     return f"{sql} RETURNING {quote(model._meta.pk.column)}"
 
 

@@ -29,8 +29,9 @@ from guichet.accounts.selectors import user_find_by_identifier, user_has_chosen_
 from guichet.accounts.services import account_create, account_password_set, account_update
 from guichet.bookings.channels import REASON_ALREADY_BOOKED, REASON_NO_SEAT, BookingLine, policy_for
 from guichet.bookings.channels import REASON_FULL as CORE_REASON_FULL
-from guichet.bookings.models import LIVE_STATUSES, Reservation, ReservationGroup, ReservationStatus
+from guichet.bookings.models import LIVE_STATUSES, Reservation, ReservationStatus
 from guichet.bookings.services import (
+    reservation_group_create,
     reservation_update,
     reservations_allocate,
     reservations_cancel,
@@ -1090,8 +1091,7 @@ def _basket_validate(*, guardian: Guardian, now: datetime, key: str) -> Submissi
         )
         booked.append(line)
     if booking_lines:
-        group = ReservationGroup(channel=Channel.FAMILY, author=author, submission_key=key)
-        group.save()
+        group = reservation_group_create(channel=Channel.FAMILY, author=author, submission_key=key)
         results = reservations_allocate(
             sessions=sessions,
             lines=booking_lines,
@@ -1295,8 +1295,7 @@ def staff_book(
         kept.append(session)
     changes = []
     if lines:
-        group = ReservationGroup(channel=Channel.FAMILY, author=staff_user)
-        group.save()
+        group = reservation_group_create(channel=Channel.FAMILY, author=staff_user)
         results = reservations_allocate(
             sessions=locked_sessions,
             lines=lines,

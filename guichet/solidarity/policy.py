@@ -134,6 +134,13 @@ def _candidate(candidate: BookingLine | Reservation) -> tuple[InvitationLine, in
     return line, candidate.pk
 
 
+def invitation_seated_keys_needed(line: BookingLine) -> list[str]:
+    """The policy's `seated_keys_needed`: a guest's participant (an accompanier's participants
+    are lines of its booking)."""
+    guest_of_id = getattr(line.payload, "guest_of_id", None)
+    return [holder_key(guest_of_id)] if guest_of_id is not None else []
+
+
 def invitation_eligible(
     candidate: BookingLine | Reservation, *, session: Session, seated: set[str], now: datetime
 ) -> Verdict:
@@ -254,6 +261,7 @@ SOLIDARITY_POLICY = ChannelPolicy(
     waiting_list=True,
     session_defaults=session_defaults,
     eligible=invitation_eligible,
+    seated_keys_needed=invitation_seated_keys_needed,
     # A line cancelled takes its guests (and a booking's lone accompaniers) with it, and the
     # author is mailed the reason: guichet.solidarity.services.invitation_cancel_by_staff.
     staff_cancel_elsewhere=gettext_lazy(

@@ -34,6 +34,7 @@ from guichet.bookings.models import (
 )
 from guichet.bookings.services import (
     BookingError,
+    reservation_group_create,
     reservations_allocate,
     reservations_cancel,
     reservations_holder_rename,
@@ -412,11 +413,13 @@ def _booking_make(
     if len(ids) != len(lines):
         raise InvitationError(_("Une personne figure deux fois dans la réservation."))
     # First, so that a submission key used already ends the transaction before any lock.
-    group = ReservationGroup.objects.create(
+    group = reservation_group_create(
         channel=Channel.SOLIDARITY, author=author, submission_key=submission_key
     )
-    # The lock order: the session, then the people by pk.
-    locked = sessions_lock(ids=[session.pk]).get(session.pk)
+    # The lock order: the session, then the people by pk. What the allocation reads of the
+    # session comes with its lock: nothing below writes a line before it.
+    sessions = sessions_lock(ids=[session.pk], holder_keys=[holder_key(pk) for pk in ids])
+    locked = sessions.get(session.pk)
     if locked is None or locked.activity.channel != Channel.SOLIDARITY:
         raise InvitationError(_("Cette séance ne relève pas de la billetterie solidaire."))
     people = list(
@@ -466,7 +469,7 @@ def _booking_make(
         for person in ordered
     ]
     outcomes = reservations_allocate(
-        sessions={locked.pk: locked},
+        sessions=sessions,
         lines=booking_lines,
         policy=policy_for(Channel.SOLIDARITY),
         group=group,

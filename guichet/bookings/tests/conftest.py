@@ -10,8 +10,11 @@ from django.utils import timezone
 
 from guichet.bookings import channels
 from guichet.bookings.channels import SEAT, BookingLine, ChannelPolicy, Verdict
-from guichet.bookings.models import ReservationGroup
-from guichet.bookings.services import reservations_allocate, sessions_lock
+from guichet.bookings.services import (
+    reservation_group_create,
+    reservations_allocate,
+    sessions_lock,
+)
 from guichet.catalogue.models import Channel, Session
 from guichet.catalogue.tests.factories import SessionFactory
 
@@ -21,9 +24,12 @@ class ScriptedPolicy:
     """What the `solidaire` policy answers, changed by the test as it goes.
 
     `verdicts`: holder key → a verdict, or a function of the seated keys giving one (SEAT for
-    the others); `needs_staff`; `promotion_closes_at`: None for the session's booking close."""
+    the others); `needed`: holder key → the other keys whose seats that function looks at (the
+    policy's `seated_keys_needed`); `needs_staff`; `promotion_closes_at`: None for the session's
+    booking close."""
 
     verdicts: dict = field(default_factory=dict)
+    needed: dict = field(default_factory=dict)
     needs_staff: bool = False
     promotion_closes_at: datetime | None = None
     asked: list = field(default_factory=list)
@@ -32,6 +38,9 @@ class ScriptedPolicy:
         self.asked.append(candidate.holder_key)
         verdict = self.verdicts.get(candidate.holder_key, SEAT)
         return verdict(seated) if callable(verdict) else verdict
+
+    def seated_keys_needed(self, line: BookingLine) -> set[str]:
+        return self.needed.get(line.holder_key, set())
 
     @property
     def policy(self) -> ChannelPolicy:
@@ -42,11 +51,15 @@ class ScriptedPolicy:
             channels._POLICIES, Channel.SOLIDARITY, replace(self.policy, group_mails=group_mails)
         )
 
-    def allocate(self, lines, *, now=None, staff=False, author=None):
-        """A portal's booking: lock the sessions, make the group, allocate."""
+    def allocate(self, lines, *, now=None, staff=False, author=None, reads_with_lock=False):
+        """A portal's booking: make the group, lock the sessions (`reads_with_lock`: giving
+        sessions_lock the lines' keys), allocate."""
         with transaction.atomic():
-            sessions = sessions_lock(ids={line.session_id for line in lines})
-            group = ReservationGroup.objects.create(channel=Channel.SOLIDARITY, author=author)
+            group = reservation_group_create(channel=Channel.SOLIDARITY, author=author)
+            sessions = sessions_lock(
+                ids={line.session_id for line in lines},
+                holder_keys=[line.holder_key for line in lines] if reads_with_lock else (),
+            )
             return reservations_allocate(
                 sessions=sessions,
                 lines=lines,
@@ -65,6 +78,7 @@ def solidaire(monkeypatch) -> ScriptedPolicy:
         staff_group="Gestionnaire solidaire",
         waiting_list=True,
         eligible=script.eligible,
+        seated_keys_needed=script.seated_keys_needed,
         needs_staff=lambda session: script.needs_staff,
         promotion_closes_at=lambda session: script.promotion_closes_at or session.booking_closes_at,
     )

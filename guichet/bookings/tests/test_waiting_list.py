@@ -2,6 +2,7 @@
 closing, the nightly table, with a scripted `solidaire` policy (conftest.py). One test per line
 of docs/design/waiting-list.md's pseudo-code where it can be."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from guichet.bookings.services import (
     SessionNotBookable,
     reservation_cancel,
     reservation_create,
+    reservation_group_create,
     reservation_update,
     reservations_allocate,
     reservations_archive_past,
@@ -632,25 +634,127 @@ def test_an_allocation_of_eight_lines_costs_at_most_twelve_statements(
     assert OutgoingMessage.objects.filter(group=group).count() == 1
 
 
-@pytest.mark.postgres
-def test_an_allocation_sends_its_counters_and_rows_in_one_round_trip(solidaire):
-    """Psycopg's pipeline: the session's counters and the lines' rows leave together, and
-    nothing is read back before both have (the session stays locked one round trip less)."""
-    session = portal_session(seat_limit=2)
-    fill(solidaire, session, [1])  # someone seated: the next booking's rows are not the first
-    events = []
+def round_trips(monkeypatch, call) -> list[list[str]]:
+    """The statements `call` sends through the bookings' services, by round trip: a pipeline's
+    (psycopg's pipeline mode checked) together, each other on its own (transaction control
+    aside)."""
+    from guichet.bookings import services
+
+    trips, opened = [], []
+    pipeline = services.pipeline
+
+    @contextmanager
+    def watched_pipeline():
+        opened.append([])
+        with pipeline():
+            yield
+        trips.append(opened.pop())
 
     def watched(execute, sql, params, many, context):
-        events.append((sql.split()[0], connection.connection.pgconn.pipeline_status))
+        verb = sql.split()[0]
+        if opened:
+            assert connection.connection.pgconn.pipeline_status != 0
+            opened[-1].append(verb)
+        elif verb not in ("SAVEPOINT", "RELEASE"):
+            trips.append([verb])
         return execute(sql, params, many, context)
 
+    monkeypatch.setattr(services, "pipeline", watched_pipeline)
     with connection.execute_wrapper(watched):
-        outcomes = fill(solidaire, session, [2, 3])
+        call()
+    return trips
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("reads_with_lock", [False, True])
+def test_an_allocation_sends_its_writes_and_its_mail_in_one_round_trip(
+    solidaire, monkeypatch, reads_with_lock
+):
+    """Psycopg's pipeline: what the allocation reads leaves in one round trip (with the
+    sessions' lock, when sessions_lock is given the lines' keys); then the counters, the rows
+    (their keys drawn beforehand) and the group's mail in another, nothing read back in
+    between (the session stays locked two round trips less)."""
+    solidaire.group_mails_set(monkeypatch, {MailEvent.BOOKED: "confirmation"})
+    session = portal_session(seat_limit=2)
+    fill(solidaire, session, [1])  # someone seated: the next booking's rows are not the first
+    lines = [line(session, 2), line(session, 3)]
+    outcomes = []
+    trips = round_trips(
+        monkeypatch,
+        lambda: outcomes.extend(solidaire.allocate(lines, reads_with_lock=reads_with_lock)),
+    )
+    locked_and_read = [["INSERT"], ["SELECT", "SELECT", "SELECT"]]
+    if not reads_with_lock:
+        locked_and_read = [["INSERT"], ["SELECT"], ["SELECT", "SELECT"]]
+    assert trips == [*locked_and_read, ["UPDATE", "INSERT", "INSERT"]]
     assert [o.state for o in outcomes] == [VALID, WAITING]
-    assert (Reservation.objects.get(pk=outcomes[1].reservation.pk).waiting_rank) == 1
+    assert Reservation.objects.get(pk=outcomes[1].reservation.pk).waiting_rank == 1
     assert counters(session) == (2, 1)
-    in_pipeline = [statement for statement, status in events if status != 0]
-    assert in_pipeline == ["UPDATE", "INSERT"]
+    [mail] = OutgoingMessage.objects.filter(group=outcomes[0].reservation.group_id)
+    assert mail.details["reservations"] == sorted(o.reservation.pk for o in outcomes)
+
+
+def test_reads_made_with_the_lock_book_as_reads_made_after_it(solidaire):
+    """sessions_lock given the lines' keys: the same outcomes as the allocation reading them
+    itself, on a session with people seated and waiting."""
+    results = []
+    for reads_with_lock in (False, True):
+        session = portal_session(seat_limit=3)
+        fill(solidaire, session, [1, 2, 3, 4])  # three seated, one waiting
+        fill(solidaire, session, [5])
+        lines = [line(session, key) for key in (2, 4, 6, 7)]
+        outcomes = solidaire.allocate(lines, reads_with_lock=reads_with_lock)
+        results.append((states(outcomes), counters(session), rows(session)))
+    assert results[0] == results[1]
+    assert results[1][0] == [
+        (REFUSED, None, "déjà inscrit"),
+        (REFUSED, None, "déjà inscrit"),
+        (WAITING, 3, "complet"),
+        (WAITING, 4, "complet"),
+    ]
+
+
+def test_reads_made_with_the_lock_serve_one_allocation_only(solidaire):
+    """A second allocation in the same transaction reads again: the first one's rows count."""
+    session = portal_session(seat_limit=3)
+    with transaction.atomic():
+        group = reservation_group_create(channel=Channel.SOLIDARITY)
+        sessions = sessions_lock(ids=[session.pk], holder_keys=["beneficiary:1"])
+        booking = {"sessions": sessions, "policy": solidaire.policy, "group": group}
+        first = reservations_allocate(lines=[line(session, 1)], now=timezone.now(), **booking)
+        again = reservations_allocate(lines=[line(session, 1)], now=timezone.now(), **booking)
+    assert [o.state for o in first + again] == [VALID, REFUSED]
+    assert again[0].reason == "déjà inscrit"
+
+
+def test_the_policy_is_told_the_seats_of_the_keys_it_needs(solidaire):
+    """A booking reads the seats of its lines' holders and of the keys the policy names for
+    them (`seated_keys_needed`), no other."""
+    session = portal_session(seat_limit=5)
+    fill(solidaire, session, [1])
+    told = {}
+
+    def telling(key):
+        def verdict(seated):
+            told[key] = set(seated)
+            return SEAT
+
+        return verdict
+
+    solidaire.verdicts["beneficiary:2"] = telling(2)
+    solidaire.needed["beneficiary:2"] = {"beneficiary:1"}
+    solidaire.verdicts["beneficiary:3"] = telling(3)
+    fill(solidaire, session, [2])
+    fill(solidaire, session, [3])
+    assert told == {2: {"beneficiary:1"}, 3: set()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_key_used_already_fails_at_the_group(solidaire):
+    reservation_group_create(channel=Channel.SOLIDARITY, submission_key="formulaire-1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        reservation_group_create(channel=Channel.SOLIDARITY, submission_key="formulaire-1")
+    assert ReservationGroup.objects.filter(submission_key="formulaire-1").count() == 1
 
 
 @pytest.mark.postgres

@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from guichet.bookings.models import Reservation
 from guichet.bookings.tests.factories import ReservationFactory
-from guichet.core.db import CompiledGet, CompiledQuery, advisory_lock, rows_insert
+from guichet.core.db import (
+    CompiledGet,
+    CompiledQuery,
+    advisory_lock,
+    keys_draw_sent,
+    pipeline,
+    rows_insert,
+    rows_insert_sent,
+)
 from guichet.notifications.models import MessageKind, OutgoingMessage
 
 
@@ -99,6 +107,37 @@ def test_rows_insert_may_skip_the_rows_clashing_on_a_unique_column():
     assert OutgoingMessage.objects.get(dedupe_key="a").subject == "Sujet a"
 
 
+@pytest.mark.django_db
+def test_rows_given_keys_drawn_beforehand_are_inserted_with_them_in_one_round_trip():
+    """On PostgreSQL the keys come from the table's sequence, the rows go with them and nothing
+    is read back, so rows pointing to them can go in the same pipeline; on SQLite there is no
+    sequence to draw from and the rows get their keys as they are inserted."""
+    reservation = ReservationFactory()
+    drawn = keys_draw_sent(OutgoingMessage, 3)()
+    messages = _messages(reservation, "a", "b", "c")
+    if connection.vendor != "postgresql":
+        assert drawn is None
+        return
+    assert len(set(drawn)) == 3 and drawn == sorted(drawn)
+    for message, key in zip(messages, drawn, strict=True):
+        message.pk = key
+    with CaptureQueriesContext(connection) as captured, pipeline():
+        rows_insert_sent(messages)()  # waits for nothing: callable inside the pipeline
+        assert connection.connection.pgconn.pipeline_status != 0
+        assert all(not message._state.adding for message in messages)
+    assert "RETURNING" not in captured.captured_queries[0]["sql"]
+    stored = OutgoingMessage.objects.filter(pk__in=drawn).order_by("pk")
+    assert list(stored.values_list("dedupe_key", flat=True)) == ["a", "b", "c"]
+    later = OutgoingMessage.objects.create(**{**_fields(messages[0]), "dedupe_key": "d"})
+    assert later.pk > max(drawn)  # the sequence moved past the keys drawn
+
+
+def _fields(message: OutgoingMessage) -> dict:
+    return {
+        f.attname: getattr(message, f.attname) for f in message._meta.fields if not f.primary_key
+    }
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_psycopg_keeps_its_parse_of_rows_insert_statements_of_eight_reservations():
@@ -130,7 +169,7 @@ def test_rows_insert_writes_as_they_are_only_values_the_fields_would_not_change(
     samples = {str: ["Exemple", ""], bool: [True, False], type(None): [None]}
     checked = 0
     for model in apps.get_models():
-        for field, as_is in _inserted_fields(model):
+        for field, as_is in _inserted_fields(model, False):
             for kind in as_is:
                 for value in samples[kind]:
                     prepared = field.get_db_prep_save(value, connection)
