@@ -25,6 +25,13 @@ Redis cache). Three phases, each with its target; the script exits 1 when one is
   list), each process booking one after another for 10 s: at least 400 allocations per second
   and a p99 of at most 50 ms.
 
+Two more phases, asked for by name (`--phases single,floor`), tell where the time goes on the
+machine at hand: `single`, in this process, allocations of 1 to 4 lines on 20 sessions one
+after another (the CPU and the time of one call with nothing else running); `floor`, the 16
+processes running, one after another for --seconds, transactions of as many round trips as an
+allocation (four) made of `SELECT 1`, through Django as the allocations go: what this machine
+gives to the round trips alone.
+
 The machine's load average (/proc/loadavg) is printed before each phase: other programs running
 at the same time lower the rates.
 """
@@ -240,6 +247,25 @@ def worker_throughput(job: tuple[list[int], float, int]) -> dict:
     }
 
 
+def worker_floor(job: tuple[int, float]) -> list[float]:
+    """Transactions of `trips` round trips (the BEGIN with the first `SELECT 1`, the COMMIT),
+    one after another until time is up; the time of each."""
+    from django.db import connection, transaction
+
+    trips, seconds = job
+    _worker["barrier"].wait()
+    deadline = time.monotonic() + seconds
+    latencies = []
+    while (before := time.monotonic()) < deadline:
+        with transaction.atomic():
+            for _ in range(trips - 1):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+                    cursor.fetchall()
+        latencies.append(time.monotonic() - before)
+    return latencies
+
+
 # --- This process: the database, the seed, the checks ---
 
 
@@ -434,6 +460,49 @@ def throughput_phase(args, pool, author) -> list[str]:
     return failures
 
 
+SINGLE_CALLS = 1_000
+FLOOR_ROUND_TRIPS = 4  # an allocation's: the group, the lock and its reads, the writes, COMMIT
+
+
+def single_phase(author) -> None:
+    """Allocations in this process alone, after a warm-up: CPU and time per call."""
+    rng = random.Random(7)
+    session_ids = [
+        session_create(seats=THROUGHPUT_SEATS, name=f"Banc d'essai : un processus {n + 1:02d}")
+        for n in range(20)
+    ]
+    holders = iter(range(900_000_000, 1_000_000_000))
+
+    def calls(count: int) -> None:
+        for _ in range(count):
+            group = [next(holders) for _ in range(rng.randint(1, 4))]
+            allocate(session_id=rng.choice(session_ids), holders=group, author=author)
+
+    calls(100)
+    cpu, started = time.process_time(), time.perf_counter()
+    calls(SINGLE_CALLS)
+    cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
+    print(f"\nOne process: {SINGLE_CALLS} allocations of 1–4 lines on 20 sessions, in turn")
+    print(
+        f"  each call       {cpu / SINGLE_CALLS * 1000:.2f} ms of CPU here, "
+        f"{elapsed / SINGLE_CALLS * 1000:.2f} ms in all"
+    )
+
+
+def floor_phase(args, pool) -> None:
+    jobs = [(FLOOR_ROUND_TRIPS, args.seconds)] * args.processes
+    started = time.monotonic()
+    latencies = [
+        latency for result in pool.map(worker_floor, jobs, chunksize=1) for latency in result
+    ]
+    rate = len(latencies) / (time.monotonic() - started)
+    print(
+        f"\nFloor: transactions of {FLOOR_ROUND_TRIPS} round trips of SELECT 1, "
+        f"{args.processes} processes one after another for {args.seconds:g} s"
+    )
+    print(f"  transactions    {rate:.0f} per second, {seconds_text(latencies)}")
+
+
 def seconds_text(values: list[float]) -> str:
     return " ".join(f"p{p} {percentile(values, p) * 1000:.0f} ms" for p in (50, 99)) + (
         f" max {max(values) * 1000:.0f} ms"
@@ -481,6 +550,8 @@ def main() -> int:
     failures = []
     if "statements" in phases:
         failures += statements_phase(author)
+    if "single" in phases:
+        single_phase(author)
     connection.close()  # the workers must not share this process's connection
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(args.processes)
@@ -496,6 +567,9 @@ def main() -> int:
         if "throughput" in phases:
             print(f"\nload average before the throughput: {load_average()}", flush=True)
             failures += throughput_phase(args, pool, author)
+        if "floor" in phases:
+            print(f"\nload average before the floor: {load_average()}", flush=True)
+            floor_phase(args, pool)
     print(f"\nload average after the run: {load_average()}")
     print("\n" + ("Targets met." if not failures else "Targets missed: " + "; ".join(failures)))
     return 1 if failures else 0

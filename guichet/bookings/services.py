@@ -160,11 +160,11 @@ def sessions_lock(*, ids: Iterable[int], holder_keys: Iterable[str] = ()) -> Loc
             "select_for_update cannot be used outside of a transaction."
         )
     sql = _sessions_lock_sql(connection.vendor, len(ids))
+    holder_keys = list(holder_keys)
     with pipeline():
         cursor = connection.cursor()
         cursor.execute(sql, ids)
         rows_read = result_later(cursor, lambda cursor: cursor.fetchall())
-        holder_keys = list(holder_keys)
         reads_read = (
             _allocation_reads_sent(session_ids=ids, keys=holder_keys, rows=len(holder_keys))
             if holder_keys
@@ -916,9 +916,9 @@ def reservations_allocate(
     for session_id in open_ids:
         session = sessions[session_id]
         # The list first, judged on every seat held (read when someone may be promoted).
-        seated_now = _promote(session=session, now=now)
-        seated[session_id].update(entry.holder_key for entry in seated_now)
-        promoted += seated_now
+        promoted_here = _promote(session=session, now=now)
+        seated[session_id].update(entry.holder_key for entry in promoted_here)
+        promoted += promoted_here
         seat_status = (
             ReservationStatus.PENDING
             if policy.needs_staff(session) and not staff
