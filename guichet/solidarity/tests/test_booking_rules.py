@@ -176,6 +176,27 @@ def test_lines_are_booked_participant_then_guests_accompaniers_last(structure):
     assert_counters_right()
 
 
+def test_a_guest_booked_alone_follows_its_participant_booked_before(structure):
+    """The participant's seat, from an earlier booking, is read for its guest (the policy's
+    `seated_keys_needed`): seated, the guest is seated; waiting (over the weekly quota, with
+    seats left), the guest waits."""
+    week = [solidarity_session(paris(2026, 6, day, 20, 0)) for day in (8, 10, 12)]
+    now = week[-1].opens_at
+    seated_host, waiting_host = participant(structure), participant(structure)
+    for session in week[:2]:
+        book(session, [waiting_host], now=now)
+    book(week[2], [seated_host, waiting_host], now=now)
+    assert status(waiting_host, week[2]) == WAITING  # quota reached
+    outcomes = [
+        book(week[2], [guest(host)], now=now).outcomes[0] for host in (seated_host, waiting_host)
+    ]
+    assert [(o.state, o.reason) for o in outcomes] == [
+        (ReservationStatus.VALID, ""),
+        (ReservationStatus.WAITING, "son participant est en liste d'attente"),
+    ]
+    assert_counters_right()
+
+
 def test_a_guest_waits_while_its_participant_waits(structure):
     session = solidarity_session(paris(2026, 6, 12, 20, 0), seats=1)
     filler = participant(structure)
