@@ -131,9 +131,9 @@ def _sessions_lock_sql(vendor: str, count: int) -> str:
 
 
 class LockedSessions(dict[int, Session]):
-    """What `sessions_lock` returns: the sessions locked, by pk. Given the lines of a booking,
-    it also carries what `reservations_allocate` reads of them under the lock, read in the same
-    round trip (`allocation_reads`, taken by the first allocation)."""
+    """What `sessions_lock` returns: the sessions locked, by pk. Given the holder keys of a
+    booking's lines, it also carries what `reservations_allocate` reads of them under the lock,
+    read in the same round trip (`allocation_reads`, taken by the first allocation)."""
 
     allocation_reads: "_AllocationReads | None" = None
 
@@ -976,6 +976,7 @@ def reservations_allocate(
             for session_id in open_ids
         ]
         rows_insert_sent(rows)()  # keys drawn: waits for nothing
+        # Inserts only (a policy's recipients may read, which costs a round trip, never write).
         notify_group_mails(event=MailEvent.BOOKED, reservations=rows)
     for guard in guards:
         guard()

@@ -378,11 +378,13 @@ def _pipeline_supported() -> bool:
 @contextmanager
 def pipeline() -> Iterator[None]:
     """On PostgreSQL, the statements executed in the block go to the server together and their
-    results come back together at its end: one round trip (psycopg's pipeline mode). Read no
-    result inside (a fetch would wait for it): keep the cursors, read them after the block. A
-    statement's error is raised at the end of the block, as Django's (IntegrityError…), and the
-    statements after it are not run. Elsewhere (SQLite, a libpq older than 14), each statement
-    runs when executed."""
+    results come back together at its end: one round trip (psycopg's pipeline mode). Keep the
+    cursors and read them after the block (`result_later`): a result read inside waits for it
+    and every statement sent before, a round trip of its own. Inside, a cursor's rowcount is -1
+    until its result is read: nothing relying on it (the ORM's save() of a saved instance,
+    update(), delete()) may run in the block. A statement's error is raised at the end of the
+    block, as Django's (IntegrityError…), and the statements after it are not run. Elsewhere
+    (SQLite, a libpq older than 14), each statement runs when executed."""
     db = transaction.get_connection()
     if db.vendor != "postgresql" or not _pipeline_supported():
         yield
